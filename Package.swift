@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+// Likeness — person-specific, animatable 3D face models from photos.
+// Dependencies flow one way (see DEVELOPERS.md): C libraries → Imaging/Tensor → FaceModel/FaceDetect
+// → Render/Networks → Reconstruction → Assets; Library and Daemon never import the neural code.
+import PackageDescription
+
+let openblasPaths: [CSetting] = [.unsafeFlags(["-I/usr/include/x86_64-linux-gnu/openblas-pthread"])]
+
+let package = Package(
+    name: "Likeness",
+    products: [
+        .executable(name: "likeness", targets: ["LikenessCLI"]),
+        .library(name: "LikenessKit", targets: [
+            "Imaging", "Tensor", "FaceModel", "FaceDetect", "Render", "Networks",
+            "Reconstruction", "Assets", "Library", "Daemon",
+        ]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: System libraries (Debian packages; Scripts/setup installs them)
+        .systemLibrary(name: "COpenBLAS", path: "Sources/System/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/System/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/System/CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CHeif", path: "Sources/System/CHeif", pkgConfig: "libheif",
+                       providers: [.apt(["libheif-dev"])]),
+        .systemLibrary(name: "CWebP", path: "Sources/System/CWebP", pkgConfig: "libwebp",
+                       providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CInotifyTools", path: "Sources/System/CInotifyTools",
+                       providers: [.apt(["libinotifytools0-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/System/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CAssimp", path: "Sources/System/CAssimp", pkgConfig: "assimp",
+                       providers: [.apt(["libassimp-dev"])]),
+        // A small C++ shim over Assimp::Exporter: the C export API cannot pass export properties
+        // (morph-target names, target normals).
+        .target(name: "AssimpShim", dependencies: ["CAssimp"], path: "Sources/System/AssimpShim",
+                linkerSettings: [.linkedLibrary("assimp"), .linkedLibrary("stdc++")]),
+
+        // MARK: Library targets by concern
+        .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG", "CHeif", "CWebP"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], cSettings: openblasPaths),
+        .target(name: "FaceModel", dependencies: ["Tensor", "COpenBLAS"]),
+        .target(name: "FaceDetect", dependencies: ["Imaging", "COpenBLAS"]),
+        .target(name: "Render", dependencies: ["FaceModel", "Imaging"]),
+        .target(name: "Networks", dependencies: ["Tensor"]),
+        .target(name: "Assets", dependencies: ["FaceModel", "Imaging", "AssimpShim"]),
+        .target(name: "Reconstruction", dependencies: [
+            "Tensor", "FaceModel", "FaceDetect", "Render", "Networks", "Imaging", "Assets",
+        ]),
+        .target(name: "Library", dependencies: ["CSQLite"]),
+        .target(name: "Daemon", dependencies: [
+            "Library", "CInotifyTools", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "LikenessCLI", dependencies: [
+            "Imaging", "Tensor", "FaceModel", "FaceDetect", "Render", "Networks",
+            "Reconstruction", "Assets", "Library", "Daemon", "COpenBLAS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: Tests (one target per module; `Scripts/test` runs them all in release mode)
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"]),
+        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"]),
+        .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),
+        .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
+        .testTarget(name: "LibraryTests", dependencies: ["Library"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Library"]),
+        .testTarget(name: "CLITests", dependencies: ["LikenessCLI"]),
+    ],
+    swiftLanguageModes: [.v5],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,31 @@
+/// An 8-bit image in memory: `height` rows of `width` pixels, `channels` interleaved samples per
+/// pixel (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA), row-major, top row first.
+///
+/// Shapes: `pixels.count == width * height * channels`.
+public struct Image: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        precondition(width >= 0 && height >= 0 && (1...4).contains(channels), "bad image geometry")
+        precondition(pixels.count == width * height * channels, "pixel count does not match geometry")
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = pixels
+    }
+
+    /// A blank (zero-filled) image.
+    public init(width: Int, height: Int, channels: Int) {
+        self.init(width: width, height: height, channels: channels,
+                  pixels: [UInt8](repeating: 0, count: width * height * channels))
+    }
+
+    /// Sample `c` of pixel (x, y); no bounds check beyond the array's own.
+    @inlinable public subscript(x: Int, y: Int, c: Int) -> UInt8 {
+        get { pixels[(y * width + x) * channels + c] }
+        set { pixels[(y * width + x) * channels + c] = newValue }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Logging
+
+/// The `likeness` command: one small struct per subcommand, each in `Commands/`.
+@main
+struct Likeness: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "likeness",
+        abstract: "Turn folders of photos of a person into an animatable 3D face model and avatar assets.",
+        discussion: """
+            Drop photos into Inbox/<person>/ and run `likeness watch`: each change to a person's photos \
+            publishes a new versioned bundle in Library/<person>/vNNNN/.
+            """,
+        version: LikenessVersion.string,
+        subcommands: [
+            Watch.self, Build.self, Fit.self, Reconstruct.self, Retarget.self, Export.self, Eval.self,
+            TrainBase.self, Render.self, Status.self, Verify.self, Bench.self,
+        ]
+    )
+}
+
+enum LikenessVersion {
+    static let string = "0.1.0"
+}

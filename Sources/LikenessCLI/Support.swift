@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Options every subcommand shares.
+struct GlobalOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Log more detail (debug level).")
+    var verbose = false
+
+    @Flag(name: .long, help: "Log only warnings and errors.")
+    var quiet = false
+
+    /// Bootstraps swift-log once, to standard error, at the level the flags ask for.
+    func makeLogger(_ label: String) -> Logger {
+        LoggingBootstrap.once
+        var logger = Logger(label: label)
+        logger.logLevel = verbose ? .debug : (quiet ? .warning : .info)
+        return logger
+    }
+}
+
+private enum LoggingBootstrap {
+    static let once: Void = {
+        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+    }()
+}
+
+/// The error a subcommand gives while the part of the project that provides it is not built yet.
+struct NotYetAvailable: Error, CustomStringConvertible {
+    let command: String
+    let providedBy: String
+    var description: String {
+        "`likeness \(command)` is not available yet: it is provided by \(providedBy)."
+    }
+}
+
+/// A one-line progress display for long work, shown only when standard error is a terminal.
+struct Progress {
+    let label: String
+    let total: Int
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastDrawn = -1
+
+    init(_ label: String, total: Int) {
+        self.label = label
+        self.total = max(total, 1)
+    }
+
+    mutating func update(_ done: Int) {
+        guard isTerminal else { return }
+        let percent = min(100, done * 100 / total)
+        guard percent != lastDrawn else { return }
+        lastDrawn = percent
+        let width = 30
+        let filled = width * percent / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)% (\(done)/\(total))".utf8))
+        if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
