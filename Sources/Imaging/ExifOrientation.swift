@@ -57,29 +57,15 @@ extension Image {
 /// "up"): a damaged EXIF block must not make an otherwise good photo unreadable.
 enum ExifReader {
     static func jpegOrientation(_ data: Data) -> ExifOrientation? {
-        data.withUnsafeBytes { raw -> ExifOrientation? in
-            let b = raw.bindMemory(to: UInt8.self)
-            guard b.count >= 4, b[0] == 0xFF, b[1] == 0xD8 else { return nil }
-            var p = 2
-            while p + 4 <= b.count {
-                guard b[p] == 0xFF else { return nil }
-                let marker = b[p + 1]
-                if marker == 0xFF { p += 1; continue }           // fill byte
-                if marker == 0xDA || marker == 0xD9 { return nil } // start of scan / end: no EXIF before pixels
-                let length = Int(b[p + 2]) << 8 | Int(b[p + 3])
-                guard length >= 2, p + 2 + length <= b.count else { return nil }
-                if marker == 0xE1, length >= 8 {
-                    let start = p + 4, end = p + 2 + length
-                    if b[start] == 0x45, b[start + 1] == 0x78, b[start + 2] == 0x69, b[start + 3] == 0x66,
-                       b[start + 4] == 0, b[start + 5] == 0,
-                       let o = tiffOrientation(UnsafeBufferPointer(rebasing: b[(start + 6)..<end])) {
-                        return o
-                    }
-                }
-                p += 2 + length
+        var found: ExifOrientation? = nil
+        JPEGMarkers.forEachSegment(data) { marker, body in
+            guard marker == 0xE1, body.count >= 6, Array(body[0..<6]) == [0x45, 0x78, 0x69, 0x66, 0, 0] else {
+                return true
             }
-            return nil
+            found = tiffOrientation(UnsafeBufferPointer(rebasing: body[6...]))
+            return found == nil
         }
+        return found
     }
 
     /// Orientation from a TIFF header + IFD0 (the body of an EXIF block).

@@ -23,7 +23,14 @@ enum JPEGDecoder {
             tjDecompressHeader3(handle, raw.bindMemory(to: UInt8.self).baseAddress, UInt(raw.count),
                                 &w, &h, &subsamp, &colorspace)
         }
-        guard rc == 0 else { throw classify(handle) }
+        guard rc == 0 else {
+            let error = classify(handle)
+            // libjpeg reports a zero size as "Empty JPEG image"; name the size the file declares.
+            if case .invalidDimensions = error, let size = JPEGMarkers.frameSize(data) {
+                throw ImageError.invalidDimensions(.jpeg, width: size.width, height: size.height)
+            }
+            throw error
+        }
         return Header(width: Int(w), height: Int(h), colorspace: colorspace)
     }
 
@@ -93,7 +100,8 @@ enum JPEGDecoder {
     static func classify(_ handle: tjhandle) -> ImageError {
         let message = String(cString: tjGetErrorStr2(handle))
         let m = message.lowercased()
-        if m.contains("premature end") || m.contains("end of file") || m.contains("insufficient data") {
+        // "Corrupt JPEG data: premature end of data segment" is damage, not truncation.
+        if !m.contains("corrupt") && (m.contains("premature end of") || m.contains("insufficient data")) {
             return .truncated(.jpeg)
         }
         if m.contains("empty jpeg image") {

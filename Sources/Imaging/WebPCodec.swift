@@ -66,19 +66,35 @@ public enum WebPEncoder {
         }
         let hasAlpha = image.channels == 2 || image.channels == 4
         let source = image.converted(channels: hasAlpha ? 4 : 3)
-        var output: UnsafeMutablePointer<UInt8>? = nil
-        let stride = Int32(source.width * source.channels)
-        let (w, h) = (Int32(source.width), Int32(source.height))
-        let size = source.pixels.withUnsafeBufferPointer { p -> Int in
-            switch (hasAlpha, lossless) {
-            case (true, true): return WebPEncodeLosslessRGBA(p.baseAddress, w, h, stride, &output)
-            case (false, true): return WebPEncodeLosslessRGB(p.baseAddress, w, h, stride, &output)
-            case (true, false): return WebPEncodeRGBA(p.baseAddress, w, h, stride, quality, &output)
-            case (false, false): return WebPEncodeRGB(p.baseAddress, w, h, stride, quality, &output)
-            }
+        var config = WebPConfig()
+        var picture = WebPPicture()
+        guard WebPConfigInit(&config) != 0, WebPPictureInit(&picture) != 0 else {
+            throw ImageError.codecUnavailable("WebP encoding (libwebp version mismatch)")
         }
-        defer { if output != nil { WebPFree(output) } }
-        guard size > 0, let buf = output else { throw ImageError.encodeFailed(.webp, "libwebp returned no data") }
-        return Data(bytes: buf, count: size)
+        config.lossless = lossless ? 1 : 0
+        config.exact = 1 // keep the RGB under fully transparent pixels: lossless means lossless
+        config.quality = quality
+        picture.use_argb = lossless ? 1 : 0
+        picture.width = Int32(source.width)
+        picture.height = Int32(source.height)
+        defer { WebPPictureFree(&picture) }
+        let stride = Int32(source.width * source.channels)
+        let imported = source.pixels.withUnsafeBufferPointer { p in
+            hasAlpha ? WebPPictureImportRGBA(&picture, p.baseAddress, stride)
+                     : WebPPictureImportRGB(&picture, p.baseAddress, stride)
+        }
+        guard imported != 0 else { throw ImageError.encodeFailed(.webp, "libwebp could not import the pixels") }
+        var writer = WebPMemoryWriter()
+        WebPMemoryWriterInit(&writer)
+        defer { WebPMemoryWriterClear(&writer) }
+        let ok = withUnsafeMutablePointer(to: &writer) { w -> Int32 in
+            picture.writer = WebPMemoryWrite
+            picture.custom_ptr = UnsafeMutableRawPointer(w)
+            return WebPEncode(&config, &picture)
+        }
+        guard ok != 0, let mem = writer.mem, writer.size > 0 else {
+            throw ImageError.encodeFailed(.webp, "libwebp error code \(picture.error_code.rawValue)")
+        }
+        return Data(bytes: mem, count: writer.size)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 @testable import Imaging
 
 /// Deterministic test images and helpers shared by the Imaging tests.
@@ -39,6 +40,16 @@ enum TestImages {
             mx = max(mx, d)
         }
         return (Double(sum) / Double(max(a.pixels.count, 1)), mx)
+    }
+
+    /// Asserts two images are identical without dumping every sample on failure.
+    static func assertIdentical(_ a: Image, _ b: Image, _ label: String = "", file: StaticString = #filePath, line: UInt = #line) {
+        guard a.width == b.width, a.height == b.height, a.channels == b.channels else {
+            return XCTFail("\(label): geometry \(a.width)×\(a.height)×\(a.channels) vs \(b.width)×\(b.height)×\(b.channels)", file: file, line: line)
+        }
+        if let i = a.pixels.indices.first(where: { a.pixels[$0] != b.pixels[$0] }) {
+            XCTFail("\(label): first difference at sample \(i): \(a.pixels[i]) vs \(b.pixels[i])", file: file, line: line)
+        }
     }
 
     /// An APP1 EXIF segment (marker included) whose IFD0 holds just the orientation tag.
