@@ -24,6 +24,9 @@ enum JPEGDecoder {
                                 &w, &h, &subsamp, &colorspace)
         }
         guard rc == 0 else {
+            // libjpeg fakes an EOI at the end of the data and then complains about whatever that
+            // breaks ("Bogus marker length"); the marker walk tells the truth: the file was cut off.
+            if JPEGMarkers.headerIsCutOff(data) { throw ImageError.truncated(.jpeg) }
             let error = classify(handle)
             // libjpeg reports a zero size as "Empty JPEG image"; name the size the file declares.
             if case .invalidDimensions = error, let size = JPEGMarkers.frameSize(data) {
