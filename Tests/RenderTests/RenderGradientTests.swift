@@ -104,19 +104,26 @@ final class RenderGradientTests: XCTestCase {
         }
     }
 
+    /// Compares `analytic` with central differences (loss(i, +ε) − loss(i, −ε))/2ε at the `top`
+    /// entries with the largest gradients and every `every`-th entry (zeros included).
+    func checkFiniteDifferences(_ analytic: [Float], top: Int, every: Int, eps: Float, _ what: String,
+                                loss: (Int, Float) -> Double, file: StaticString = #filePath, line: UInt = #line) {
+        let scale = Double(analytic.map { abs($0) }.max() ?? 0)
+        XCTAssertGreaterThan(scale, 1e-5, "\(what): gradient is all zero", file: file, line: line)
+        let ranked = analytic.indices.sorted { abs(analytic[$0]) > abs(analytic[$1]) }
+        for i in Array(ranked.prefix(top)) + stride(from: every / 2, to: analytic.count, by: every) {
+            let numeric = (loss(i, eps) - loss(i, -eps)) / Double(2 * eps)
+            assertClose(analytic[i], numeric, scale: scale, "\(what)[\(i)]", file: file, line: line)
+        }
+    }
+
     func testAlbedoGradient() throws {
         let problem = try makeProblem(displacement: false)
         let g = try problem.gradients()
-        let scale = Double(g.albedo.map { abs($0) }.max()!)
-        XCTAssertGreaterThan(scale, 1e-5)
-        // The texels with the largest gradients plus a spread of others (including zero ones).
-        let ranked = g.albedo.indices.sorted { abs(g.albedo[$0]) > abs(g.albedo[$1]) }
-        for i in Array(ranked.prefix(10)) + stride(from: 5, to: g.albedo.count, by: 311) {
-            var plus = problem.scene, minus = problem.scene
-            plus.perturbAlbedo(i, 0.05)
-            minus.perturbAlbedo(i, -0.05)
-            let numeric = (problem.loss(scene: plus) - problem.loss(scene: minus)) / 0.1
-            assertClose(g.albedo[i], numeric, scale: scale, "albedo[\(i)]")
+        checkFiniteDifferences(g.albedo, top: 10, every: 311, eps: 0.05, "albedo") { i, eps in
+            var scene = problem.scene
+            scene.albedo.data[i] += eps
+            return problem.loss(scene: scene)
         }
     }
 
@@ -124,17 +131,11 @@ final class RenderGradientTests: XCTestCase {
         for withDisplacement in [false, true] {
             let problem = try makeProblem(displacement: withDisplacement)
             let g = try problem.gradients()
-            let scale = Double(g.positions.map { abs($0) }.max()!)
-            XCTAssertGreaterThan(scale, 1e-3)
-            let ranked = g.positions.indices.sorted { abs(g.positions[$0]) > abs(g.positions[$1]) }
-            for i in Array(ranked.prefix(12)) + stride(from: 7, to: g.positions.count, by: 97) {
-                let eps: Float = 2e-5
-                var plus = problem.mesh, minus = problem.mesh
-                plus.positions[i] += eps
-                minus.positions[i] -= eps
-                let numeric = (problem.loss(mesh: plus) - problem.loss(mesh: minus)) / Double(2 * eps)
-                assertClose(g.positions[i], numeric, scale: scale,
-                            "position[\(i)] displacement=\(withDisplacement)")
+            checkFiniteDifferences(g.positions, top: 12, every: 97, eps: 2e-5,
+                                   "positions (displacement \(withDisplacement))") { i, eps in
+                var mesh = problem.mesh
+                mesh.positions[i] += eps
+                return problem.loss(mesh: mesh)
             }
         }
     }
@@ -142,17 +143,10 @@ final class RenderGradientTests: XCTestCase {
     func testDisplacementGradient() throws {
         let problem = try makeProblem(displacement: true)
         let g = try problem.gradients()
-        let gd = try XCTUnwrap(g.displacement)
-        let scale = Double(gd.map { abs($0) }.max()!)
-        XCTAssertGreaterThan(scale, 1e-4)
-        let ranked = gd.indices.sorted { abs(gd[$0]) > abs(gd[$1]) }
-        for i in Array(ranked.prefix(10)) + stride(from: 3, to: gd.count, by: 37) {
-            let eps: Float = 1e-4
-            var plus = problem.scene, minus = problem.scene
-            plus.displacement!.data[i] += eps
-            minus.displacement!.data[i] -= eps
-            let numeric = (problem.loss(scene: plus) - problem.loss(scene: minus)) / Double(2 * eps)
-            assertClose(gd[i], numeric, scale: scale, "displacement[\(i)]")
+        checkFiniteDifferences(try XCTUnwrap(g.displacement), top: 10, every: 37, eps: 1e-4, "displacement") { i, eps in
+            var scene = problem.scene
+            scene.displacement!.data[i] += eps
+            return problem.loss(scene: scene)
         }
     }
 
@@ -176,6 +170,3 @@ final class RenderGradientTests: XCTestCase {
     }
 }
 
-extension RenderScene {
-    mutating func perturbAlbedo(_ i: Int, _ delta: Float) { albedo.data[i] += delta }
-}
