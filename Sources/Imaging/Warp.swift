@@ -78,7 +78,8 @@ public struct AffineTransform: Sendable, Equatable {
 /// Warps `image` by `matrix` (source → output coordinates) into a `width × height` image: each
 /// output pixel p reads the source at matrix⁻¹(p) with bilinear interpolation; samples outside the
 /// source come from `border`. This is how 256×256 face crops are cut: matrix maps the photo's
-/// landmarks onto the crop template.
+/// landmarks onto the crop template. Bilinear reads only 4 taps, so when the map shrinks by more
+/// than 2× (a face crop from a 12-Mpixel photo), `resized` the photo first to avoid aliasing.
 public func warpAffine(_ image: Image, matrix: AffineTransform, width: Int, height: Int,
                        border: Border = .constant(0)) throws -> Image {
     precondition(width > 0 && height > 0, "warpAffine needs a positive output size")
