@@ -5,6 +5,12 @@ implementation (Hugging Face `safetensors`, Rust core), for SafeTensorsTests to 
     pip install safetensors numpy
     python3 Scripts/make_safetensors_fixture.py
 
+Cross-check of our writer against the reference reader (prints what Python sees):
+
+    LIKENESS_EXPORT_SAFETENSORS=/tmp/ours.safetensors swift test -c release -Xswiftc -enable-testing \
+        --filter SafeTensorsTests.testRoundTripAllDTypes
+    python3 Scripts/make_safetensors_fixture.py --check /tmp/ours.safetensors
+
 The values below are repeated in Tests/TensorTests/SafeTensorsTests.swift; change both together.
 """
 import os
@@ -40,5 +46,21 @@ def main():
     print("wrote", os.path.normpath(OUT))
 
 
+def check(path):
+    from safetensors import safe_open
+    with safe_open(path, framework="numpy") as f:
+        print("metadata:", f.metadata())
+        for name in f.keys():
+            try:
+                t = f.get_tensor(name)
+                print(name, t.dtype, t.shape, t.reshape(-1).tolist())
+            except TypeError:  # numpy has no bfloat16
+                print(name, f.get_slice(name).get_dtype(), f.get_slice(name).get_shape())
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--check":
+        check(sys.argv[2])
+    else:
+        main()

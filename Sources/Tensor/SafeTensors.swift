@@ -144,6 +144,15 @@ public struct SafeTensor: Sendable, Equatable {
     public func floats() throws -> [Float] {
         guard dtype.isFloatingPoint else { throw SafeTensorsError.dtypeMismatch(expected: "float", actual: dtype) }
         let n = elementCount
+        if dtype == .f32 && UInt32(1).littleEndian == 1 {
+            // Little-endian host: the bytes already are the Float array.
+            return [Float](unsafeUninitializedCapacity: n) { buf, count in
+                bytes.withUnsafeBytes { raw in
+                    UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(4 * n)]))
+                }
+                count = n
+            }
+        }
         return bytes.withUnsafeBytes { raw in
             (0..<n).map { i -> Float in
                 switch dtype {

@@ -58,6 +58,10 @@ final class SafeTensorsTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try file.write(to: url)
+        if let export = ProcessInfo.processInfo.environment["LIKENESS_EXPORT_SAFETENSORS"] {
+            // For the cross-check with Python: `python3 Scripts/make_safetensors_fixture.py --check <file>`.
+            try file.write(to: URL(fileURLWithPath: export))
+        }
         let back = try SafeTensorsFile.read(contentsOf: url)
         XCTAssertEqual(back, file)
         XCTAssertEqual(try back["a.f32"]?.floats(), values)
