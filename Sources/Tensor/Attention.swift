@@ -47,8 +47,7 @@ func attentionBackward(_ qkv: UnsafePointer<Float>, _ probs: UnsafePointer<Float
                       beta: 0, c: ds, ldc: t)
                 for i in 0..<t {
                     let (pr, dr) = (p + i * t, ds + i * t)
-                    var dot: Float = 0
-                    for j in 0..<t { dot += pr[j] * dr[j] }
+                    let dot = rowDot(pr, dr, t)
                     for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
                 }
                 sgemm(transA: false, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
@@ -64,11 +63,9 @@ func attentionBackward(_ qkv: UnsafePointer<Float>, _ probs: UnsafePointer<Float
 func softmaxRowsSerial(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
     for row in 0..<rows {
         let p = x + row * width
-        var m = -Float.infinity
-        for j in 0..<width { m = max(m, p[j]) }
-        var s: Float = 0
-        for j in 0..<width { let e = fastExp(p[j] - m); p[j] = e; s += e }
-        let inv = 1 / s
+        let m = rowMax(p, width)
+        for j in 0..<width { p[j] = fastExp(p[j] - m) }
+        let inv = 1 / rowSum(p, width)
         for j in 0..<width { p[j] *= inv }
     }
 }
