@@ -17,10 +17,10 @@ func attentionForward(_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<F
                 let (b, h) = (task / heads, task % heads)
                 let q = qkv + b * t * ld + h * hd
                 let p = probs + task * t * t
-                sgemm(transA: false, transB: true, m: t, n: t, k: hd, alpha: scale, a: q, lda: ld,
+                sgemmSerial(transA: false, transB: true, m: t, n: t, k: hd, alpha: scale, a: q, lda: ld,
                       b: q + dim, ldb: ld, beta: 0, c: p, ldc: t)
                 softmaxRowsSerial(p, rows: t, width: t)
-                sgemm(transA: false, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: q + 2 * dim, ldb: ld,
+                sgemmSerial(transA: false, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: q + 2 * dim, ldb: ld,
                       beta: 0, c: out + b * t * dim + h * hd, ldc: dim)
             }
         }
@@ -41,18 +41,18 @@ func attentionBackward(_ qkv: UnsafePointer<Float>, _ probs: UnsafePointer<Float
                 let dq = dqkv + b * t * ld + h * hd
                 let p = probs + task * t * t
                 let dO = dout + b * t * dim + h * hd
-                sgemm(transA: true, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: dO, ldb: dim,
+                sgemmSerial(transA: true, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: dO, ldb: dim,
                       beta: 1, c: dq + 2 * dim, ldc: ld)
-                sgemm(transA: false, transB: true, m: t, n: t, k: hd, a: dO, lda: dim, b: q + 2 * dim, ldb: ld,
+                sgemmSerial(transA: false, transB: true, m: t, n: t, k: hd, a: dO, lda: dim, b: q + 2 * dim, ldb: ld,
                       beta: 0, c: ds, ldc: t)
                 for i in 0..<t {
                     let (pr, dr) = (p + i * t, ds + i * t)
                     let dot = rowDot(pr, dr, t)
                     for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
                 }
-                sgemm(transA: false, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
+                sgemmSerial(transA: false, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
                       b: q + dim, ldb: ld, beta: 1, c: dq, ldc: ld)
-                sgemm(transA: true, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
+                sgemmSerial(transA: true, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
                       b: q, ldb: ld, beta: 1, c: dq + dim, ldc: ld)
             }
         }

@@ -38,9 +38,12 @@ struct BenchTensor: ParsableCommand {
               + String(format: "%.2f GFLOP per image forward", forwardFlops / 1e9))
         print("load: \(Self.loadAverage())")
         for t in threadCounts {
-            Compute.setThreads(t)
-            let gemm = Self.sgemmRate(repeats: repeats)
-            print(String(format: "\n[%d thread%@] cblas_sgemm 1024³: %.1f GFLOP/s", t, t == 1 ? "" : "s", gemm))
+            let gemm = Self.sgemmRate(threads: t, repeats: repeats)
+            print(String(format: "\n[%d thread%@] plain cblas_sgemm 1024³ on %d OpenBLAS thread%@: %.1f GFLOP/s",
+                         t, t == 1 ? "" : "s", t, t == 1 ? "" : "s", gemm))
+            for strategy in t == 1 ? [Compute.Strategy.engine] : Compute.Strategy.allCases {
+            Compute.setThreads(t, strategy: strategy)
+            if t > 1 { print("threading strategy: \(strategy.rawValue)") }
             var forward8 = 0.0
             for batch in [1, 8] {
                 let images = Self.images(batch: batch, config, using: &g)
@@ -57,6 +60,7 @@ struct BenchTensor: ParsableCommand {
             let rate = 3 * forwardFlops * 8 / (train / 1e3) / 1e9
             print(String(format: "training step batch 8: %.1f ms = %.2f× forward, %.1f GFLOP/s (3× forward flops) = %.0f%% of sgemm",
                          train, train / forward8, rate, 100 * rate / gemm))
+            }
         }
         let (pool, rss) = Self.peakMemoryOfTrainingStep(vit, Self.images(batch: 8, config, using: &g))
         print(String(format: "\npeak memory of a batch-8 training step: %.0f MiB tensor buffers (pool high-water mark), "
@@ -73,14 +77,16 @@ struct BenchTensor: ParsableCommand {
         return patch + Double(c.depth) * block
     }
 
-    static func sgemmRate(repeats: Int) -> Double {
+    /// Plain `cblas_sgemm` (no engine splitting) on `threads` OpenBLAS threads, in GFLOP/s.
+    static func sgemmRate(threads: Int, repeats: Int) -> Double {
+        openblas_set_num_threads(Int32(threads))
         let n = 1024
         let a = Tensor(repeating: 0.5, shape: [n, n]), b = Tensor(repeating: 0.25, shape: [n, n])
         let c = Tensor(zeros: [n, n])
         let ms = medianMilliseconds(repeats: repeats) {
             for _ in 0..<4 {
-                sgemm(transA: false, transB: false, m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n,
-                      beta: 0, c: c.data, ldc: n)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a.data,
+                            Int32(n), b.data, Int32(n), 0, c.data, Int32(n))
             }
         }
         return 4 * 2 * Double(n * n * n) / (ms / 1e3) / 1e9
