@@ -15,11 +15,14 @@ public enum ICTFaceKitImporter {
 
     public static func load(_ folder: URL, faceOnly: Bool = false, maxIdentities: Int? = nil) throws -> MorphableModel {
         let indicesURL = folder.appendingPathComponent("vertex_indices.json")
+        guard FileManager.default.fileExists(atPath: indicesURL.path) else {
+            throw FaceModelError.missingEntry(path: folder.path, entry: "vertex_indices.json (is it ICT-FaceKit's FaceXModel folder?)")
+        }
         let json: [String: Any]
         do {
             json = try (JSONSerialization.jsonObject(with: Data(contentsOf: indicesURL)) as? [String: Any]) ?? [:]
         } catch {
-            throw FaceModelError.unreadableFile(path: indicesURL.path, reason: "\(error)")
+            throw FaceModelError.unreadableFile(path: indicesURL.path, reason: error.localizedDescription)
         }
         guard let expressionList = json["expressions"] as? [String], let landmarkIds = json["idx_to_landmark_verts"] as? [Int],
               landmarkIds.count == 68 else {

@@ -60,6 +60,14 @@ public struct Silhouette: Sendable {
 }
 
 extension MorphableModel {
+    /// The surface point behind a silhouette correspondence, for `FaceEvaluator.jacobian(of:)`.
+    public func combination(_ match: Silhouette.Match) -> SurfaceCombination {
+        switch match {
+        case .landmark(let i): return combination(landmarks[i])
+        case .vertex(let v): return .vertex(v)
+        }
+    }
+
     /// Eq. 1's mask Z per vertex: false for the nose and ears (and eyeballs, mouth interior).
     public var silhouetteMask: [Bool] {
         guard vertexRegions.count == vertexCount else { return [Bool](repeating: true, count: vertexCount) }

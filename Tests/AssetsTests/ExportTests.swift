@@ -81,7 +81,7 @@ final class ExportTests: XCTestCase {
         }
         let model = SyntheticModel.make(identityCount: 1, expressionCount: 4)
         let url = dir.appendingPathComponent("blender.glb")
-        try GLBExporter.export(model, to: url)
+        try GLBExporter.export(model, texture: Self.checkerboard(), to: url)
         let script = dir.appendingPathComponent("keys.py")
         try """
         import numpy
@@ -92,6 +92,7 @@ final class ExportTests: XCTestCase {
         for ob in bpy.data.objects:
             if ob.type == 'MESH' and ob.data.shape_keys:
                 print("SHAPEKEYS:" + ",".join(k.name for k in ob.data.shape_keys.key_blocks))
+        print("IMAGES:%d" % sum(1 for im in bpy.data.images if im.size[0] == 16))
         """.write(to: script, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: blender)
@@ -107,6 +108,7 @@ final class ExportTests: XCTestCase {
         }
         let keys = line.dropFirst("SHAPEKEYS:".count).split(separator: ",").map(String.init)
         XCTAssertEqual(Array(keys.dropFirst()), model.expressionNames, "first key is Blender's Basis")
+        XCTAssertTrue(output.contains("IMAGES:1"), "the embedded 16×16 texture did not load")
     }
 }
 

@@ -35,7 +35,7 @@ final class ICTImportTests: XCTestCase {
 
     func testMissingFolderIsATypedError() {
         XCTAssertThrowsError(try ICTFaceKitImporter.load(URL(fileURLWithPath: "/nonexistent/ict"))) { error in
-            guard case FaceModelError.unreadableFile = error else { return XCTFail("\(error)") }
+            guard case FaceModelError.missingEntry = error else { return XCTFail("\(error)") }
         }
     }
 }
