@@ -39,3 +39,22 @@ final class ICTImportTests: XCTestCase {
         }
     }
 }
+
+final class ICTFullModelTests: XCTestCase {
+    func testFullModelKeepsEveryPartWithRegions() throws {
+        let folder = try TestData.shared("models/ict-facekit")
+        let model = try ICTFaceKitImporter.load(folder, maxIdentities: 2)
+        XCTAssertEqual(model.vertexCount, 26719)
+        XCTAssertEqual(model.identityCount, 2)
+        XCTAssertEqual(model.vertexRegions[15000], .mouthInterior, "gums and tongue")
+        XCTAssertEqual(model.vertexRegions[22000], .eyeballs)
+        XCTAssertTrue([.scalp, .neck, .ears].contains(model.vertexRegions[10000]))
+        // Silhouette candidates exclude interior parts.
+        XCTAssertFalse(model.silhouetteMask[15000])
+        XCTAssertTrue(model.silhouetteMask[0])
+        // Identity deltas are metres: a PCA mode moves vertices by millimetres to centimetres.
+        let maxDelta = model.identityBasis.map(abs).max()!
+        XCTAssertGreaterThan(maxDelta, 0.001)
+        XCTAssertLessThan(maxDelta, 0.1)
+    }
+}
