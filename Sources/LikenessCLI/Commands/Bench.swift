@@ -10,6 +10,7 @@ struct Bench: ParsableCommand {
         subcommands: [
             BenchImaging.self,
             BenchTensor.self,
+            BenchFaceModel.self,
         ]
     )
 }
