@@ -70,6 +70,7 @@ public struct Renderer: Sendable {
         self.width = width
         self.height = height
         self.culling = culling
+        AllocatorTuning.applied
     }
 
     /// Renders `mesh` under `scene`; throws on inconsistent inputs.

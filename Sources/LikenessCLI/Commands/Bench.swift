@@ -6,7 +6,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run the benchmarks (build with -c release) and print figures as ratios to sgemm.",
-        subcommands: []
+        subcommands: [BenchRender.self]
     )
 
     @OptionGroup var global: GlobalOptions
