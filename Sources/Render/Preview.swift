@@ -6,14 +6,14 @@ import Imaging
 public enum Preview {
     /// The mesh shaded in uniform grey (albedo 0.75) under `lighting`, over `background` (RGB or
     /// grey photo of the render's size) or black.
-    public static func grey(mesh: RenderMesh, camera: OrthographicCamera, width: Int = 256, height: Int = 256,
+    public static func grey(mesh: RenderMesh, camera: OrthoCamera, width: Int = 256, height: Int = 256,
                             lighting: SphericalHarmonics = .studio, background: Image? = nil) throws -> Image {
         try textured(mesh: mesh, albedo: TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]), camera: camera,
                      width: width, height: height, lighting: lighting, displacement: nil, background: background)
     }
 
     /// The mesh with `albedo` (d×d×3) and SH `lighting`, optionally with a displacement map.
-    public static func textured(mesh: RenderMesh, albedo: TextureMap, camera: OrthographicCamera,
+    public static func textured(mesh: RenderMesh, albedo: TextureMap, camera: OrthoCamera,
                                 width: Int = 256, height: Int = 256, lighting: SphericalHarmonics = .studio,
                                 displacement: TextureMap? = nil, background: Image? = nil) throws -> Image {
         let renderer = try Renderer(width: width, height: height)
@@ -58,7 +58,7 @@ public enum Preview {
 
     /// Pixel positions of surface points (triangle + barycentrics, e.g. the model's 68 landmarks).
     public static func project(_ embeddings: [LandmarkEmbedding], mesh: RenderMesh,
-                               camera: OrthographicCamera) -> [SIMD2<Float>] {
+                               camera: OrthoCamera) -> [SIMD2<Float>] {
         embeddings.map { e in
             let t = Int(e.triangle)
             var point = SIMD3<Float>(0, 0, 0)
@@ -68,7 +68,7 @@ public enum Preview {
     }
 
     /// Pixel positions of vertices by index (e.g. ICT-FaceKit's landmark vertex ids).
-    public static func project(vertices: [Int], mesh: RenderMesh, camera: OrthographicCamera) -> [SIMD2<Float>] {
+    public static func project(vertices: [Int], mesh: RenderMesh, camera: OrthoCamera) -> [SIMD2<Float>] {
         vertices.filter { $0 >= 0 && $0 < mesh.vertexCount }.map { camera.project(mesh.position($0)) }
     }
 

@@ -1,3 +1,5 @@
+import FaceModel
+
 /// The mesh rasterised in UV space: for every texel of a d×d texture, the triangle whose UV
 /// image covers the texel centre and its barycentrics. Depends only on the topology and UVs, so
 /// it is built once per model and texture size.
@@ -58,8 +60,9 @@ public enum UVUnwrapper {
     /// visible when its triangle faces the camera (face normal z > 0), the projection lies inside
     /// the photo, and the photo-resolution z-buffer has nothing nearer than P_z + tolerance at that
     /// pixel. The default tolerance is 3 pixels of depth, 3/s model units.
-    public static func unwrap(photo: TextureMap, mesh: RenderMesh, camera: OrthographicCamera, atlas: UVAtlas,
+    public static func unwrap(photo: TextureMap, mesh modelMesh: RenderMesh, camera: OrthoCamera, atlas: UVAtlas,
                               depthTolerance: Float? = nil) throws -> UnwrappedTexture {
+        let mesh = modelMesh.rotated(by: camera.rotation), camera = camera.withoutRotation
         guard atlas.triangleIndex.count == atlas.size * atlas.size else {
             throw RenderError.shapeMismatch("atlas does not match its size")
         }
@@ -108,7 +111,7 @@ public enum UVUnwrapper {
     /// The reverse mapping, texture → image: renders `texture` (any channel count, e.g. an
     /// albedo, an unwrapped photo or a displacement map) through the mesh UVs without lighting
     /// into a `width`×`height` image, over `background` (same channel count) or zeros.
-    public static func textureToImage(_ texture: TextureMap, mesh: RenderMesh, camera: OrthographicCamera,
+    public static func textureToImage(_ texture: TextureMap, mesh: RenderMesh, camera: OrthoCamera,
                                       width: Int, height: Int, background: TextureMap? = nil) throws -> TextureMap {
         if let bg = background, bg.width != width || bg.height != height || bg.channels != texture.channels {
             throw RenderError.invalidTexture("background must be \(width)×\(height)×\(texture.channels)")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import COpenBLAS
 import Dispatch
+import FaceModel
 import Foundation
 import Render
 
@@ -22,7 +23,7 @@ struct BenchRender: ParsableCommand {
         guard size > 0, iterations > 0 else { throw ValidationError("size and iterations must be positive") }
         let mesh = ProceduralHead.mesh(longitudes: longitudes, latitudes: latitudes)
         let renderer = try Renderer(width: size, height: size)
-        let camera = OrthographicCamera.framing(positions: mesh.positions, width: size, height: size)
+        let camera = OrthoCamera.framing(positions: mesh.positions, width: size, height: size)
         var scene = RenderScene(camera: camera, albedo: ProceduralHead.checkerAlbedo(size: 256))
         if displacement {
             scene.displacement = try TextureMap(width: 256, height: 256, channels: 1,
@@ -45,13 +46,16 @@ struct BenchRender: ParsableCommand {
               + "\(first.rasterization.coveredPixels.count) covered pixels, \(cores) cores"
               + (displacement ? ", displacement map" : ""))
         print(String(format: "sgemm reference:   %.1f GFLOP/s (512×512×512, cblas_sgemm)", gflops))
-        for (name, ms, target) in [("forward", forward, 3.0), ("backward", backward, 2 * forward)] {
-            // ms × GFLOP/s = how many MFLOP of sgemm the machine does in the same time.
-            print(String(format: "%-9@ %7.3f ms  (= %.1f MFLOP of sgemm time; target ≤ %.2f ms)",
-                         name as NSString, ms, ms * gflops, target))
-        }
+        report("forward", ms: forward, target: 3.0, gflops: gflops)
+        report("backward", ms: backward, target: 2 * forward, gflops: gflops)
         print(String(format: "  of which rasterisation %.3f ms", rasterOnly))
         print(String(format: "backward / forward: %.2f", backward / forward))
+    }
+
+    /// ms × GFLOP/s = how many MFLOP of sgemm the machine does in the same time.
+    private func report(_ name: String, ms: Double, target: Double, gflops: Double) {
+        let line = String(format: "%7.3f ms  (= %.1f MFLOP of sgemm time; target ≤ %.2f ms)", ms, ms * gflops, target)
+        print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + line)
     }
 
     private func median(_ n: Int, _ body: () throws -> Void) throws -> Double {
