@@ -11,6 +11,7 @@ struct Bench: ParsableCommand {
             BenchImaging.self,
             BenchTensor.self,
             BenchFaceModel.self,
+            BenchRender.self,
         ]
     )
 }
