@@ -1,4 +1,5 @@
 import Dispatch
+import FaceModel
 import Foundation
 
 /// Which triangles the rasteriser skips.
@@ -93,12 +94,13 @@ public enum Rasterizer {
                              depth: zbuf, coveredPixels: covered, setup: setup)
     }
 
-    /// Projects `mesh` with `camera` (u = s·Π(v) + t) and rasterises it, depth = v_z.
-    public static func rasterize(mesh: RenderMesh, camera: OrthographicCamera, width: Int, height: Int,
+    /// Projects `mesh` with `camera` (u = s·Π(R v) + t) and rasterises it, depth = (R v)_z.
+    public static func rasterize(mesh: RenderMesh, camera: OrthoCamera, width: Int, height: Int,
                                  culling: FaceCulling = .backFaces) -> Rasterization {
-        let screen = camera.project(positions: mesh.positions)
+        let cameraSpace = mesh.rotated(by: camera.rotation)
+        let screen = camera.withoutRotation.project(positions: cameraSpace.positions)
         var z = [Float](repeating: 0, count: mesh.vertexCount)
-        for i in 0..<mesh.vertexCount { z[i] = mesh.positions[3 * i + 2] }
+        for i in 0..<mesh.vertexCount { z[i] = cameraSpace.positions[3 * i + 2] }
         return rasterize(screen: screen, depth: z, triangles: mesh.triangles, width: width, height: height,
                          culling: culling)
     }
