@@ -1,0 +1,84 @@
+import Foundation
+
+/// Everything the watcher can be told, by flags or by a JSON config file (same key names).
+/// Times are in seconds.
+public struct DaemonConfiguration: Codable, Equatable, Sendable {
+    /// The folder of person folders to watch (photos there are only ever read).
+    public var inbox: String = "./Inbox"
+    /// Where versions are published; nothing is written outside it.
+    public var library: String = "./Library"
+    /// A file is ready once its folder has been quiet this long and it looked the same twice.
+    public var settleSeconds: Double = 2
+    /// A stable file is taken even if its folder never goes quiet, after this long.
+    public var forceAfterSeconds: Double = 60
+    /// Jobs running at the same time.
+    public var maxConcurrentJobs: Int = 1
+    /// Attempts per job before it stops with its error recorded.
+    public var maxAttempts: Int = 3
+    /// Retry n waits retryBaseSeconds · 2^(n-1), at most retryMaxSeconds.
+    public var retryBaseSeconds: Double = 30
+    public var retryMaxSeconds: Double = 3600
+    /// Address-space limit of a job process (RLIMIT_AS), in MiB; 0 for none.
+    public var jobMemoryLimitMB: Int = 8192
+    /// Every person folder is rescanned at least this often, events or not.
+    public var rescanIntervalSeconds: Double = 300
+    /// On SIGTERM/SIGINT a running job gets this long to finish before it is abandoned cleanly.
+    public var shutdownGraceSeconds: Double = 20
+
+    public init() {}
+
+    /// Reads a JSON config file; keys left out keep their defaults.
+    public static func load(from url: URL) throws -> DaemonConfiguration {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ConfigurationError(message: "cannot read the config file \(url.path)")
+        }
+        do {
+            return try JSONDecoder().decode(DaemonConfiguration.self, from: data)
+        } catch {
+            throw ConfigurationError(message: "the config file \(url.path) is not valid: \(error)")
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = DaemonConfiguration()
+        inbox = try container.decodeIfPresent(String.self, forKey: .inbox) ?? defaults.inbox
+        library = try container.decodeIfPresent(String.self, forKey: .library) ?? defaults.library
+        settleSeconds = try container.decodeIfPresent(Double.self, forKey: .settleSeconds) ?? defaults.settleSeconds
+        forceAfterSeconds = try container.decodeIfPresent(Double.self, forKey: .forceAfterSeconds) ?? defaults.forceAfterSeconds
+        maxConcurrentJobs = try container.decodeIfPresent(Int.self, forKey: .maxConcurrentJobs) ?? defaults.maxConcurrentJobs
+        maxAttempts = try container.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? defaults.maxAttempts
+        retryBaseSeconds = try container.decodeIfPresent(Double.self, forKey: .retryBaseSeconds) ?? defaults.retryBaseSeconds
+        retryMaxSeconds = try container.decodeIfPresent(Double.self, forKey: .retryMaxSeconds) ?? defaults.retryMaxSeconds
+        jobMemoryLimitMB = try container.decodeIfPresent(Int.self, forKey: .jobMemoryLimitMB) ?? defaults.jobMemoryLimitMB
+        rescanIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .rescanIntervalSeconds) ?? defaults.rescanIntervalSeconds
+        shutdownGraceSeconds = try container.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds) ?? defaults.shutdownGraceSeconds
+    }
+
+    /// Checks the values make sense; throws a readable error otherwise.
+    public func validated() throws -> DaemonConfiguration {
+        func require(_ condition: Bool, _ message: String) throws {
+            if !condition { throw ConfigurationError(message: message) }
+        }
+        try require(settleSeconds > 0 && settleSeconds.isFinite, "settleSeconds must be positive")
+        try require(forceAfterSeconds >= settleSeconds, "forceAfterSeconds must be at least settleSeconds")
+        try require(maxConcurrentJobs >= 1, "maxConcurrentJobs must be at least 1")
+        try require(maxAttempts >= 1, "maxAttempts must be at least 1")
+        try require(retryBaseSeconds >= 0 && retryMaxSeconds >= retryBaseSeconds, "retry times must be non-negative, max ≥ base")
+        try require(jobMemoryLimitMB >= 0, "jobMemoryLimitMB must be non-negative")
+        try require(rescanIntervalSeconds > 0, "rescanIntervalSeconds must be positive")
+        try require(shutdownGraceSeconds >= 0, "shutdownGraceSeconds must be non-negative")
+        return self
+    }
+
+    /// The wait before retry `attempt` (1-based): base · 2^(attempt-1), capped.
+    public func retryDelay(afterAttempt attempt: Int) -> TimeInterval {
+        min(retryMaxSeconds, retryBaseSeconds * pow(2, Double(max(0, attempt - 1))))
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Library
+
+/// A file in a person's inbox folder that may be a photo.
+public struct ScannedFile: Equatable, Sendable {
+    /// The name in the person folder (the ledger's key).
+    public var name: String
+    /// The path to read: the file itself, or a symlink's target inside the inbox.
+    public var path: String
+    public var signature: FileSignature
+
+    public init(name: String, path: String, signature: FileSignature) {
+        self.name = name
+        self.path = path
+        self.signature = signature
+    }
+}
+
+/// An inbox entry that is not read, and why.
+public struct SkippedEntry: Equatable, Sendable {
+    public var name: String
+    public var reason: String
+}
+
+/// One person folder as seen now.
+public struct PersonScan: Equatable, Sendable {
+    public var person: PersonName
+    public var files: [ScannedFile]
+    public var skipped: [SkippedEntry]
+}
+
+/// The inbox as seen now: valid person folders and the folders refused as persons.
+public struct InboxScan: Equatable, Sendable {
+    public var persons: [PersonName: PersonScan] = [:]
+    public var invalidFolders: [SkippedEntry] = []
+    public init() {}
+}
+
+/// Reads the inbox without modifying anything in it. Names that are in-progress downloads or
+/// hidden (dotfiles, `*.tmp`, `*.part`, `*.crdownload`) are ignored; symlinks are followed only
+/// when their target is inside the inbox; sub-folders of a person folder are not read.
+public struct InboxScanner: Sendable {
+    public let root: URL
+    private let realRoot: String
+
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+        realRoot = InboxScanner.realPath(self.root.path) ?? self.root.path
+    }
+
+    /// True for names that are never photos: hidden files and partial downloads.
+    public static func isIgnored(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return name.hasPrefix(".") || lower.hasSuffix(".tmp") || lower.hasSuffix(".part") || lower.hasSuffix(".crdownload")
+    }
+
+    /// Names of the folders in the inbox root (candidates for persons).
+    public func folderNames() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).sorted()
+    }
+
+    /// Scans every person folder.
+    public func scanAll() -> InboxScan {
+        var scan = InboxScan()
+        for name in folderNames() where !name.hasPrefix(".") {
+            switch classifyFolder(name) {
+            case let .person(person): scan.persons[person] = scanPerson(person)
+            case let .skipped(entry): scan.invalidFolders.append(entry)
+            case .notAFolder: continue
+            }
+        }
+        return scan
+    }
+
+    enum FolderKind { case person(PersonName), skipped(SkippedEntry), notAFolder }
+
+    /// Whether `name` in the inbox root is a usable person folder.
+    func classifyFolder(_ name: String) -> FolderKind {
+        let path = root.appendingPathComponent(name).path
+        guard let resolved = resolveInside(path), isDirectory(resolved) else {
+            if isDirectory(path) || isSymlink(path) {
+                return .skipped(SkippedEntry(name: name, reason: "a symlink that leads outside the inbox"))
+            }
+            return .notAFolder
+        }
+        do {
+            return .person(try PersonName(name))
+        } catch let error as InvalidPersonName {
+            return .skipped(SkippedEntry(name: name, reason: error.reason))
+        } catch {
+            return .skipped(SkippedEntry(name: name, reason: "\(error)"))
+        }
+    }
+
+    /// Scans one person folder; a missing folder gives an empty scan.
+    public func scanPerson(_ person: PersonName) -> PersonScan {
+        let folder = root.appendingPathComponent(person.value)
+        var files: [ScannedFile] = []
+        var skipped: [SkippedEntry] = []
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() {
+            if InboxScanner.isIgnored(name) { continue }
+            let path = folder.appendingPathComponent(name).path
+            guard let resolved = resolveInside(path) else {
+                skipped.append(SkippedEntry(name: name, reason: "a symlink that leads outside the inbox"))
+                continue
+            }
+            if isDirectory(resolved) {
+                skipped.append(SkippedEntry(name: name, reason: "sub-folders are not read"))
+            } else if let signature = FileSignature.of(resolved) {
+                files.append(ScannedFile(name: name, path: resolved, signature: signature))
+            }
+        }
+        return PersonScan(person: person, files: files, skipped: skipped)
+    }
+
+    /// The real path of `path` if it lies inside the inbox, else nil.
+    func resolveInside(_ path: String) -> String? {
+        guard let real = InboxScanner.realPath(path) else { return nil }
+        return real.hasPrefix(realRoot + "/") ? real : nil
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+
+    private func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    private func isSymlink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+}

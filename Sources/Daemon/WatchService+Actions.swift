@@ -1,0 +1,194 @@
+import Foundation
+import Library
+import Logging
+
+extension WatchService {
+    /// Carries out the reconciler's actions.
+    func apply(_ actions: [Action], now: Date) throws {
+        for action in actions {
+            switch action {
+            case let .hash(person, file):
+                try hash(person, file, now: now)
+            case let .forget(person, name):
+                try ledger.forgetFile(person: person, name: name)
+                statusDirty.insert(person)
+                logger.info("photo left the inbox", metadata: ["person": "\(person)", "file": "\(name)"])
+            case let .enqueue(person, inputs):
+                let job = try ledger.enqueueJob(person: person, inputs: inputs, now: now)
+                statusDirty.insert(person)
+                logger.info("job queued", metadata: ["person": "\(person)", "job": "\(job.id)", "photos": "\(inputs.count)"])
+            case let .supersede(jobID):
+                try ledger.supersedeJob(jobID, now: now)
+                logger.info("job superseded", metadata: ["job": "\(jobID)"])
+            case let .pointLatest(person, version):
+                try ledger.setLatest(person, version)
+                try publisher.switchLatest(person, to: version)
+                statusDirty.insert(person)
+                logger.info("latest points back at an existing version", metadata: ["person": "\(person)", "version": "\(version)"])
+            case let .start(jobID):
+                if !shutdown.isRequested { try start(jobID, now: now) }
+            }
+        }
+    }
+
+    /// Hashes a settled file; if it changed meanwhile, the next look will see it again.
+    func hash(_ person: PersonName, _ file: ScannedFile, now: Date) throws {
+        let sha256: String
+        do { sha256 = try SHA256.hex(fileAt: URL(fileURLWithPath: file.path)) } catch {
+            logger.warning("cannot read a photo; will look again", metadata: ["person": "\(person)", "file": "\(file.name)", "error": "\(error)"])
+            return
+        }
+        guard FileSignature.of(file.path) == file.signature else { return }
+        try ledger.recordFile(FileRecord(person: person, name: file.name, signature: file.signature, sha256: sha256), now: now)
+        statusDirty.insert(person)
+        logger.debug("photo hashed", metadata: ["person": "\(person)", "file": "\(file.name)", "sha256": "\(sha256)"])
+    }
+
+    /// Starts a queued job in a fresh staging folder.
+    func start(_ jobID: Int64, now: Date) throws {
+        guard let job = try ledger.job(jobID), job.state == .queued else { return }
+        let scan = scans[job.person]
+        let files = try ledger.files(of: job.person)
+        var photos: [StagePhoto] = []
+        for hash in job.inputs {
+            guard let file = files.first(where: { $0.sha256 == hash }),
+                  let path = scan?.files.first(where: { $0.name == file.name })?.path else {
+                try ledger.supersedeJob(jobID, now: now)
+                return
+            }
+            photos.append(StagePhoto(name: file.name, path: path, sha256: hash))
+        }
+        let staging = try publisher.makeStagingDirectory(for: job.person, jobID: jobID)
+        let reportPath = staging.path + ".report.json"
+        let spec = JobSpec(jobID: jobID, person: job.person, photos: photos, buildDirectory: staging.path,
+                           resultPath: reportPath, memoryLimitBytes: UInt64(configuration.jobMemoryLimitMB) << 20,
+                           parentPID: getpid())
+        try ledger.startJob(jobID, now: now)
+        do {
+            let running = try executor.start(spec)
+            self.running[jobID] = ActiveJob(job: running, record: job, staging: staging, reportPath: reportPath)
+        } catch {
+            try ledger.failJob(jobID, error: "cannot start the job: \(error)", retryAt: retryTime(after: job.attempts + 1, now: now), now: now)
+            try? Durable.removeTree(staging, inside: layout.root)
+            throw error
+        }
+        statusDirty.insert(job.person)
+        logger.info("job started", metadata: ["person": "\(job.person)", "job": "\(jobID)", "photos": "\(photos.count)",
+                                              "attempt": "\(job.attempts + 1)"])
+    }
+
+    func retryTime(after attempt: Int, now: Date) -> Date? {
+        attempt < configuration.maxAttempts ? now.addingTimeInterval(configuration.retryDelay(afterAttempt: attempt)) : nil
+    }
+
+    /// Publishes or records every job that has ended. Returns true if any had.
+    func collectFinishedJobs(now: Date) throws -> Bool {
+        var any = false
+        for (id, active) in running {
+            guard let outcome = active.job.poll() else { continue }
+            running[id] = nil
+            any = true
+            try finish(active, outcome, now: now)
+        }
+        return any
+    }
+
+    func finish(_ active: ActiveJob, _ outcome: JobOutcome, now: Date) throws {
+        let job = active.record
+        defer {
+            try? Durable.removeTree(active.staging, inside: layout.root)
+            for path in [active.reportPath, active.reportPath + ".spec.json"] { unlink(path) }
+            statusDirty.insert(job.person)
+        }
+        var failure: String?
+        switch outcome {
+        case let .failed(message): failure = message
+        case let .finished(output):
+            if let problem = inconsistency(of: output, for: job) {
+                failure = problem
+            } else {
+                try publishOrRecord(output, job: job, staging: active.staging, now: now)
+            }
+        }
+        if let failure {
+            let attempt = (try ledger.job(job.id)?.attempts) ?? job.attempts + 1
+            let retryAt = retryTime(after: attempt, now: now)
+            try ledger.failJob(job.id, error: failure, retryAt: retryAt, now: now)
+            if let retryAt {
+                logger.warning("job failed; will retry", metadata: ["job": "\(job.id)", "person": "\(job.person)", "error": "\(failure)",
+                                                                   "retryIn": "\(Int(retryAt.timeIntervalSince(now)))s"])
+            } else {
+                logger.error("job failed for good", metadata: ["job": "\(job.id)", "person": "\(job.person)", "error": "\(failure)"])
+            }
+        }
+    }
+
+    /// The stage must account for every input exactly once.
+    func inconsistency(of output: StageOutput, for job: JobRecord) -> String? {
+        let inputs = Set(job.inputs)
+        let accepted = Set(output.accepted), rejected = Set(output.rejected.map(\.sha256))
+        guard accepted.isDisjoint(with: rejected), accepted.union(rejected) == inputs,
+              output.accepted.count == accepted.count, output.rejected.count == rejected.count else {
+            return "the stage \(output.stage) did not account for every photo exactly once"
+        }
+        return nil
+    }
+
+    /// A finished job: publish a new version, reuse an identical one, or record that nothing was usable.
+    func publishOrRecord(_ output: StageOutput, job: JobRecord, staging: URL, now: Date) throws {
+        if output.accepted.isEmpty {
+            try ledger.recordNoUsablePhotos(jobID: job.id, person: job.person, rejected: output.rejected, now: now)
+            logger.warning("no usable photo: nothing published", metadata: ["person": "\(job.person)", "job": "\(job.id)",
+                                                                           "rejected": "\(output.rejected.count)"])
+            return
+        }
+        let key = PhotoSet.key(output.accepted)
+        if let existing = try ledger.versions(of: job.person).last(where: { $0.acceptedKey == key }) {
+            try ledger.recordReuse(jobID: job.id, person: job.person, version: existing.number, accepted: output.accepted,
+                                   rejected: output.rejected, now: now)
+            try publisher.switchLatest(job.person, to: existing.number)
+            logger.info("same photos as an existing version: nothing new published",
+                        metadata: ["person": "\(job.person)", "version": "\(existing.number)"])
+            return
+        }
+        let draft = BundleDraft(person: job.person, jobID: job.id, inputs: job.inputs, accepted: output.accepted,
+                                rejected: output.rejected, stage: output.stage, models: output.models,
+                                statistics: output.statistics)
+        let highest = try ledger.versions(of: job.person).map(\.number).max() ?? 0
+        let manifest = try publisher.publish(staging: staging, draft: draft, atLeast: highest + 1, now: now)
+        try ledger.recordPublication(manifest, now: now)
+        try publisher.switchLatest(job.person, to: manifest.version)
+        logger.notice("published", metadata: ["person": "\(job.person)", "version": "\(LibraryLayout.versionName(manifest.version))",
+                                              "photos": "\(manifest.accepted.count)", "rejected": "\(manifest.rejected.count)",
+                                              "files": "\(manifest.files.count)"])
+    }
+
+    /// On shutdown: wait for running jobs within the grace period, then abandon the rest cleanly
+    /// (child stopped, staging removed, job back in the queue without counting the attempt).
+    func finishForShutdown() {
+        let deadline = Date().addingTimeInterval(configuration.shutdownGraceSeconds)
+        while !running.isEmpty && Date() < deadline {
+            _ = try? collectFinishedJobs(now: Date())
+            if !running.isEmpty { usleep(50_000) }
+        }
+        for (id, active) in running {
+            active.job.cancel()
+            try? ledger.requeueInterrupted(id, now: Date())
+            try? Durable.removeTree(active.staging, inside: layout.root)
+            for path in [active.reportPath, active.reportPath + ".spec.json"] { unlink(path) }
+            logger.notice("job abandoned at shutdown; it will run again", metadata: ["job": "\(id)"])
+        }
+        running = [:]
+        writeStatusFiles(now: Date())
+    }
+
+    /// Rewrites `status.json` of every person whose state changed.
+    func writeStatusFiles(now: Date) {
+        for person in statusDirty {
+            do { try PersonStatus.build(person, ledger: ledger, now: now).write(to: layout) } catch {
+                logger.warning("cannot write status.json", metadata: ["person": "\(person)", "error": "\(error)"])
+            }
+        }
+        statusDirty = []
+    }
+}

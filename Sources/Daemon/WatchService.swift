@@ -1,0 +1,310 @@
+import Foundation
+import Library
+import Logging
+
+/// The daemon: watches the inbox, keeps the ledger, runs jobs and publishes versions.
+///
+/// Each tick: take inotify hints, collect finished jobs (publish or record the failure), rescan
+/// the folders that may have changed, ask the `Reconciler` what to do and do it. All state that
+/// matters is in the ledger and the Library; memory holds only hints and earlier looks, so a
+/// crash at any moment is recovered at the next start (`recover`).
+public final class WatchService {
+    public let configuration: DaemonConfiguration
+    public let layout: LibraryLayout
+    let inbox: URL
+    let scanner: InboxScanner
+    let publisher: Publisher
+    let executor: JobExecutor
+    let shutdown: ShutdownSignal
+    let useInotify: Bool
+    /// `likeness build`: only this person folder is read.
+    let onlyPerson: PersonName?
+    var logger: Logger
+
+    public private(set) var ledger: Ledger!
+    var lock: LibraryLock?
+    var watcher: InotifyWatcher?
+    var observations = Observations()
+    var activity: [PersonName: Date] = [:]
+    var scans: [PersonName: PersonScan] = [:]
+    var invalidFolders: [SkippedEntry] = []
+    var dirty: Set<PersonName> = []
+    var statusDirty: Set<PersonName> = []
+    var fullRescanNeeded = true
+    var lastFullRescan = Date.distantPast
+    var running: [Int64: ActiveJob] = [:]
+    var reported: Set<String> = []
+
+    struct ActiveJob {
+        var job: RunningJob
+        var record: JobRecord
+        var staging: URL
+        var reportPath: String
+    }
+
+    public init(configuration: DaemonConfiguration, executor: JobExecutor, logger: Logger,
+                shutdown: ShutdownSignal = ShutdownSignal(), useInotify: Bool = true, onlyPerson: PersonName? = nil) throws {
+        self.configuration = try configuration.validated()
+        inbox = URL(fileURLWithPath: configuration.inbox).standardizedFileURL
+        layout = LibraryLayout(root: URL(fileURLWithPath: configuration.library))
+        scanner = InboxScanner(root: inbox)
+        publisher = Publisher(layout: layout)
+        self.executor = executor
+        self.logger = logger
+        self.shutdown = shutdown
+        self.useInotify = useInotify
+        self.onlyPerson = onlyPerson
+    }
+
+    // MARK: Life cycle
+
+    /// Runs until shutdown is requested, then stops cleanly.
+    public func run() throws {
+        try open()
+        defer { close() }
+        logger.info("watching", metadata: ["inbox": "\(inbox.path)", "library": "\(layout.root.path)"])
+        while !shutdown.isRequested {
+            step(now: Date())
+            usleep(useconds_t(tick * 1_000_000))
+        }
+        logger.info("shutting down")
+        finishForShutdown()
+    }
+
+    /// Runs until nothing is left to do (all files hashed, no job due or running) or `timeout`.
+    /// Returns true if it became idle.
+    @discardableResult
+    public func runUntilIdle(timeout: TimeInterval) throws -> Bool {
+        try open()
+        defer { close() }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline && !shutdown.isRequested {
+            let progressed = step(now: Date())
+            if !progressed && running.isEmpty && isIdle() { return true }
+            usleep(useconds_t(tick * 1_000_000))
+        }
+        finishForShutdown()
+        return false
+    }
+
+    var tick: TimeInterval { min(0.25, max(0.02, configuration.settleSeconds / 4)) }
+
+    /// Takes the Library lock, opens the ledger, recovers from any crash and starts watching.
+    public func open() throws {
+        try checkFolders()
+        try Durable.makeDirectory(layout.root)
+        lock = try LibraryLock(url: layout.lockURL)
+        ledger = try Ledger(url: layout.ledgerURL)
+        try recover(now: Date())
+        if useInotify {
+            watcher = try InotifyWatcher(root: inbox)
+        }
+        fullRescanNeeded = true
+    }
+
+    /// Releases the watcher, ledger and lock.
+    public func close() {
+        watcher = nil
+        ledger = nil
+        lock = nil
+    }
+
+    /// The inbox must exist; the Library must not lie inside it or contain it.
+    func checkFolders() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: inbox.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ConfigurationError(message: "the inbox \(inbox.path) does not exist or is not a folder")
+        }
+        let realInbox = InboxScanner.realPath(inbox.path) ?? inbox.path
+        let realLibrary = InboxScanner.realPath(layout.root.path) ?? layout.root.path
+        if realLibrary == realInbox || realLibrary.hasPrefix(realInbox + "/") || realInbox.hasPrefix(realLibrary + "/") {
+            throw ConfigurationError(message: "the Library (\(realLibrary)) and the inbox (\(realInbox)) must not contain each other")
+        }
+    }
+
+    /// Start-up recovery: remove staging leftovers, adopt versions published just before a crash,
+    /// requeue interrupted jobs, make every `latest` link match the ledger, refresh status files.
+    func recover(now: Date) throws {
+        for url in try publisher.removeStagingLeftovers() {
+            logger.notice("removed staging leftover", metadata: ["path": "\(url.path)"])
+        }
+        let known = Set(try ledger.versions().map { "\($0.person.value)/\($0.number)" })
+        for person in layout.persons() {
+            for version in layout.versionsOnDisk(person) where !known.contains("\(person.value)/\(version)") {
+                try adopt(person, version, now: now)
+            }
+        }
+        let requeued = try ledger.requeueAllInterrupted(now: now)
+        if requeued > 0 { logger.notice("requeued interrupted jobs", metadata: ["count": "\(requeued)"]) }
+        for (person, version) in try ledger.latest() where layout.latestOnDisk(person) != version {
+            try publisher.switchLatest(person, to: version)
+            logger.notice("repaired latest", metadata: ["person": "\(person)", "version": "\(version)"])
+        }
+        for person in layout.persons() { statusDirty.insert(person) }
+        writeStatusFiles(now: now)
+    }
+
+    /// Records a version that reached the disk but not the ledger (crash between the two).
+    func adopt(_ person: PersonName, _ version: Int, now: Date) throws {
+        let problems = BundleVerifier(layout: layout).verify(person, version)
+        let manifestURL = layout.versionDirectory(person, version).appendingPathComponent(BundleManifest.fileName)
+        guard problems.isEmpty, let data = FileManager.default.contents(atPath: manifestURL.path),
+              let manifest = try? BundleManifest.decode(data) else {
+            logger.error("a version on disk does not match its manifest; left untouched",
+                         metadata: ["person": "\(person)", "version": "\(version)", "problems": "\(problems)"])
+            return
+        }
+        try ledger.recordPublication(manifest, now: now)
+        logger.notice("adopted version published before a crash", metadata: ["person": "\(person)", "version": "\(version)"])
+    }
+
+    // MARK: One tick
+
+    /// One round of the loop. Returns true if it changed anything.
+    @discardableResult
+    public func step(now: Date) -> Bool {
+        var progressed = false
+        do {
+            takeEvents(now: now)
+            progressed = try collectFinishedJobs(now: now) || progressed
+            rescan(now: now)
+            var tried: [Action] = []
+            for _ in 0..<8 {
+                // A hash that changed nothing (file unreadable or still changing) waits for the next tick.
+                let actions = Reconciler.reconcile(scan: currentScan(), observations: observations, activity: activity,
+                                                   ledger: try ledger.snapshot(), settings: ReconcilerSettings(configuration),
+                                                   now: now).filter { !tried.contains($0) }
+                guard !actions.isEmpty else { break }
+                tried += actions
+                try apply(actions, now: now)
+                progressed = true
+                if actions.allSatisfy({ if case .start = $0 { return true }; return false }) { break }
+            }
+            try keepUnsettledDirty()
+            writeStatusFiles(now: now)
+        } catch {
+            logger.error("step failed; will retry", metadata: ["error": "\(error)"])
+        }
+        return progressed
+    }
+
+    func currentScan() -> InboxScan {
+        var scan = InboxScan()
+        scan.persons = scans
+        scan.invalidFolders = invalidFolders
+        return scan
+    }
+
+    /// Turns inotify events into dirty folders and activity times.
+    func takeEvents(now: Date) {
+        guard let watcher else { return }
+        for event in watcher.drain() {
+            if event.isOverflow {
+                logger.warning("inotify queue overflow: rescanning everything")
+                fullRescanNeeded = true
+                continue
+            }
+            if event.directory == inbox.path {
+                guard !event.name.isEmpty, !event.name.hasPrefix(".") else { continue }
+                let path = inbox.appendingPathComponent(event.name).path
+                if event.disappeared { watcher.unwatch(path) }
+                if event.appeared && event.isDirectory { try? watcher.watch(path) }
+                if let person = try? PersonName(event.name) {
+                    dirty.insert(person)
+                    activity[person] = now
+                }
+                if event.appeared && !event.isDirectory { fullRescanNeeded = true }  // maybe a symlinked folder
+            } else {
+                guard let person = try? PersonName(URL(fileURLWithPath: event.directory).lastPathComponent) else { continue }
+                if !event.name.isEmpty && InboxScanner.isIgnored(event.name) { continue }
+                dirty.insert(person)
+                activity[person] = now
+            }
+        }
+    }
+
+    /// Rescans the dirty folders, or everything after an overflow / start-up / the rescan interval.
+    func rescan(now: Date) {
+        if fullRescanNeeded || now.timeIntervalSince(lastFullRescan) >= configuration.rescanIntervalSeconds {
+            var scan = scanner.scanAll()
+            if let onlyPerson { scan.persons = scan.persons.filter { $0.key == onlyPerson } }
+            for person in scans.keys where scan.persons[person] == nil { observations.forget(person) }
+            for (_, personScan) in scan.persons { observations.record(personScan, now: now) }
+            scans = scan.persons
+            reportInvalidFolders(scan.invalidFolders)
+            invalidFolders = scan.invalidFolders
+            for person in scans.keys { try? watcher?.watch(inbox.appendingPathComponent(person.value).path) }
+            fullRescanNeeded = false
+            lastFullRescan = now
+            dirty = []
+            return
+        }
+        for person in dirty {
+            if case .person = scanner.classifyFolder(person.value), onlyPerson == nil || onlyPerson == person {
+                let personScan = scanner.scanPerson(person)
+                observations.record(personScan, now: now)
+                scans[person] = personScan
+                try? watcher?.watch(inbox.appendingPathComponent(person.value).path)
+            } else {
+                scans[person] = nil
+                observations.forget(person)
+            }
+        }
+        dirty = []
+    }
+
+    /// Folders with files not yet hashed are looked at again next tick (the second look).
+    func keepUnsettledDirty() throws {
+        let known = Dictionary(grouping: try ledger.files(), by: \.person)
+        for (person, scan) in scans {
+            let signatures = Dictionary(uniqueKeysWithValues: (known[person] ?? []).map { ($0.name, $0.signature) })
+            if scan.files.contains(where: { signatures[$0.name] != $0.signature }) || scan.files.count != signatures.count {
+                dirty.insert(person)
+            }
+        }
+        if try !ledger.jobs(in: [.queued]).isEmpty {
+            for job in try ledger.jobs(in: [.queued]) { dirty.insert(job.person) }
+        }
+    }
+
+    func reportInvalidFolders(_ folders: [SkippedEntry]) {
+        for folder in folders where !reported.contains(folder.name) {
+            reported.insert(folder.name)
+            logger.warning("inbox folder ignored", metadata: ["folder": "\(folder.name)", "reason": "\(folder.reason)"])
+        }
+        for scan in scans.values {
+            for entry in scan.skipped where !reported.contains("\(scan.person)/\(entry.name)") {
+                reported.insert("\(scan.person)/\(entry.name)")
+                logger.warning("inbox entry ignored", metadata: ["person": "\(scan.person)", "entry": "\(entry.name)", "reason": "\(entry.reason)"])
+            }
+        }
+    }
+
+    /// True when every scanned file is in the ledger and no job is queued or running.
+    func isIdle() -> Bool {
+        guard let jobs = try? ledger.jobs(in: [.queued, .running]), let files = try? ledger.files() else { return false }
+        let known = Set(files.map { "\($0.person.value)/\($0.name)/\($0.signature.size)/\($0.signature.modifiedNanoseconds)" })
+        let allKnown = scans.values.allSatisfy { scan in
+            scan.files.allSatisfy { known.contains("\(scan.person.value)/\($0.name)/\($0.signature.size)/\($0.signature.modifiedNanoseconds)") }
+        }
+        // A queued job waiting for a retry later than now does not count as pending work here.
+        return allKnown && jobs.allSatisfy { $0.state == .queued && $0.nextAttemptAt > Date() }
+    }
+}
+
+/// One daemon per Library: an exclusive `flock` on `<Library>/.lock` (released by the kernel even
+/// when the process is killed).
+final class LibraryLock {
+    let descriptor: Int32
+
+    init(url: URL) throws {
+        descriptor = Glibc.open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw FileSystemError.io(operation: "open", path: url.path, code: errno) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            Glibc.close(descriptor)
+            throw ConfigurationError(message: "another likeness process is using the Library (\(url.deletingLastPathComponent().path))")
+        }
+    }
+
+    deinit { Glibc.close(descriptor) }
+}

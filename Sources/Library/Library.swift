@@ -1,1 +1,0 @@
-// The Library module. See DEVELOPERS.md for what belongs here and which way dependencies flow.
