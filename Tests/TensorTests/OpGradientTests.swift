@@ -122,3 +122,15 @@ final class OpGradientTests: XCTestCase {
         assertGradients([visible, fill]) { scatterTokens(visible, indices: indices, tokens: 5, fill: fill) }
     }
 }
+
+extension OpGradientTests {
+    func testUnaryFunctionsAndRowGather() {
+        let x = randomTensor([3, 5], seed: 40, in: 0.3...2)
+        for f in [UnaryFunction.exp, .log, .sqrt, .square] { assertGradients([x]) { apply(f, x) } }
+        let signed = Tensor((0..<10).map { Float($0 - 5) * 0.2 + 0.1 }, shape: [10], requiresGrad: true)
+        assertGradients([signed]) { abs(signed) }
+        let rows = randomTensor([4, 2, 3], seed: 41)
+        assertGradients([rows]) { gatherRows(rows, [3, 0, 3]) }
+        XCTAssertEqual(gatherRows(rows, [2]).values, slice(rows, axis: 0, 2..<3).values)
+    }
+}
