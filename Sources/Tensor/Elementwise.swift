@@ -117,6 +117,20 @@ public func - (a: Tensor, b: Tensor) -> Tensor { elementwise(.subtract, a, b) }
 public func * (a: Tensor, b: Tensor) -> Tensor { elementwise(.multiply, a, b) }
 public func / (a: Tensor, b: Tensor) -> Tensor { elementwise(.divide, a, b) }
 
+/// `x` repeated along its size-1 (or missing leading) dimensions to `shape`, NumPy style.
+/// Backward: the gradient summed over the copies.
+public func broadcast(_ x: Tensor, to shape: [Int]) -> Tensor {
+    let bc = Broadcast(x.shape, shape)
+    precondition(bc.shape == shape, "cannot broadcast \(x.shape) to \(shape)")
+    let out = Tensor(uninitialized: shape)
+    let (n, sa, px, po) = (bc.inner, bc.aStep, x.data, out.data)
+    bc.forEachRow { o, ia, _ in for j in 0..<n { po[o + j] = px[ia + j * sa] } }
+    return out.recording([x]) { out in
+        let (g, gx) = (out.grad!, x.gradBuffer())
+        bc.forEachRow { o, ia, _ in for j in 0..<n { gx[ia + j * sa] += g[o + j] } }
+    }
+}
+
 /// `scale · x + shift`, elementwise (the scalar forms of +, −, ×, ÷ all reduce to it).
 public func affine(_ x: Tensor, scale: Float, shift: Float) -> Tensor {
     let out = Tensor(uninitialized: x.shape)

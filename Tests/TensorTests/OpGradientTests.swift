@@ -134,3 +134,11 @@ extension OpGradientTests {
         XCTAssertEqual(gatherRows(rows, [2]).values, slice(rows, axis: 0, 2..<3).values)
     }
 }
+
+extension OpGradientTests {
+    func testBroadcastTo() {
+        let x = randomTensor([3, 1], seed: 42)
+        assertGradients([x]) { broadcast(x, to: [2, 3, 4]) }
+        XCTAssertEqual(broadcast(Tensor([1, 2], shape: [2, 1]), to: [2, 3]).values, [1, 1, 1, 2, 2, 2])
+    }
+}
