@@ -33,6 +33,10 @@ final class OpGradientTests: XCTestCase {
         assertGradients([row, positive]) { row / positive }   // both operands broadcast: [3, 4]
         assertGradients([a]) { 2 - a * 3 + 1 }
         assertGradients([a]) { a * a }                          // one tensor used twice
+        let same = randomTensor([2, 3, 4], seed: 36, in: 0.5...1.5)
+        for op in [BinaryOperation.add, .subtract, .multiply, .divide] {   // the unbroadcast fast path
+            assertGradients([a, same]) { elementwise(op, a, same) }
+        }
     }
 
     func testReductions() {
