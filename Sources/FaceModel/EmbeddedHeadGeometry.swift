@@ -63,7 +63,7 @@ enum HeadGeometry {
                 out[i] = r * HeadShape.direction(c.x, c.y)
             case .pole:
                 out[i] = shape.radius(0, .pi / 2) * SIMD3(0, 1, 0)
-            case .bag, .eyeball, .ear:
+            case .bag, .eyeball, .ear, .socket:
                 break
             }
         }
@@ -73,6 +73,9 @@ enum HeadGeometry {
             case .bag(let ring, let m):
                 let lip = out[topo.mouthIndex[0][m]]
                 out[i] = HeadParts.bagPoint(L, ring: ring - 1, m: m, lip: lip)
+            case .socket(let side, let m):
+                let margin = m < HeadRings.eyeCount ? out[topo.eyeIndex[side][0][m]] : nil
+                out[i] = HeadParts.socketPoint(L, side: side == 0 ? 1 : -1, margin: margin)
             case .eyeball(let side, let index):
                 out[i] = HeadParts.eyeballPoint(L, side: side == 0 ? 1 : -1, index: index)
             case .ear(let side, let index):
