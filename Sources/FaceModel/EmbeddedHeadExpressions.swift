@@ -55,8 +55,8 @@ struct HeadExpressions {
         case "eyeLookIn": return gaze(side: side, dir: SIMD3(-side, 0, 0), degrees: 30)
         case "eyeLookOut": return gaze(side: side, dir: SIMD3(side, 0, 0), degrees: 30)
         case "jawOpen": return jawOpen()
-        case "jawForward": return jawTranslate(SIMD3(0, 0, 0.005))
-        case "jaw": return jawTranslate(SIMD3(side * 0.006, 0, 0))   // jawLeft / jawRight
+        case "jawForward": return jawTranslate(SIMD3(0, 0, 0.004))
+        case "jaw": return jawTranslate(SIMD3(side * 0.0045, 0, 0))   // jawLeft / jawRight
         case "mouthClose": return mouthClose()
         case "mouthFunnel": return funnel(pucker: false)
         case "mouthPucker": return funnel(pucker: true)
@@ -126,7 +126,7 @@ struct HeadExpressions {
         let c = eyeCenter(side)
         let margin = topo.eyeIndex[s][0]
         let sockets = socketIndex
-        let upW: [Float] = [1, 0.92, 0.70, 0.40, 0.14, 0]
+        let upW: [Float] = [1, 0.92, 0.70, 0.36, 0.08, 0]
         let loW: [Float] = [1, 0.80, 0.45, 0.16, 0.04, 0]
         func angle(_ p: SIMD3<Float>) -> Float { atan2(p.y - c.y, p.z - c.z) }
         for m in 1..<(M / 2) {
@@ -136,14 +136,18 @@ struct HeadExpressions {
             let rise = closure - al - 0.008   // lower lid travel
             for ring in 0..<HeadRings.eyeRings {
                 let ui = topo.eyeIndex[s][ring][m], li = topo.eyeIndex[s][ring][M - m]
-                let aU = upper < 0 ? upper * close : upper * 0.9 * close
-                let aL = lower > 0 ? lower * rise : lower * 0.9 * rise
+                // Skin level with or behind the eyeball centre (the canthal corners) would swing the
+                // wrong way about the axis: it stays put.
+                let frontU = HeadShape.smoothstep(ring == 0 ? -0.002 : 0.001, ring == 0 ? 0.004 : 0.007, P[ui].z - c.z)
+                let frontL = HeadShape.smoothstep(ring == 0 ? -0.002 : 0.001, ring == 0 ? 0.004 : 0.007, P[li].z - c.z)
+                let aU = (upper < 0 ? upper * close : upper * 0.9 * close) * frontU
+                let aL = (lower > 0 ? lower * rise : lower * 0.9 * rise) * frontL
                 // A positive turn about +x carries +z towards −y, i.e. lowers the lid angle.
                 out[ui] = Self.rotate(P[ui], center: c, axis: SIMD3(1, 0, 0), angle: -aU * upW[ring]) - P[ui]
                 out[li] = Self.rotate(P[li], center: c, axis: SIMD3(1, 0, 0), angle: -aL * loW[ring]) - P[li]
                 if ring == 0 {   // the socket loop behind the margin turns with it
                     let su = sockets[s][m], sl = sockets[s][M - m]
-                    out[su] = Self.rotate(P[su], center: c, axis: SIMD3(1, 0, 0), angle: -aU) - P[su]
+                    out[su] = Self.rotate(P[su], center: c, axis: SIMD3(1, 0, 0), angle: -aU) - P[su]   // aU, aL: ring-0 angles
                     out[sl] = Self.rotate(P[sl], center: c, axis: SIMD3(1, 0, 0), angle: -aL) - P[sl]
                 }
             }
@@ -217,11 +221,10 @@ struct HeadExpressions {
     func cheekPuff() -> [SIMD3<Float>] {
         var out = zero()
         for i in 0..<P.count {
-            let w = skinBump(i, cx: 0.042, cy: L.stomionY + 0.008, sx: 0.016, sy: 0.017)
+            var w = skinBump(i, cx: 0.042, cy: L.stomionY + 0.008, sx: 0.016, sy: 0.017)
                 + skinBump(i, cx: -0.042, cy: L.stomionY + 0.008, sx: 0.016, sy: 0.017)
-            var lip: Float = 0
-            if case .mouth(let ring, _) = topo.kinds[i] { lip = ring <= 3 ? 0.0012 : 0.0006 }
-            out[i] = N[i] * (0.0095 * w) + SIMD3(0, 0, lip)
+            if let slot = mouthSlot(i) { w *= slot.ring >= 3 ? 1 : 0 }   // lips ride forward, not along their normals
+            out[i] = N[i] * (0.0080 * w) + SIMD3(0, 0, 0.0012 * lipWeight(i))
         }
         return out
     }
@@ -256,8 +259,13 @@ struct HeadExpressions {
         return out
     }
 
+    /// Sideways / forward jaw slides. Around the lips the weight is linear in sin θ (not the
+    /// skinning's steeper step) so the thin commissure triangles shear gently.
     func jawTranslate(_ t: SIMD3<Float>) -> [SIMD3<Float>] {
-        (0..<P.count).map { t * rig.jawWeight[$0] }
+        (0..<P.count).map { i in
+            if let slot = mouthSlot(i), slot.ring <= 2 { return t * (0.5 - 0.5 * sin(slot.theta)) }
+            return t * rig.jawWeight[i]
+        }
     }
 
     // MARK: Mouth
@@ -366,7 +374,8 @@ struct HeadExpressions {
             let sw = HeadShape.smoothstep(-0.012, 0.012, side * P[i].x)
             let f: [Float] = [1, 1, 0.7, 0.3]
             let up = sin(slot.theta) > 0
-            out[i] = SIMD3(0, up ? -0.0008 : 0.0008, -0.0016) * f[slot.ring] * sw
+            let mid = 1 - pow(abs(cos(slot.theta)), 4)   // corners cannot close further
+            out[i] = SIMD3(0, (up ? -0.0008 : 0.0008) * mid, -0.0016) * f[slot.ring] * sw
         }
         return out
     }
@@ -393,11 +402,12 @@ struct HeadExpressions {
             let f: Float = slot.ring < 0 ? max(1 - 0.3 * Float(-slot.ring), 0) : [1, 1, 0.8, 0.45, 0.15, 0][slot.ring]
             let up = sin(slot.theta) > 0
             // Lower lip travels back up 60 %, the upper lip comes down to meet it (40 %).
+            let mid = 1 - pow(abs(cos(slot.theta)), 3)
             if up {
                 let mirror = lowerPartner(i)
-                out[i] = -0.4 * jaw[mirror] * f
+                out[i] = -0.4 * jaw[mirror] * f * mid
             } else {
-                out[i] = -0.6 * jaw[i] * f
+                out[i] = -0.6 * jaw[i] * f * mid
             }
         }
         return out

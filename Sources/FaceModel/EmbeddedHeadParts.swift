@@ -7,14 +7,15 @@ import Foundation
 enum HeadParts {
     // MARK: Mouth bag
     static let bagDepth: [Float] = [0.0025, 0.0075, 0.0160, 0.0260]
-    static let bagOpen: [Float] = [0.0012, 0.0045, 0.0085, 0.0095]
+    static let bagOpen: [Float] = [0.0020, 0.0050, 0.0085, 0.0095]
     static let bagNarrow: [Float] = [0.97, 0.88, 0.72, 0.48]
 
     static func bagPoint(_ L: HeadLayout, ring k: Int, m: Int, lip: SIMD3<Float>) -> SIMD3<Float> {
         if k == bagDepth.count { return SIMD3(0, L.stomionY + 0.001, L.mouthZ - 0.038) }
         let theta = 2 * Float.pi * Float(m) / Float(HeadRings.mouthCount)
         let s = sin(theta)
-        let y = L.stomionY + (lip.y - L.stomionY) * 0.8 + bagOpen[k] * s
+        // sign·√|sin θ| keeps the bag open right up to the corners, so lips can slide.
+        let y = L.stomionY + (lip.y - L.stomionY) * 0.8 + bagOpen[k] * (s >= 0 ? 1 : -1) * abs(s).squareRoot()
         return SIMD3(lip.x * bagNarrow[k], y, lip.z - bagDepth[k])
     }
 

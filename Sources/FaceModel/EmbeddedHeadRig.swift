@@ -5,8 +5,9 @@ import Foundation
 /// positions exactly on the mean head (minimum-norm weights over a few nearby vertices).
 ///
 /// Joint rest positions (mean head): global at the neck cut, neck at the atlas (C1, behind the
-/// ramus), jaw at the mid-point of the temporomandibular joints (just in front of and below the
-/// tragion), eyes at the eyeball centres.
+/// ramus), jaw at the functional hinge of mouth opening (below the condyles: the condyles glide
+/// forward as the mouth opens, so the instantaneous centre sits ≈ 2–3 cm below the tragion),
+/// eyes at the eyeball centres.
 struct HeadRig {
     static let jointNames = ["global", "neck", "jaw", "leftEye", "rightEye"]
     static let jointParents = [-1, 0, 1, 1, 1]
@@ -23,7 +24,7 @@ struct HeadRig {
     init(topo: HeadTopology, positions P: [SIMD3<Float>], layout L: HeadLayout) {
         let neckY: Float = -0.055
         jointPositions = [
-            SIMD3(0, -0.160, -0.012), SIMD3(0, neckY, -0.016), SIMD3(0, -0.012, 0.010),
+            SIMD3(0, -0.160, -0.012), SIMD3(0, neckY, -0.016), SIMD3(0, -0.030, 0.012),
             L.eyeballCenter, SIMD3(-L.eyeballCenter.x, L.eyeballCenter.y, L.eyeballCenter.z),
         ]
         var jaw = [Float](repeating: 0, count: P.count)
@@ -64,14 +65,14 @@ struct HeadRig {
         case .eyeball, .ear, .pole, .eye, .socket:
             return 0
         case .grid:
-            if p.z < -0.015 { return 0 }
+            if p.z < -0.012 { return 0 }
             // Boundary runs from just above the lip line at the front back to the joint.
             let t = min(max(p.z / 0.085, 0), 1)
             let boundary = -0.016 + (L.stomionY + 0.001 + 0.016) * t
             var w = HeadShape.smoothstep(boundary + 0.004, boundary - 0.014, p.y)
-            w *= HeadShape.smoothstep(-0.015, 0.012, p.z)
+            w *= HeadShape.smoothstep(-0.012, 0.03, p.z)
             // Below the chin the throat stretches: fade out down the neck.
-            w *= HeadShape.smoothstep(L.gnathionY - 0.06, L.gnathionY - 0.012, p.y)
+            w *= HeadShape.smoothstep(L.gnathionY - 0.075, L.gnathionY - 0.005, p.y)
             return w
         }
     }

@@ -65,7 +65,8 @@ enum HeadRings {
         let growX: [Float] = [0, 0.0008, 0.0020, 0.0050, 0.0095, 0.0150]
         let hu = L.upperVermilion, hl = L.lowerVermilion
         let maxUp = L.m(.upperLipHeight) - 0.0035
-        let up: [Float] = [0.0004, 0.55 * hu, hu, hu + 0.0035, hu + 0.0075, min(hu + 0.012, maxUp)]
+        let top = min(hu + 0.012, maxUp)
+        let up: [Float] = [0.0004, 0.55 * hu, hu, hu + 0.3 * (top - hu), hu + 0.65 * (top - hu), top]
         let down: [Float] = [0.0004, 0.55 * hl, hl, hl + 0.0035, hl + 0.0075, hl + 0.0125]
         let n: Float = ring <= 2 ? 2.5 : 2.1
         let ex = 2 / n

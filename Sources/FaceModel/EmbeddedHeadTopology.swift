@@ -44,6 +44,9 @@ struct HeadTopology {
     var eyeIndex: [[[Int]]] = []
     var mouthIndex: [[Int]] = []
     var rowCount = 0
+    /// Height of each skin vertex on the mean head (NaN until `build` sets it), used to keep neck
+    /// vertices level under identity changes.
+    var neutralY: [Float] = []
 
     static let frontDensity: Float = 0.6
     static let uvSkinBottom: Float = 0.1
