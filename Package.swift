@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"]),
         .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
