@@ -91,3 +91,23 @@ public enum Preview {
         return TextureMap(image: rgb(image))
     }
 }
+
+extension Preview {
+    /// Colours for `TexelStatus` in `visibility(_:size:)`: visible white, outside the charts
+    /// black, back-facing blue, occluded red, out of frame yellow.
+    public static let statusColours: [TexelStatus: SIMD3<UInt8>] = [
+        .visible: [255, 255, 255], .outsideCharts: [0, 0, 0], .backFacing: [60, 90, 200],
+        .occluded: [220, 50, 40], .outOfFrame: [230, 200, 40],
+    ]
+
+    /// A d×d RGB picture of an unwrapped texture's texel statuses (see `statusColours`).
+    public static func visibility(_ unwrapped: UnwrappedTexture) -> Image {
+        let d = unwrapped.texture.width
+        var out = Image(width: d, height: unwrapped.texture.height, channels: 3)
+        for (k, status) in unwrapped.status.enumerated() {
+            let colour = statusColours[status] ?? [0, 0, 0]
+            for c in 0..<3 { out.pixels[3 * k + c] = colour[c] }
+        }
+        return out
+    }
+}
