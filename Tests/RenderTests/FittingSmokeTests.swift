@@ -35,7 +35,12 @@ final class FittingSmokeTests: XCTestCase {
         let error = scene.camera.translation - truth.camera.translation
         XCTAssertLessThan(abs(error.x), 0.05)
         XCTAssertLessThan(abs(error.y), 0.05)
-        XCTAssertEqual(scene.lighting.coefficients[3], truth.lighting.coefficients[3], accuracy: 0.02)
-        XCTAssertEqual(scene.lighting.coefficients[10], truth.lighting.coefficients[10], accuracy: 0.02)
+        // Single SH coefficients are not identifiable from the normals a head shows (1, z and
+        // 3z² − 1 are nearly collinear for front-facing normals); the shading they produce is.
+        for normal: SIMD3<Float> in [[0, 0, 1], [0.6, 0, 0.8], [-0.6, 0, 0.8], [0, 0.6, 0.8], [0, -0.6, 0.8]] {
+            let fitted = scene.lighting.shading(normal: normal), wanted = truth.lighting.shading(normal: normal)
+            XCTAssertLessThan(abs(fitted - wanted).max(), 0.01, "shading at \(normal)")
+        }
+        XCTAssertLessThan(lastLoss, 1e-4)
     }
 }
