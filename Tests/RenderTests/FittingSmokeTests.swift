@@ -39,7 +39,8 @@ final class FittingSmokeTests: XCTestCase {
         // 3z² − 1 are nearly collinear for front-facing normals); the shading they produce is.
         for normal: SIMD3<Float> in [[0, 0, 1], [0.6, 0, 0.8], [-0.6, 0, 0.8], [0, 0.6, 0.8], [0, -0.6, 0.8]] {
             let fitted = scene.lighting.shading(normal: normal), wanted = truth.lighting.shading(normal: normal)
-            XCTAssertLessThan(abs(fitted - wanted).max(), 0.01, "shading at \(normal)")
+            let d = fitted - wanted
+            XCTAssertLessThan(max(abs(d.x), abs(d.y), abs(d.z)), 0.01, "shading at \(normal)")
         }
         XCTAssertLessThan(lastLoss, 1e-4)
     }
