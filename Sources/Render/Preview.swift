@@ -8,7 +8,7 @@ public enum Preview {
     /// grey photo of the render's size) or black.
     public static func grey(mesh: RenderMesh, camera: OrthoCamera, width: Int = 256, height: Int = 256,
                             lighting: SphericalHarmonics = .studio, background: Image? = nil) throws -> Image {
-        try textured(mesh: mesh, albedo: TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]), camera: camera,
+        try textured(mesh: mesh, albedo: try TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]), camera: camera,
                      width: width, height: height, lighting: lighting, displacement: nil, background: background)
     }
 
@@ -27,6 +27,7 @@ public enum Preview {
     public static func landmarks(on image: Image, points: [SIMD2<Float>], colour: SIMD3<UInt8> = [40, 230, 60],
                                  radius: Int = 2) -> Image {
         var out = rgb(image)
+        let radius = max(0, radius)
         for p in points where p.x.isFinite && p.y.isFinite {
             let cx = Int(p.x.rounded(.down)), cy = Int(p.y.rounded(.down))
             for y in (cy - radius)...(cy + radius) where y >= 0 && y < out.height {
@@ -41,7 +42,8 @@ public enum Preview {
 
     /// Images side by side (tops aligned, converted to RGB) with `gap` pixels of `fill` between
     /// and around them.
-    public static func contactSheet(_ images: [Image], gap: Int = 4, fill: UInt8 = 255) -> Image {
+    public static func contactSheet(_ images: [Image], gap requestedGap: Int = 4, fill: UInt8 = 255) -> Image {
+        let gap = max(0, requestedGap)
         let height = (images.map(\.height).max() ?? 0) + 2 * gap
         let width = images.reduce(gap) { $0 + $1.width + gap }
         var sheet = Image(width: width, height: height, channels: 3,

@@ -14,7 +14,7 @@ final class PreviewAndMaskTests: XCTestCase {
         let mesh = try RenderMesh(model: model)
         let renderer = try Renderer(width: 96, height: 96)
         let camera = OrthoCamera.framing(positions: mesh.positions, width: 96, height: 96)
-        let albedo = TextureMap(width: 1, height: 1, fill: [0.6, 0.5, 0.4])
+        let albedo = try TextureMap(width: 1, height: 1, fill: [0.6, 0.5, 0.4])
         let out = try renderer.render(mesh: mesh, scene: RenderScene(camera: camera, albedo: albedo, skinMask: mask))
         let covered = out.rasterization.coveredPixels.count, masked = Int(out.mask.reduce(0, +))
         XCTAssertGreaterThan(masked, covered / 4)

@@ -33,7 +33,7 @@ struct BenchRender: ParsableCommand {
                                                 data: (0..<(256 * 256)).map { 0.005 * sin(Float($0 % 256) * 0.3) })
         }
         let first = try renderer.render(mesh: mesh, scene: scene)
-        let target = TextureMap(width: size, height: size, fill: [0.5, 0.4, 0.3])
+        let target = try TextureMap(width: size, height: size, fill: [0.5, 0.4, 0.3])
         let (_, dImage) = try PhotometricLoss.evaluate(rendered: first.image, target: target, mask: first.mask)
 
         let gflops = SgemmReference.measure()

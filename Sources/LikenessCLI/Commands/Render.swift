@@ -69,7 +69,7 @@ struct Render: ParsableCommand {
         let albedo = try texture.map { TextureMap(image: try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)).converted(channels: 3)) }
             ?? ProceduralHead.checkerAlbedo(size: 256)
         let details = try displacement.map(loadDisplacement)
-        let grey = try Preview.textured(mesh: mesh, albedo: TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]),
+        let grey = try Preview.textured(mesh: mesh, albedo: try TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]),
                                         camera: camera, width: width, height: height, displacement: details,
                                         background: background)
         let textured = try Preview.textured(mesh: mesh, albedo: albedo, camera: camera, width: width, height: height,
