@@ -94,6 +94,3 @@ public final class MLP: Module {
     public var children: [(String, Module)] { [("fc1", fc1), ("fc2", fc2)] }
     public func callAsFunction(_ x: Tensor) -> Tensor { fc2(gelu(fc1(x))) }
 }
-
-/// The tensor `x` broadcast to `shape` (differentiable: the backward sums over the copies).
-func expand(_ x: Tensor, to shape: [Int]) -> Tensor { x + Tensor(zeros: shape) }
