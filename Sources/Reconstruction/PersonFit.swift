@@ -49,6 +49,8 @@ public struct PersonFit {
     /// Also fit every photo on its own and the two halves of the set, to measure how consistent
     /// per-photo identities are compared with the shared one.
     public var compareSeparate = false
+    /// Draw the preview over white instead of the photos.
+    public var previewWithoutPhotos = false
 
     public init(model: MorphableModel, settings: FitSettings) {
         self.model = model
@@ -119,7 +121,8 @@ public struct PersonFit {
             let mesh = try RenderMesh(model: model, positions: evaluator.evaluate(fit.code).vertices)
             views.append(AlbedoBlend.View(photo: TextureMap(image: photo.image), mesh: mesh, camera: fit.camera))
             tiles.append(try FitPreview.tile(photo: photo.image, mesh: mesh, camera: fit.camera,
-                                             detected: record.detectedLandmarks, fitted: fit.landmarks))
+                                             detected: record.detectedLandmarks, fitted: fit.landmarks,
+                                             showPhoto: !previewWithoutPhotos))
         }
         let atlas = try UVAtlas(mesh: RenderMesh(model: model), size: textureSize)
         let (albedo, coverage) = try AlbedoBlend.blend(views, atlas: atlas)

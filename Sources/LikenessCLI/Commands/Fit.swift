@@ -34,12 +34,16 @@ struct Fit: ParsableCommand {
     @Flag(help: "Also fit every photo on its own and each half of the set; report the spread of identities.")
     var compareSeparate = false
 
+    @Flag(help: "Draw preview.png over white instead of the photos (a preview free of the photos' rights).")
+    var previewWithoutPhotos = false
+
     func run() throws {
         let logger = global.makeLogger("likeness.fit")
         let model = try modelOptions.load()
         var job = PersonFit(model: model, settings: FitSettings(boundary: boundary))
         job.textureSize = textureSize
         job.compareSeparate = compareSeparate
+        job.previewWithoutPhotos = previewWithoutPhotos
         let urls = try PhotoIntake.photoURLs(photos)
         logger.info("\(urls.count) photos, model \(model.info.name) (\(model.vertexCount) vertices)")
         let summary = try job.run(urls, frontEnd: try FaceFrontEnd.standard(), output: URL(fileURLWithPath: output),
