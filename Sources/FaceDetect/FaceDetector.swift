@@ -33,7 +33,7 @@ public struct FaceDetector: Sendable {
     /// 12-Mpixel scan would take seconds. Boxes are scaled back to the photo.
     public var maxSearchSide = 800
 
-    public init(cascade: CascadeModel, mapping: BoxMapping, minFaceSize: Float = 40) {
+    public init(cascade: CascadeModel, mapping: BoxMapping, minFaceSize: Float = 48) {
         self.cascade = CascadeDetector(model: cascade)
         self.cascade.minFaceSize = minFaceSize
         self.mapping = mapping

@@ -61,10 +61,10 @@ struct HeadExpressions {
         case "mouthFunnel": return funnel(pucker: false)
         case "mouthPucker": return funnel(pucker: true)
         case "mouth": return mouthShift(side)   // mouthLeft / mouthRight
-        case "mouthSmile": return add(corner(side: side, move: SIMD3(0.0060, 0.0085, -0.0040)), cheekRaise(side: side, amount: 0.0035))
+        case "mouthSmile": return add(corner(side: side, move: SIMD3(0.0085, 0.0085, -0.0045)), cheekRaise(side: side, amount: 0.0035))
         case "mouthFrown": return corner(side: side, move: SIMD3(0.0020, -0.0055, -0.0005))
         case "mouthDimple": return corner(side: side, move: SIMD3(0.0025, 0.0005, -0.0035))
-        case "mouthStretch": return corner(side: side, move: SIMD3(0.0055, -0.0025, -0.0015), spread: 1.3)
+        case "mouthStretch": return corner(side: side, move: SIMD3(0.0080, -0.0025, -0.0020), spread: 1.3)
         case "mouthRollLower": return roll(upper: false)
         case "mouthRollUpper": return roll(upper: true)
         case "mouthShrugLower": return shrug(upper: false)

@@ -9,6 +9,8 @@ import FaceModel
 /// every chart), `barycentrics` d×d×3.
 public struct UVAtlas: Sendable {
     public let size: Int
+    /// F of the mesh it was built for (checked when used).
+    public let meshTriangleCount: Int
     public let triangleIndex: [Int32]
     public let barycentrics: [Float]
 
@@ -23,6 +25,7 @@ public struct UVAtlas: Sendable {
         let raster = Rasterizer.rasterize(screen: texelXY, depth: [Float](repeating: 0, count: uvCount),
                                           triangles: mesh.uvTriangles, width: size, height: size, culling: .none)
         self.size = size
+        meshTriangleCount = mesh.triangleCount
         triangleIndex = raster.triangleIndex
         barycentrics = raster.barycentrics
     }
@@ -64,8 +67,8 @@ public enum UVUnwrapper {
     public static func unwrap(photo: TextureMap, mesh modelMesh: RenderMesh, camera: OrthoCamera, atlas: UVAtlas,
                               minimumFacing: Float = 0.05, depthTolerance: Float? = nil) throws -> UnwrappedTexture {
         let mesh = modelMesh.rotated(by: camera.rotation), camera = camera.withoutRotation
-        guard atlas.triangleIndex.count == atlas.size * atlas.size else {
-            throw RenderError.shapeMismatch("atlas does not match its size")
+        guard atlas.meshTriangleCount == modelMesh.triangleCount else {
+            throw RenderError.shapeMismatch("the UV atlas was built for \(atlas.meshTriangleCount) triangles, the mesh has \(modelMesh.triangleCount)")
         }
         guard camera.scale > 0, camera.scale.isFinite else {
             throw RenderError.shapeMismatch("camera scale must be positive and finite")

@@ -27,7 +27,7 @@ final class FitAssetTests: XCTestCase {
         let model = SyntheticFace.model()
         let evaluator = try FaceEvaluator(model: model)
         let camera = SyntheticFace.camera
-        let red = TextureMap(width: 256, height: 256, fill: [1, 0, 0]), blue = TextureMap(width: 256, height: 256, fill: [0, 0, 1])
+        let red = try TextureMap(width: 256, height: 256, fill: [1, 0, 0]), blue = try TextureMap(width: 256, height: 256, fill: [0, 0, 1])
         var views: [AlbedoBlend.View] = []
         for (photo, yaw) in [(red, Float(0)), (blue, Float.pi / 2)] {
             var code = FaceCode.neutral(for: model)

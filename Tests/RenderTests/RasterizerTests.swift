@@ -69,11 +69,11 @@ final class RasterizerTests: XCTestCase {
         XCTAssertThrowsError(try Renderer(width: 0, height: 10))
         let mesh = try Self.twoQuads()
         let renderer = try Renderer(width: 16, height: 16)
-        let grey = TextureMap(width: 1, height: 1, fill: [0.5])
+        let grey = try TextureMap(width: 1, height: 1, fill: [0.5])
         XCTAssertThrowsError(try renderer.render(mesh: mesh, scene: RenderScene(
             camera: OrthoCamera(scale: 4, translation: [8, 8]), albedo: grey)))  // 1-channel albedo
         XCTAssertThrowsError(try renderer.render(mesh: mesh, scene: RenderScene(
-            camera: OrthoCamera(scale: -1, translation: [8, 8]), albedo: TextureMap(width: 1, height: 1, fill: [1, 1, 1]))))
+            camera: OrthoCamera(scale: -1, translation: [8, 8]), albedo: try TextureMap(width: 1, height: 1, fill: [1, 1, 1]))))
     }
 
     func testSphericalHarmonicsConstants() throws {

@@ -11,17 +11,30 @@ struct Render: ParsableCommand {
         commandName: "render",
         abstract: "Render a model with given parameters (grey, textured, landmarks, contact sheet).",
         discussion: """
-            Without --obj renders the procedural test head. Writes grey.png, textured.png, \
-            landmarks.png and sheet.png into --output. The camera is u = s·Π(R v) + t in pixels \
-            (x right, y down); by default it frames the mesh, --scale/--tx/--ty set it explicitly.
+            Renders the embedded head by default, or --ict (ICT-FaceKit FaceXModel folder, face \
+            area), --flame (FLAME .pkl/.npz) or --obj (a plain mesh with UVs); --procedural renders \
+            the procedural test head. Model parameters: --expression name=weight (repeatable), \
+            --identity β₀,β₁,…. Writes grey.png, textured.png, landmarks.png and sheet.png into \
+            --output. The camera is u = s·Π(R v) + t in pixels (x right, y down); by default it \
+            frames the mesh, --scale/--tx/--ty set it explicitly.
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "An OBJ mesh with UVs (e.g. ICT-FaceKit's generic_neutral_mesh.obj).")
+    @Option(help: "ICT-FaceKit FaceXModel folder (renders its face area).")
+    var ict: String?
+    @Option(help: "FLAME model file (.pkl or .npz).")
+    var flame: String?
+    @Option(help: "An OBJ mesh with UVs (no model parameters).")
     var obj: String?
-    @Option(help: "Keep only triangles whose vertices are all below this index (ICT-FaceKit face: 9409).")
+    @Flag(help: "Render the procedural test head (an ellipsoid with a nose).")
+    var procedural = false
+    @Option(help: "Expression blendshape weight, name=weight (repeatable).")
+    var expression: [String] = []
+    @Option(help: "Identity coefficients β (comma-separated, in standard deviations).")
+    var identity: String?
+    @Option(help: "With --obj: keep only triangles whose vertices are all below this index.")
     var vertexLimit: Int?
     @Option(help: "Comma-separated vertex ids to mark as landmarks.")
     var landmarkVertices: String?
@@ -39,10 +52,14 @@ struct Render: ParsableCommand {
     var scale: Float?
     @Option(help: "Camera translation t_x in pixels.") var tx: Float?
     @Option(help: "Camera translation t_y in pixels.") var ty: Float?
+    @Option(help: "Displacement map (grey PNG; 0…255 ↦ −1…+1 cm along the normal, 128 = none).")
+    var displacement: String?
+    @Flag(help: "Also unwrap the photo (or, without one, the textured render) into UV space.")
+    var unwrap = false
     @Option(help: "Output folder.") var output = "render-preview"
 
     func run() throws {
-        let mesh = try loadMesh()
+        let (mesh, embeddings) = try loadSubject()
         let background = try photo.map { try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)).converted(channels: 3) }
         let width = background?.width ?? size, height = background?.height ?? size
         guard (1...8192).contains(width), (1...8192).contains(height) else {
@@ -51,27 +68,88 @@ struct Render: ParsableCommand {
         let camera = makeCamera(mesh: mesh, width: width, height: height)
         let albedo = try texture.map { TextureMap(image: try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)).converted(channels: 3)) }
             ?? ProceduralHead.checkerAlbedo(size: 256)
-        let grey = try Preview.grey(mesh: mesh, camera: camera, width: width, height: height, background: background)
+        let details = try displacement.map(loadDisplacement)
+        let grey = try Preview.textured(mesh: mesh, albedo: try TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]),
+                                        camera: camera, width: width, height: height, displacement: details,
+                                        background: background)
         let textured = try Preview.textured(mesh: mesh, albedo: albedo, camera: camera, width: width, height: height,
-                                            background: background)
-        let ids = try parseIDs(landmarkVertices)
-        let marked = Preview.landmarks(on: background ?? grey, points: Preview.project(vertices: ids, mesh: mesh, camera: camera))
-        let sheet = Preview.contactSheet([grey, textured, marked])
+                                            displacement: details, background: background)
+        let points = Preview.project(embeddings, mesh: mesh, camera: camera)
+            + Preview.project(vertices: try parseIDs(landmarkVertices), mesh: mesh, camera: camera)
+        let marked = Preview.landmarks(on: background ?? grey, points: points)
+        var images = [("grey", grey), ("textured", textured), ("landmarks", marked)]
+        if unwrap {
+            let source = TextureMap(image: background ?? textured)
+            let unwrapped = try UVUnwrapper.unwrap(photo: source, mesh: mesh, camera: camera,
+                                                   atlas: UVAtlas(mesh: mesh, size: 256))
+            images += [("unwrapped", unwrapped.texture.image()), ("visibility", Preview.visibility(unwrapped))]
+        }
+        images.append(("sheet", Preview.contactSheet(images.map(\.1))))
         let folder = URL(fileURLWithPath: output, isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (name, image) in [("grey", grey), ("textured", textured), ("landmarks", marked), ("sheet", sheet)] {
+        for (name, image) in images {
             try PNGEncoder.encode(image).write(to: folder.appendingPathComponent("\(name).png"))
         }
         print("rendered \(mesh.vertexCount) vertices, \(mesh.triangleCount) triangles at \(width)×\(height), "
               + "s = \(camera.scale), t = (\(camera.translation.x), \(camera.translation.y)) → \(folder.path)")
     }
 
-    private func loadMesh() throws -> RenderMesh {
-        guard let obj else { return ProceduralHead.mesh() }
-        let parsed = try ObjMesh(contentsOf: URL(fileURLWithPath: obj))
-        guard !parsed.uvTriangles.isEmpty else { throw ValidationError("\(obj) has no texture coordinates") }
+    /// The mesh to render and the surface points to mark (the model's 68 landmarks).
+    private func loadSubject() throws -> (RenderMesh, [LandmarkEmbedding]) {
+        let sources = [ict != nil, flame != nil, obj != nil, procedural].filter { $0 }.count
+        guard sources <= 1 else { throw ValidationError("choose one of --ict, --flame, --obj, --procedural") }
+        if procedural || obj != nil {
+            guard expression.isEmpty, identity == nil else {
+                throw ValidationError("--expression and --identity need a morphable model (--ict, --flame or the embedded head)")
+            }
+            return (try obj.map(loadOBJ) ?? ProceduralHead.mesh(), [])
+        }
+        let model: MorphableModel
+        if let ict {
+            model = try ICTFaceKitImporter.load(URL(fileURLWithPath: ict), faceOnly: true)
+        } else if let flame {
+            model = try FlameImporter.load(URL(fileURLWithPath: flame))
+        } else {
+            model = EmbeddedHead.make()
+        }
+        return (try RenderMesh(model: model, positions: try posedPositions(model)), model.landmarks)
+    }
+
+    /// The model's vertices for the requested parameters (the template when there are none).
+    private func posedPositions(_ model: MorphableModel) throws -> [Float] {
+        var code = FaceCode.neutral(for: model)
+        for item in expression {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let weight = Float(parts[1]), weight.isFinite else {
+                throw ValidationError("--expression wants name=weight, got '\(item)'")
+            }
+            guard let k = model.expressionNames.firstIndex(of: parts[0]) else {
+                let known = model.expressionNames.isEmpty ? "none" : model.expressionNames.joined(separator: ", ")
+                throw ValidationError("the model has no expression '\(parts[0])' (it has: \(known))")
+            }
+            code.expression[k] = weight
+        }
+        if let identity {
+            let values = try identity.split(separator: ",").map { part -> Float in
+                guard let v = Float(part.trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                    throw ValidationError("--identity: '\(part)' is not a number")
+                }
+                return v
+            }
+            guard values.count <= model.identityCount else {
+                throw ValidationError("the model has \(model.identityCount) identity coefficients, got \(values.count)")
+            }
+            code.identity.replaceSubrange(0..<values.count, with: values)
+        }
+        if code == FaceCode.neutral(for: model) { return model.template }
+        return try FaceEvaluator(model: model).evaluate(code).vertices
+    }
+
+    private func loadOBJ(_ path: String) throws -> RenderMesh {
+        let parsed = try ObjMesh(contentsOf: URL(fileURLWithPath: path))
+        guard !parsed.uvTriangles.isEmpty else { throw ValidationError("\(path) has no texture coordinates") }
         var triangles: [Int32] = [], uvTriangles: [Int32] = []
-        let limit = Int32(vertexLimit ?? Int(Int32.max))
+        let limit = Int32(clamping: vertexLimit ?? Int(Int32.max))
         for f in 0..<(parsed.triangles.count / 3) {
             let corners = parsed.triangles[(3 * f)..<(3 * f + 3)]
             guard corners.allSatisfy({ $0 < limit }) else { continue }
@@ -93,6 +171,13 @@ struct Render: ParsableCommand {
         if let tx { camera.translation.x = tx }
         if let ty { camera.translation.y = ty }
         return camera
+    }
+
+    /// A grey image as a displacement map in metres: D = (value/255 − ½)·0.02, so D ∈ [−0.01, 0.01].
+    private func loadDisplacement(_ path: String) throws -> TextureMap {
+        let grey = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path)).converted(channels: 1)
+        return try TextureMap(width: grey.width, height: grey.height, channels: 1,
+                              data: grey.pixels.map { (Float($0) / 255 - 0.5) * 0.02 })
     }
 
     private func parseIDs(_ text: String?) throws -> [Int] {
