@@ -23,8 +23,8 @@ func activationForward(_ f: Activation, _ x: UnsafePointer<Float>, _ y: UnsafeMu
                 v / (1 + fastExp(-geluScale * (v + 0.044715 * v * v * v)))
             }, { v in v * fastSigmoid(geluScale * (v + 0.044715 * v * v * v)) })
         case .relu: for i in r { y[i] = max(x[i], 0) }
-        case .sigmoid: for i in r { y[i] = fastSigmoid(x[i]) }
-        case .tanh: for i in r { y[i] = fastTanh(x[i]) }
+        case .sigmoid: mapLanes(x + r.lowerBound, y + r.lowerBound, r.count, { 1 / (1 + fastExp(-$0)) }, fastSigmoid)
+        case .tanh: mapLanes(x + r.lowerBound, y + r.lowerBound, r.count, { 2 / (1 + fastExp(-2 * $0)) - 1 }, fastTanh)
         }
     }
 }
