@@ -72,7 +72,7 @@ struct HeadRig {
             var w = HeadShape.smoothstep(boundary + 0.004, boundary - 0.014, p.y)
             w *= HeadShape.smoothstep(-0.012, 0.03, p.z)
             // Below the chin the throat stretches: fade out down the neck.
-            w *= HeadShape.smoothstep(L.gnathionY - 0.075, L.gnathionY - 0.005, p.y)
+            w *= HeadShape.smoothstep(L.gnathionY - 0.05, L.gnathionY + 0.002, p.y)
             return w
         }
     }

@@ -39,6 +39,8 @@ enum HeadRings {
         y += (upper ? eyeGrowUp[ring] : eyeGrowDown[ring]) * sin(theta)
         // Canthal tilt: the lateral canthus sits higher than the medial one.
         y += tan(L.canthalTilt) * half * s
+        // The lateral canthus tucks down into the lateral commissure.
+        y -= 0.0018 * pow(max(s, 0), 6) * max(1 - Float(ring) / 3, 0)
         let px = side * (c.x - 0.0004 + x)
         let py = L.canthusY + 0.0008 + y
         // Depth estimate on the lid sphere (only used to aim the chart ray).

@@ -83,7 +83,7 @@ struct HeadShape {
         let jaw = Self.ellipsoid2(d, center: SIMD3(0, jawCenterY, jawCz),
                                   radii: SIMD3(L.gonionHalfWidth * 1.04, jawRy, L.chinZ - 0.006 - jawCz), backZ: 0.03)
         let chin = Self.ellipsoid(d, center: SIMD3(0, L.gnathionY + 0.018, L.chinZ - 0.034),
-                                  radii: SIMD3(0.65 * L.m(.chinWidth), 0.018, 0.033))
+                                  radii: SIMD3(0.5 * L.m(.chinWidth), 0.018, 0.033))
         var r = Self.smax(skull, midface, 0.02)
         r = Self.smax(r, arch, 0.012)
         r = Self.smax(r, jaw, 0.016)

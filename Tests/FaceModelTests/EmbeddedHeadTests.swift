@@ -112,6 +112,7 @@ final class EmbeddedHeadTests: XCTestCase {
             case 28...30: XCTAssertEqual(r, [.nose], "nose landmark \(i) in \(r)")
             case 27, 31...35: XCTAssert(r.isSubset(of: [.nose, .face]), "nose landmark \(i) in \(r)")
             case 36...47: XCTAssertEqual(r, [.eyes], "eye landmark \(i) in \(r)")
+            case 48, 54: XCTAssert(r.isSubset(of: [.lips, .face]), "lip corner \(i) in \(r)")
             default: XCTAssertEqual(r, [.lips], "lip landmark \(i) in \(r)")
             }
         }
@@ -221,7 +222,7 @@ final class EmbeddedHeadTests: XCTestCase {
         XCTAssertGreaterThan(faceArea / total, 0.5, "face covers \(faceArea / total) of the used UV area")
     }
 
-    /// jawOpen is the jaw joint's LBS rotation plus a small corrective.
+    /// jawOpen is the jaw joint's LBS rotation plus a corrective (lips, cheeks, throat sliding).
     func testJawOpenIsJawRotationPlusCorrective() throws {
         let evaluator = try FaceEvaluator(model: model)
         var code = FaceCode.neutral(for: model)
@@ -236,7 +237,7 @@ final class EmbeddedHeadTests: XCTestCase {
             chinDrop = max(chinDrop, -lbs.y)
         }
         XCTAssertGreaterThan(chinDrop, 0.02, "the jaw rotation should drop the chin by centimetres")
-        XCTAssertLessThan(largestCorrective, 0.004, "corrective larger than 4 mm")
+        XCTAssertLessThan(largestCorrective, 0.012, "corrective larger than 12 mm")
         XCTAssertGreaterThan(largestCorrective, 0.0005, "no corrective")
         // The regressor puts the joints at their rest positions (eye joints at the eyeball centres).
         let joints = try evaluator.evaluate(FaceCode.neutral(for: model)).skeleton
