@@ -30,7 +30,7 @@ enum HeadRings {
         let half = 0.5 * L.fissureLength
         let c = L.eyeballCenter
         // Margin: almond with the upper lid's peak medial of centre, the lower lid's low point lateral.
-        let hu = 0.64 * L.fissureHeight, hl = 0.36 * L.fissureHeight
+        let hu = 0.72 * L.fissureHeight, hl = 0.42 * L.fissureHeight
         let along = 1 - s * s
         var y: Float = upper ? hu * pow(along, 0.75) * (1 - 0.16 * s) : -hl * pow(along, 0.85) * (1 + 0.22 * s)
         var x = half * s
