@@ -249,7 +249,7 @@ struct HeadExpressions {
         for i in 0..<P.count where out[i] != .zero {
             guard case .grid = topo.kinds[i] else { continue }
             let g = HeadShape.smoothstep(L.gnathionY + 0.006, L.gnathionY - 0.02, P[i].y)
-            out[i].z -= 0.8 * g * min(out[i].z, 0)
+            out[i].z -= 0.8 * g * min(out[i].z, 0) * (1 - HeadShape.smoothstep(0.03, 0.07, P[i].z))
         }
         // Corrective: lips thin and stretch over the teeth, corners pull in, cheeks hollow a little.
         for i in 0..<P.count {

@@ -32,8 +32,12 @@ enum HeadLandmarks {
         // Brows: upper brow line, outer → inner on the right (−x), inner → outer on the left.
         let browX: [Float] = [0.065, 0.048, 0.034, 0.024, 0.014]
         let browLift: [Float] = [-0.002, 0.002, 0.004, 0.003, 0.0005]
-        for k in 0..<5 { out.append(surface(SIMD3(-browX[k], L.browY + browLift[k], 0.09), topo, P)) }
-        for k in (0..<5).reversed() { out.append(surface(SIMD3(browX[k], L.browY + browLift[k], 0.09), topo, P)) }
+        // Aim from the origin at the brow's approximate depth (the forehead curves back laterally).
+        func brow(_ x: Float, _ k: Int) -> LandmarkEmbedding {
+            surface(SIMD3(x, L.browY + browLift[k], 0.095 - 9 * x * x), topo, P)
+        }
+        for k in 0..<5 { out.append(brow(-browX[k], k)) }
+        for k in (0..<5).reversed() { out.append(brow(browX[k], k)) }
         // Nose bridge 27–30 from between the eyes to the tip (the most anterior midline vertex).
         let tip = (0..<P.count).filter { regions[$0] == .nose && abs(P[$0].x) < 0.004 }.max { P[$0].z < P[$1].z }!
         // 300-W marks the tip a little above the most anterior point (its frontal highlight).
