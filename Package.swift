@@ -68,10 +68,10 @@ let package = Package(
 
         // MARK: Tests (one target per module; `Scripts/test` runs them all in release mode)
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"]),
+        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"]),
         .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),

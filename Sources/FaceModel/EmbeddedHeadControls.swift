@@ -84,8 +84,8 @@ public enum EmbeddedHeadControl: Int, CaseIterable, Sendable {
         case .earWidth: return (34, 3.0, "mm pra–pa [F]")
         case .earProtrusion: return (25, 6.0, "deg auriculocephalic angle [E]")
         case .earHeight: return (0, 3.0, "mm ear vertical offset")
-        case .neckWidth: return (112, 9.0, "mm neck breadth from circumference [N]")
-        case .neckDepth: return (118, 9.0, "mm neck depth [N]")
+        case .neckWidth: return (104, 8.0, "mm neck breadth from circumference [N]")
+        case .neckDepth: return (112, 8.0, "mm neck depth [N]")
         case .neckTilt: return (0, 4.0, "deg neck forward tilt")
         }
     }

@@ -11,6 +11,7 @@ enum HeadRegions {
         case .mouth(let ring, _): return ring <= 2 ? .lips : .face
         case .bag: return .mouthInterior
         case .eyeball: return .eyeballs
+        case .socket: return .eyes
         case .ear: return .ears
         case .pole: return .scalp
         case .grid: return gridLabel(p, L)

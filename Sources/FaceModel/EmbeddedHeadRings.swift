@@ -21,7 +21,7 @@ enum HeadRings {
     static let eyeGrowDown: [Float] = [0, 0.0017, 0.0038, 0.0064, 0.0094, 0.0128]
     /// Skin thickness over the eyeball sphere and the weight of the lid sphere, per ring.
     static let lidThickness: [Float] = [0.0009, 0.0019, 0.0034, 0.0056, 0.0086, 0.0110]
-    static let lidWeight: [Float] = [1, 1, 0.95, 0.75, 0.38, 0]
+    static let lidWeight: [Float] = [1, 1, 0.9, 0.55, 0.2, 0]
 
     /// Designed point of eye loop `ring`, vertex `m`, for the left eye (side = +1) or right (−1).
     static func eyePoint(_ L: HeadLayout, side: Float, ring: Int, m: Int) -> SIMD3<Float> {
@@ -65,7 +65,8 @@ enum HeadRings {
         let growX: [Float] = [0, 0.0008, 0.0020, 0.0050, 0.0095, 0.0150]
         let hu = L.upperVermilion, hl = L.lowerVermilion
         let maxUp = L.m(.upperLipHeight) - 0.0035
-        let up: [Float] = [0.0004, 0.55 * hu, hu, hu + 0.0035, hu + 0.0075, min(hu + 0.012, maxUp)]
+        let top = min(hu + 0.012, maxUp)
+        let up: [Float] = [0.0004, 0.55 * hu, hu, hu + 0.3 * (top - hu), hu + 0.65 * (top - hu), top]
         let down: [Float] = [0.0004, 0.55 * hl, hl, hl + 0.0035, hl + 0.0075, hl + 0.0125]
         let n: Float = ring <= 2 ? 2.5 : 2.1
         let ex = 2 / n

@@ -158,8 +158,24 @@ public enum Rasterizer {
             let eps: Float = -1e-5
             for y in minY...maxY {
                 let dy = Float(y) + 0.5 - y0
+                // The row's span where all three barycentrics are ≥ eps (each is affine in x);
+                // the per-pixel test below stays as the exact criterion.
+                var lo = Float(minX), hi = Float(maxX)
+                func clip(_ slope: Float, _ offset: Float) {  // slope·dx + offset ≥ eps
+                    if slope > 0 {
+                        lo = max(lo, ((eps - offset) / slope + x0 - 0.5).rounded(.up) - 1)
+                    } else if slope < 0 {
+                        hi = min(hi, ((eps - offset) / slope + x0 - 0.5).rounded(.down) + 1)
+                    } else if offset < eps {
+                        hi = lo - 1
+                    }
+                }
+                clip(a1, c1 * dy)
+                clip(a2, c2 * dy)
+                clip(-(a1 + a2), 1 - (c1 + c2) * dy)
+                if lo > hi { continue }
                 let row = y * width
-                for x in minX...maxX {
+                for x in Int(lo)...Int(hi) {
                     let dx = Float(x) + 0.5 - x0
                     let b1 = a1 * dx + c1 * dy, b2 = a2 * dx + c2 * dy, b0 = 1 - b1 - b2
                     if b1 < eps || b2 < eps || b0 < eps { continue }

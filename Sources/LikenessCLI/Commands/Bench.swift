@@ -13,6 +13,7 @@ struct Bench: ParsableCommand {
             BenchFaceModel.self,
             BenchRender.self,
             BenchFaceDetect.self,
+            BenchFit.self,
         ]
     )
 }

@@ -6,7 +6,8 @@ import Foundation
 import Render
 
 /// `likeness bench render`: forward (rasterise + shade) and backward pass of the differentiable
-/// renderer on a head-sized mesh, next to plain cblas_sgemm GFLOP/s measured in the same run.
+/// renderer on the embedded head (or the procedural head), next to plain cblas_sgemm GFLOP/s
+/// measured in the same run.
 struct BenchRender: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render",
@@ -15,22 +16,24 @@ struct BenchRender: ParsableCommand {
 
     @Option(help: "Render width and height in pixels.") var size = 256
     @Option(help: "Timed iterations per measurement (the median is reported).") var iterations = 200
-    @Option(help: "Longitude columns of the procedural head (96 → 6 818 vertices).") var longitudes = 96
-    @Option(help: "Latitude bands of the procedural head.") var latitudes = 72
+    @Flag(help: "Use the procedural head (96×72: 6 818 vertices) instead of the embedded head.")
+    var procedural = false
     @Flag(help: "Also perturb the shading with a displacement map.") var displacement = false
+    @Option(help: "Fraction of the frame the head's larger side fills (1.6 ≈ a tight face crop).")
+    var fill: Float = 0.8
 
     func run() throws {
         guard size > 0, iterations > 0 else { throw ValidationError("size and iterations must be positive") }
-        let mesh = ProceduralHead.mesh(longitudes: longitudes, latitudes: latitudes)
+        let mesh = procedural ? ProceduralHead.mesh() : try RenderMesh(model: EmbeddedHead.make())
         let renderer = try Renderer(width: size, height: size)
-        let camera = OrthoCamera.framing(positions: mesh.positions, width: size, height: size)
+        let camera = OrthoCamera.framing(positions: mesh.positions, width: size, height: size, fill: fill)
         var scene = RenderScene(camera: camera, albedo: ProceduralHead.checkerAlbedo(size: 256))
         if displacement {
             scene.displacement = try TextureMap(width: 256, height: 256, channels: 1,
                                                 data: (0..<(256 * 256)).map { 0.005 * sin(Float($0 % 256) * 0.3) })
         }
         let first = try renderer.render(mesh: mesh, scene: scene)
-        let target = TextureMap(width: size, height: size, fill: [0.5, 0.4, 0.3])
+        let target = try TextureMap(width: size, height: size, fill: [0.5, 0.4, 0.3])
         let (_, dImage) = try PhotometricLoss.evaluate(rendered: first.image, target: target, mask: first.mask)
 
         let gflops = SgemmReference.measure()
