@@ -47,7 +47,7 @@ struct BenchFaceDetect: ParsableCommand {
         report("256×256 crop + skin mask per face", Double(grays.count) / (try best {
             for (photo, points) in zip(canvases, landmarks) {
                 let crop = try aligner.crop(photo, landmarks: points)
-                _ = SkinMask().mask(landmarks: crop.landmarks!, width: aligner.size, height: aligner.size)
+                _ = try SkinMask().mask(landmarks: crop.landmarks!, width: aligner.size, height: aligner.size)
             }
         }), "faces/s")
     }
