@@ -96,7 +96,7 @@ struct CrashRun {
         try JSONEncoder().encode(configuration).write(to: configURL)
         let log = root.appendingPathComponent("daemon.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        let host = DaemonHost(config: configURL, log: log)
+        let host = DaemonHost(config: configURL, log: log, photoDelay: 0.03)
 
         // What was written: path → (sha256, expected to be accepted).
         var written: [String: (sha: String, good: Bool)] = [:]
@@ -133,6 +133,7 @@ struct CrashRun {
 
         // Let the last daemon finish, then stop it gracefully.
         let layout = LibraryLayout(root: library)
+        _ = host.waitUntilWatching(timeout: 30)
         let settled = try Fixture.wait(timeout) { try isSettled(written: written, layout: layout) }
         let status = try host.terminate()
         guard settled else { throw CrashCheckFailure("the daemon did not settle within \(timeout) s; log: \(log.path)") }
@@ -214,10 +215,15 @@ final class DaemonHost {
     let config: URL
     let log: URL
     var process: Process?
+    var starts = 0
 
-    init(config: URL, log: URL) {
+    /// Seconds the test stage spends per photo, so kills land inside jobs too.
+    let photoDelay: Double
+
+    init(config: URL, log: URL, photoDelay: Double) {
         self.config = config
         self.log = log
+        self.photoDelay = photoDelay
     }
 
     func start() throws {
@@ -226,6 +232,7 @@ final class DaemonHost {
         process.arguments = ["DaemonTests.CrashTests/testDaemonHost"]
         var environment = ProcessInfo.processInfo.environment
         environment["LIKENESS_DAEMON_HOST"] = config.path
+        environment["LIKENESS_DAEMON_DELAY"] = String(photoDelay)
         process.environment = environment
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
@@ -233,6 +240,15 @@ final class DaemonHost {
         process.standardError = handle
         try process.run()
         self.process = process
+        starts += 1
+    }
+
+    /// Waits until the latest start has logged that it is watching (signal handlers installed).
+    func waitUntilWatching(timeout: TimeInterval) -> Bool {
+        Fixture.wait(timeout) {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            return text.components(separatedBy: "] watching").count - 1 >= starts
+        }
     }
 
     func kill() throws {
