@@ -35,6 +35,8 @@ let package = Package(
                        providers: [.apt(["libinotifytools0-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/System/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/System/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CAssimp", path: "Sources/System/CAssimp", pkgConfig: "assimp",
                        providers: [.apt(["libassimp-dev"])]),
         // A small C++ shim over Assimp::Exporter: the C export API cannot pass export properties
@@ -45,7 +47,7 @@ let package = Package(
         // MARK: Library targets by concern
         .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG", "CHeif", "CWebP"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"], cSettings: openblasPaths),
-        .target(name: "FaceModel", dependencies: ["Tensor", "COpenBLAS"]),
+        .target(name: "FaceModel", dependencies: ["Tensor", "COpenBLAS", "CZlib"]),
         .target(name: "FaceDetect", dependencies: ["Imaging", "COpenBLAS"]),
         .target(name: "Render", dependencies: ["FaceModel", "Imaging"]),
         .target(name: "Networks", dependencies: ["Tensor"]),
@@ -66,10 +68,10 @@ let package = Package(
 
         // MARK: Tests (one target per module; `Scripts/test` runs them all in release mode)
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"]),
-        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"]),
         .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),

@@ -29,3 +29,29 @@ public struct Image: Sendable, Equatable {
         set { pixels[(y * width + x) * channels + c] = newValue }
     }
 }
+
+/// A 16-bit single-channel (gray) image, row-major, top row first — depth maps, displacement maps
+/// and other data that needs more than 8 bits. `pixels.count == width * height`.
+public struct Image16: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var pixels: [UInt16]
+
+    public init(width: Int, height: Int, pixels: [UInt16]) {
+        precondition(width >= 0 && height >= 0, "bad image geometry")
+        precondition(pixels.count == width * height, "pixel count does not match geometry")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    /// A blank (zero-filled) image.
+    public init(width: Int, height: Int) {
+        self.init(width: width, height: height, pixels: [UInt16](repeating: 0, count: width * height))
+    }
+
+    @inlinable public subscript(x: Int, y: Int) -> UInt16 {
+        get { pixels[y * width + x] }
+        set { pixels[y * width + x] = newValue }
+    }
+}

@@ -1,1 +1,0 @@
-// The Networks module. See DEVELOPERS.md for what belongs here and which way dependencies flow.

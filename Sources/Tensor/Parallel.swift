@@ -1,0 +1,54 @@
+import COpenBLAS
+import Dispatch
+
+/// Thread settings for the tensor engine.
+///
+/// Two strategies, both measured by `likeness bench tensor`:
+/// - `.engine` (default): OpenBLAS runs single-threaded and the engine owns all parallelism. Large
+///   GEMMs are split into row (or column) blocks run side by side, the row-wise kernels (LayerNorm,
+///   softmax, GELU) split their rows, and attention runs its batch×head GEMMs in parallel. One pool
+///   of workers, so OpenBLAS's spinning threads never compete with the engine's own loops for the
+///   cores between GEMMs.
+/// - `.openBLAS`: OpenBLAS threads every GEMM itself; the engine's loops still use `threads`
+///   workers (attention switches OpenBLAS to one thread while its heads run in parallel).
+public enum Compute {
+    public enum Strategy: String, Sendable, CaseIterable { case engine, openBLAS }
+
+    /// Worker count for the engine's parallel loops.
+    public private(set) static var threads = 1
+    public private(set) static var strategy = Strategy.engine
+
+    /// Sets the engine's thread count and strategy (and OpenBLAS's thread count accordingly).
+    public static func setThreads(_ count: Int, strategy: Strategy = .engine) {
+        threads = max(1, count)
+        self.strategy = strategy
+        openblas_set_num_threads(strategy == .openBLAS ? Int32(threads) : 1)
+    }
+
+    /// Whether `sgemm` splits large products over the engine's workers.
+    static var splitsGEMM: Bool { strategy == .engine && threads > 1 }
+
+    /// Runs `body` over `0..<count` split into at most `threads` contiguous chunks; inline when
+    /// there is one thread or the work (`count × costPerItem`, in rough flops) is too small to share.
+    public static func parallelFor(_ count: Int, costPerItem: Int = 1,
+                                   _ body: (Range<Int>) -> Void) {
+        let workers = min(threads, count)
+        if workers <= 1 || count * costPerItem < 32_768 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = count * w / workers, hi = count * (w + 1) / workers
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Runs `body` with OpenBLAS on one thread (restored afterwards) when OpenBLAS is threaded, so
+    /// that the engine's concurrent small GEMMs do not oversubscribe the cores.
+    static func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
+        guard strategy == .openBLAS && threads > 1 else { return body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(threads)) }
+        return body()
+    }
+}

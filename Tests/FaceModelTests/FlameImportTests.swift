@@ -1,0 +1,121 @@
+import Foundation
+import XCTest
+@testable import FaceModel
+
+/// The synthetic FLAME-layout fixture (Fixtures/make_flame_fixture.py: chumpy/scipy-style pickle →
+/// Scripts/flame_to_npz.py → deflated .npz) against a numpy port of FLAME's lbs.
+final class FlameImportTests: XCTestCase {
+    struct Golden: Decodable {
+        struct Case: Decodable {
+            var identity: [Float], expression: [Float], pose: [Float], vertices: [Float]
+            var static_landmarks: [Float], dynamic_row: Int, contour_landmarks: [Float]
+        }
+        var cases: [Case]
+        var vertex_count: Int, triangle_count: Int, uv_count: Int
+    }
+
+    func load() throws -> (MorphableModel, Golden) {
+        let model = try FlameImporter.load(TestData.fixture("flame_tiny.npz"))
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: TestData.fixture("flame_tiny_golden.json")))
+        return (model, golden)
+    }
+
+    func testImportMatchesFixtureLayout() throws {
+        let (model, golden) = try load()
+        XCTAssertEqual(model.vertexCount, golden.vertex_count)
+        XCTAssertEqual(model.triangleCount, golden.triangle_count)
+        XCTAssertEqual(model.uvs.count / 2, golden.uv_count)
+        XCTAssertEqual(model.uvTriangles.count, model.triangles.count)
+        XCTAssertEqual(model.identityCount, 3)
+        XCTAssertEqual(model.expressionCount, 2)
+        XCTAssertEqual(model.joints.map(\.parent), [-1, 0, 1, 1, 1])
+        XCTAssertEqual(model.joints.map(\.name), FlameImporter.jointNames)
+        XCTAssertEqual(model.landmarks.count, 68)
+        XCTAssertEqual(model.dynamicContour?.yawDegrees.count, 79)
+        XCTAssertEqual(model.dynamicContour?.yawDegrees[40], -1)
+        XCTAssertEqual(model.vertexRegions[2], .nose)
+        XCTAssertEqual(model.vertexRegions[8], .ears)
+        XCTAssertEqual(model.vertexRegions[13], .lips)
+        XCTAssertEqual(model.info.contentHash.count, 64)
+    }
+
+    func testForwardMatchesNumpyFlameLBS() throws {
+        let (model, golden) = try load()
+        let evaluator = try FaceEvaluator(model: model)
+        for c in golden.cases {
+            let out = try evaluator.evaluate(FaceCode(identity: c.identity, expression: c.expression, pose: c.pose))
+            for (a, b) in zip(out.vertices, c.vertices) { XCTAssertEqual(a, b, accuracy: 2e-6) }
+            for k in 17..<68 {
+                for d in 0..<3 { XCTAssertEqual(out.landmarks[k][d], c.static_landmarks[3 * (k - 17) + d], accuracy: 2e-6) }
+            }
+            let (marched, row) = evaluator.marchedLandmarks(out)
+            XCTAssertEqual(row, c.dynamic_row)
+            for k in 0..<17 {
+                for d in 0..<3 { XCTAssertEqual(marched[k][d], c.contour_landmarks[3 * k + d], accuracy: 2e-6) }
+            }
+        }
+        XCTAssertNotEqual(golden.cases[1].dynamic_row, 0, "the second case must exercise a non-zero yaw row")
+    }
+
+    func testMissingKeyAndGarbageAreTypedErrors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-flame-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let partial = dir.appendingPathComponent("partial.npz")
+        try NpzFile.data([("v_template", NumpyArray(shape: [2, 3], floats: [0, 0, 0, 1, 1, 1]))]).write(to: partial)
+        XCTAssertThrowsError(try FlameImporter.load(partial)) { error in
+            XCTAssertEqual(error as? FaceModelError, .missingEntry(path: partial.path, entry: "array 'f'"))
+        }
+        let garbage = dir.appendingPathComponent("garbage.npz")
+        try Data("not a zip at all, definitely".utf8).write(to: garbage)
+        XCTAssertThrowsError(try FlameImporter.load(garbage)) { error in
+            guard case FaceModelError.unreadableFile = error else { return XCTFail("\(error)") }
+        }
+    }
+}
+
+final class NpzTests: XCTestCase {
+    func testStoredRoundTripAndDeflatedRead() throws {
+        let a = NumpyArray(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6.5])
+        let b = NumpyArray(shape: [4], integers: [7, -8, 1 << 40, 0])
+        let npz = try NpzFile(data: NpzFile.data([("a", a), ("b", b)]))
+        XCTAssertEqual(Set(npz.keys), ["a", "b"])
+        XCTAssertEqual(try npz.array("a").floats, a.floats)
+        XCTAssertEqual(try npz.array("a").shape, [2, 3])
+        XCTAssertEqual(try npz.array("b").integers, [7, -8, 1 << 40, 0])
+        // The fixture was written by np.savez_compressed: deflated entries, float32 and int64.
+        let fixture = try NpzFile(contentsOf: TestData.fixture("flame_tiny.npz"))
+        XCTAssertEqual(try fixture.array("kintree_table").integers, [-1, 0, 1, 1, 1, 0, 1, 2, 3, 4])
+        XCTAssertEqual(try fixture.array("shape_count").integers, [3])
+    }
+
+    func testFortranOrderIsReordered() throws {
+        // 2×3 array [[1,2,3],[4,5,6]] stored column-major.
+        var header = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8))
+        for v: Float in [1, 4, 2, 5, 3, 6] { withUnsafeBytes(of: v) { data.append(contentsOf: $0) } }
+        XCTAssertEqual(try NumpyArray(npy: data, name: "f").floats, [1, 2, 3, 4, 5, 6])
+    }
+
+    func testSHA256KnownVector() {
+        var h = SHA256()
+        h.update(Array("abc".utf8))
+        XCTAssertEqual(h.finalize().map { ContentHash.format2($0) }.joined(),
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        // Two blocks, fed in uneven pieces (buffered and direct paths).
+        let message = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        var split = SHA256()
+        split.update(message[0..<5])
+        split.update(message[5...])
+        XCTAssertEqual(split.finalize().map { ContentHash.format2($0) }.joined(),
+                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var long = SHA256()
+        let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        long.update(million[0..<3])
+        million[3...].withUnsafeBytes { long.update($0) }
+        XCTAssertEqual(long.finalize().map { ContentHash.format2($0) }.joined(),
+                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+}
