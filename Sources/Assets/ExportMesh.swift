@@ -21,8 +21,7 @@ public struct ExportMesh: Sendable {
 
     /// The mesh of S(β, 0, 0) for `identity` (default: the template) with every expression as a target.
     public init(model: MorphableModel, identity: [Float] = [], includeTargets: Bool = true) throws {
-        guard model.triangleCount > 0 else { throw ExportError.unsuitableModel("it has no triangles") }
-        let hasUVs = model.uvTriangles.count == model.triangles.count && !model.uvs.isEmpty
+        let hasUVs = try ExportMesh.checkTopology(model)
         struct Key: Hashable { var vertex: Int, u: UInt32, v: UInt32 }
         var key = [Key: UInt32]()
         var source = [Int](), uvIndex = [Int]()
@@ -37,23 +36,36 @@ public struct ExportMesh: Sendable {
             return UInt32(source.count - 1)
         }
         sourceVertex = source
-        let evaluator = try FaceEvaluator(model: model)
-        let base = try evaluator.evaluate(FaceCode(identity: identity, expression: [], pose: []))
-        positions = ExportMesh.gather(base.vertices, source)
-        normals = ExportMesh.gather(base.normals, source)
+        let base = try model.restShape(identity: identity)
+        positions = ExportMesh.gather(base, source)
+        normals = ExportMesh.gather(vertexNormals(base, triangles: model.triangles), source)
         uvs = hasUVs ? uvIndex.flatMap { [model.uvs[2 * $0], 1 - model.uvs[2 * $0 + 1]] } : []
         targetPositions = []
         targetNormals = []
         targetNames = []
         guard includeTargets else { return }
         for (k, name) in model.expressionNames.enumerated() {
-            var shifted = base.vertices
+            var shifted = base
             let kCount = model.expressionCount
             for r in 0..<shifted.count { shifted[r] += model.expressionBasis[r * kCount + k] }
             targetPositions.append(ExportMesh.gather(shifted, source))
             targetNormals.append(ExportMesh.gather(vertexNormals(shifted, triangles: model.triangles), source))
             targetNames.append(name)
         }
+    }
+
+    /// Throws unless triangles and UV corners index existing vertices and UVs; returns whether the
+    /// model has per-corner UVs.
+    static func checkTopology(_ model: MorphableModel) throws -> Bool {
+        guard model.triangleCount > 0 else { throw ExportError.unsuitableModel("it has no triangles") }
+        guard model.triangles.allSatisfy({ $0 >= 0 && Int($0) < model.vertexCount }) else {
+            throw ExportError.unsuitableModel("a triangle names a missing vertex")
+        }
+        let hasUVs = model.uvTriangles.count == model.triangles.count && !model.uvs.isEmpty
+        guard !hasUVs || model.uvTriangles.allSatisfy({ $0 >= 0 && Int($0) < model.uvs.count / 2 }) else {
+            throw ExportError.unsuitableModel("a UV corner names a missing UV")
+        }
+        return hasUVs
     }
 
     static func gather(_ values: [Float], _ source: [Int]) -> [Float] {

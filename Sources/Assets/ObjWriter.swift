@@ -7,21 +7,16 @@ import Imaging
 /// the texture when one is given (written as PNG next to the OBJ). Blendshapes are not part of OBJ.
 public enum ObjWriter {
     public static func write(_ model: MorphableModel, identity: [Float] = [], texture: Image? = nil, to url: URL) throws {
-        let out = try FaceEvaluator(model: model).evaluate(FaceCode(identity: identity, expression: [], pose: []))
+        let hasUVs = try ExportMesh.checkTopology(model)
+        let positions = try model.restShape(identity: identity)
+        let normals = vertexNormals(positions, triangles: model.triangles)
         let stem = url.deletingPathExtension().lastPathComponent
         var text = "# \(model.info.name) \(model.info.version) — \(model.info.licence)\n"
         if texture != nil { text += "mtllib \(stem).mtl\nusemtl skin\n" }
         text.reserveCapacity(model.vertexCount * 80)
-        for i in 0..<model.vertexCount {
-            let p = out.vertex(i)
-            text += "v \(p.x) \(p.y) \(p.z)\n"
-        }
+        for i in 0..<model.vertexCount { text += "v \(positions[3 * i]) \(positions[3 * i + 1]) \(positions[3 * i + 2])\n" }
         for t in 0..<(model.uvs.count / 2) { text += "vt \(model.uvs[2 * t]) \(model.uvs[2 * t + 1])\n" }
-        for i in 0..<model.vertexCount {
-            let n = out.normal(i)
-            text += "vn \(n.x) \(n.y) \(n.z)\n"
-        }
-        let hasUVs = model.uvTriangles.count == model.triangles.count && !model.uvs.isEmpty
+        for i in 0..<model.vertexCount { text += "vn \(normals[3 * i]) \(normals[3 * i + 1]) \(normals[3 * i + 2])\n" }
         for f in 0..<model.triangleCount {
             text += "f"
             for c in 0..<3 {

@@ -27,6 +27,8 @@ public struct DetectionReport: Sendable {
     public var outcomes: [DetectionOutcome]
     public static let iouThreshold: Float = 0.5
 
+    public init(outcomes: [DetectionOutcome]) { self.outcomes = outcomes }
+
     public var recallRaw: Float { fraction { ($0.bestRaw?.iou ?? 0) >= Self.iouThreshold } }
     public var recallMapped: Float { fraction { ($0.bestMapped?.iou ?? 0) >= Self.iouThreshold } }
     /// Fraction with at least one detection of IoU ≥ 0.3 (a loose "found anything" figure).

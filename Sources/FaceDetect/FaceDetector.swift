@@ -28,8 +28,12 @@ public struct FaceDetector: Sendable {
 
     public var cascade: CascadeDetector
     public var mapping: BoxMapping
+    /// Photos whose longer side exceeds this are searched at this size (area-averaged): a face
+    /// that fills less than `minFaceSize / maxSearchSide` of a photo is not the subject, and a
+    /// 12-Mpixel scan would take seconds. Boxes are scaled back to the photo.
+    public var maxSearchSide = 800
 
-    public init(cascade: CascadeModel, mapping: BoxMapping, minFaceSize: Float = 40) {
+    public init(cascade: CascadeModel, mapping: BoxMapping, minFaceSize: Float = 48) {
         self.cascade = CascadeDetector(model: cascade)
         self.cascade.minFaceSize = minFaceSize
         self.mapping = mapping
@@ -47,8 +51,18 @@ public struct FaceDetector: Sendable {
 
     /// All faces in a one-channel image, ranked best first.
     public func detect(gray: Image) -> [DetectedFace] {
-        let faces = cascade.detect(gray: gray).map { d in
-            DetectedFace(box: mapping.apply(d.box), detectorBox: d.box, neighbours: d.neighbours, score: 0)
+        let longer = max(gray.width, gray.height)
+        var search = gray, scale: Float = 1
+        if longer > maxSearchSide {
+            scale = Float(longer) / Float(maxSearchSide)
+            search = gray.resized(width: max(1, Int((Float(gray.width) / scale).rounded())),
+                                  height: max(1, Int((Float(gray.height) / scale).rounded())))
+        }
+        let faces = cascade.detect(gray: search).map { d -> DetectedFace in
+            // Search pixel centres map back as x = (x_s + ½)·scale − ½.
+            let box = scale == 1 ? d.box : FaceBox(left: (d.box.left + 0.5) * scale - 0.5, top: (d.box.top + 0.5) * scale - 0.5,
+                                                   right: (d.box.right + 0.5) * scale - 0.5, bottom: (d.box.bottom + 0.5) * scale - 0.5)
+            return DetectedFace(box: mapping.apply(box), detectorBox: box, neighbours: d.neighbours, score: 0)
         }
         return FaceDetector.rank(faces, imageWidth: gray.width, imageHeight: gray.height)
     }

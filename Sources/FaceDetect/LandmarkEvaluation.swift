@@ -56,6 +56,10 @@ public struct LandmarkOutcome: Sendable {
     /// nil when the source found no face.
     public var error: NormalizedError?
     public var seconds: Double
+
+    public init(name: String, error: NormalizedError?, seconds: Double) {
+        self.name = name; self.error = error; self.seconds = seconds
+    }
 }
 
 /// Mean, median, failure rate and AUC of one region's NME.
@@ -75,6 +79,11 @@ public struct LandmarkReport: Sendable {
     public var source: String
     public var outcomes: [LandmarkOutcome]
     public static let failureThreshold: Float = 0.08
+
+    public init(source: String, outcomes: [LandmarkOutcome]) {
+        self.source = source
+        self.outcomes = outcomes
+    }
 
     /// Per-photo errors of a region, `.infinity` for a photo without a face.
     public func errors(_ region: LandmarkRegion) -> [Float] {

@@ -30,27 +30,48 @@ enum HeadGeometry {
 
     /// Warped chart position of a grid vertex.
     static func warp(_ c: SIMD2<Float>, from f0: [Frame], to f1: [Frame]) -> SIMD2<Float> {
-        var out = c
+        // Weighted mean of the feature motions where footprints overlap (the nasal bridge between
+        // the eyes), plain sum elsewhere.
+        var sum = SIMD2<Float>.zero, total: Float = 0
         for (a, b) in zip(f0, f1) {
             let q = (c - a.center) / a.half
             let rho = hlen(q)
             let w = 1 - HeadShape.smoothstep(1.1, 2.2, rho)
             if w <= 0 { continue }
             let moved = b.center + (c - a.center) * (b.half / a.half)
-            out += w * (moved - c)
+            sum += w * (moved - c); total += w
         }
-        return out
+        return c + sum / max(total, 1)
+    }
+
+    /// Skin point for chart position c. On the neck, rays graze the surface, so a small change of
+    /// neck width would slide vertices far along the ray: there the vertex keeps its neutral height
+    /// and moves horizontally (secant solve of R(φ, e)·sin e = y₀ for e), blended in below the chin.
+    static func neckAware(_ shape: HeadShape, _ c: SIMD2<Float>, neutralY y0: Float) -> SIMD3<Float> {
+        let radial = shape.radius(c.x, c.y) * HeadShape.direction(c.x, c.y)
+        let w = HeadShape.smoothstep(-0.11, -0.13, y0)
+        if w <= 0 || y0.isNaN { return radial }
+        func height(_ e: Float) -> Float { shape.radius(c.x, e) * sin(e) - y0 }
+        var e0 = c.y, e1 = c.y - 0.01
+        var h0 = height(e0), h1 = height(e1)
+        for _ in 0..<6 where abs(h1 - h0) > 1e-9 {
+            let e2 = e1 - h1 * (e1 - e0) / (h1 - h0)
+            e0 = e1; h0 = h1; e1 = min(max(e2, -1.55), 0); h1 = height(e1)
+        }
+        let level = shape.radius(c.x, e1) * HeadShape.direction(c.x, e1)
+        return radial + w * (level - radial)
     }
 
     static func positions(_ topo: HeadTopology, neutral L0: HeadLayout, layout L: HeadLayout) -> [SIMD3<Float>] {
         let shape = HeadShape(layout: L)
         let f0 = featureFrames(L0), f1 = featureFrames(L)
         var out = [SIMD3<Float>](repeating: .zero, count: topo.kinds.count)
+        let neutralY = topo.neutralY
         for (i, kind) in topo.kinds.enumerated() {
             switch kind {
             case .grid:
                 let c = warp(topo.chart[i], from: f0, to: f1)
-                out[i] = shape.radius(c.x, c.y) * HeadShape.direction(c.x, c.y)
+                out[i] = neckAware(shape, c, neutralY: neutralY[i])
             case .eye(let side, let ring, let m):
                 let s: Float = side == 0 ? 1 : -1
                 let c = HeadShape.chart(HeadRings.eyePoint(L, side: s, ring: ring, m: m))
@@ -63,7 +84,7 @@ enum HeadGeometry {
                 out[i] = r * HeadShape.direction(c.x, c.y)
             case .pole:
                 out[i] = shape.radius(0, .pi / 2) * SIMD3(0, 1, 0)
-            case .bag, .eyeball, .ear:
+            case .bag, .eyeball, .ear, .socket:
                 break
             }
         }
@@ -73,6 +94,9 @@ enum HeadGeometry {
             case .bag(let ring, let m):
                 let lip = out[topo.mouthIndex[0][m]]
                 out[i] = HeadParts.bagPoint(L, ring: ring - 1, m: m, lip: lip)
+            case .socket(let side, let m):
+                let margin = m < HeadRings.eyeCount ? out[topo.eyeIndex[side][0][m]] : nil
+                out[i] = HeadParts.socketPoint(L, side: side == 0 ? 1 : -1, margin: margin)
             case .eyeball(let side, let index):
                 out[i] = HeadParts.eyeballPoint(L, side: side == 0 ? 1 : -1, index: index)
             case .ear(let side, let index):

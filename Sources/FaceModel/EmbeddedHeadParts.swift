@@ -7,14 +7,15 @@ import Foundation
 enum HeadParts {
     // MARK: Mouth bag
     static let bagDepth: [Float] = [0.0025, 0.0075, 0.0160, 0.0260]
-    static let bagOpen: [Float] = [0.0012, 0.0045, 0.0085, 0.0095]
+    static let bagOpen: [Float] = [0.0020, 0.0050, 0.0085, 0.0095]
     static let bagNarrow: [Float] = [0.97, 0.88, 0.72, 0.48]
 
     static func bagPoint(_ L: HeadLayout, ring k: Int, m: Int, lip: SIMD3<Float>) -> SIMD3<Float> {
         if k == bagDepth.count { return SIMD3(0, L.stomionY + 0.001, L.mouthZ - 0.038) }
         let theta = 2 * Float.pi * Float(m) / Float(HeadRings.mouthCount)
         let s = sin(theta)
-        let y = L.stomionY + (lip.y - L.stomionY) * 0.8 + bagOpen[k] * s
+        // sign·√|sin θ| keeps the bag open right up to the corners, so lips can slide.
+        let y = L.stomionY + (lip.y - L.stomionY) * 0.8 + bagOpen[k] * (s >= 0 ? 1 : -1) * abs(s).squareRoot()
         return SIMD3(lip.x * bagNarrow[k], y, lip.z - bagDepth[k])
     }
 
@@ -108,6 +109,7 @@ enum HeadParts {
     /// Appends bag, eyeballs and ears to the skin topology (kinds, triangles, UVs).
     static func appendTopology(_ topo: inout HeadTopology) {
         appendBag(&topo)
+        for side in 0..<2 { appendSocket(&topo, side: side) }
         for side in 0..<2 { appendEyeball(&topo, side: side) }
         for side in 0..<2 { appendEar(&topo, side: side) }
     }
@@ -162,6 +164,45 @@ enum HeadParts {
         for m in 0..<M {
             let n = (m + 1) % M
             addTri(&topo, (back, last[n], last[m]), (backUV, lu[n], lu[m]), flip: !lipCCW)
+        }
+    }
+
+    /// Socket point behind lid-margin vertex `margin`: pulled towards the eyeball centre, so it
+    /// hides behind the eyeball except at the canthi where it closes the gap.
+    static func socketPoint(_ L: HeadLayout, side: Float, margin: SIMD3<Float>?) -> SIMD3<Float> {
+        var c = L.eyeballCenter
+        c.x *= side
+        guard let margin else { return c + SIMD3(0, 0, 0.002) }
+        return c + (margin - c) * 0.72
+    }
+
+    /// One loop of 28 socket vertices inside the lid margin, fanned to a centre.
+    private static func appendSocket(_ topo: inout HeadTopology, side: Int) {
+        let M = HeadRings.eyeCount
+        let margin = topo.eyeIndex[side][0], ring1 = topo.eyeIndex[side][1]
+        let ref = topo.chart
+        let a = ref[margin[0]], b = ref[margin[1]], c = ref[ring1[1]]
+        let loopCCW = (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x) > 0
+        let center = SIMD2<Float>(side == 0 ? 0.02 : 0.22, 0.025)
+        func uvRing(_ radius: Float) -> [Int] {
+            (0..<M).map { m in
+                let th = 2 * Float.pi * Float(m) / Float(M) * (side == 0 ? 1 : -1)
+                topo.uvs.append(center + SIMD2(0.018 * radius * cos(th), 0.018 * radius * sin(th)))
+                return topo.uvs.count - 1
+            }
+        }
+        let marginUV = uvRing(1), socketUV = uvRing(0.6)
+        let socket = (0..<M).map { m -> Int in
+            topo.kinds.append(.socket(side: side, m: m)); topo.chart.append(.zero); return topo.kinds.count - 1
+        }
+        let mid = topo.kinds.count
+        topo.kinds.append(.socket(side: side, m: M)); topo.chart.append(.zero)
+        topo.uvs.append(center); let midUV = topo.uvs.count - 1
+        for m in 0..<M {
+            let n = (m + 1) % M
+            addTri(&topo, (socket[m], socket[n], margin[n]), (socketUV[m], socketUV[n], marginUV[n]), flip: !loopCCW)
+            addTri(&topo, (socket[m], margin[n], margin[m]), (socketUV[m], marginUV[n], marginUV[m]), flip: !loopCCW)
+            addTri(&topo, (mid, socket[n], socket[m]), (midUV, socketUV[n], socketUV[m]), flip: !loopCCW)
         }
     }
 

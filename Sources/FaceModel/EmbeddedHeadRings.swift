@@ -21,7 +21,7 @@ enum HeadRings {
     static let eyeGrowDown: [Float] = [0, 0.0017, 0.0038, 0.0064, 0.0094, 0.0128]
     /// Skin thickness over the eyeball sphere and the weight of the lid sphere, per ring.
     static let lidThickness: [Float] = [0.0009, 0.0019, 0.0034, 0.0056, 0.0086, 0.0110]
-    static let lidWeight: [Float] = [1, 1, 0.95, 0.75, 0.38, 0]
+    static let lidWeight: [Float] = [1, 1, 0.9, 0.55, 0.2, 0]
 
     /// Designed point of eye loop `ring`, vertex `m`, for the left eye (side = +1) or right (−1).
     static func eyePoint(_ L: HeadLayout, side: Float, ring: Int, m: Int) -> SIMD3<Float> {
@@ -30,7 +30,7 @@ enum HeadRings {
         let half = 0.5 * L.fissureLength
         let c = L.eyeballCenter
         // Margin: almond with the upper lid's peak medial of centre, the lower lid's low point lateral.
-        let hu = 0.64 * L.fissureHeight, hl = 0.36 * L.fissureHeight
+        let hu = 0.72 * L.fissureHeight, hl = 0.42 * L.fissureHeight
         let along = 1 - s * s
         var y: Float = upper ? hu * pow(along, 0.75) * (1 - 0.16 * s) : -hl * pow(along, 0.85) * (1 + 0.22 * s)
         var x = half * s
@@ -39,6 +39,8 @@ enum HeadRings {
         y += (upper ? eyeGrowUp[ring] : eyeGrowDown[ring]) * sin(theta)
         // Canthal tilt: the lateral canthus sits higher than the medial one.
         y += tan(L.canthalTilt) * half * s
+        // The lateral canthus tucks down into the lateral commissure.
+        y -= 0.0018 * pow(max(s, 0), 6) * max(1 - Float(ring) / 3, 0)
         let px = side * (c.x - 0.0004 + x)
         let py = L.canthusY + 0.0008 + y
         // Depth estimate on the lid sphere (only used to aim the chart ray).
@@ -65,7 +67,8 @@ enum HeadRings {
         let growX: [Float] = [0, 0.0008, 0.0020, 0.0050, 0.0095, 0.0150]
         let hu = L.upperVermilion, hl = L.lowerVermilion
         let maxUp = L.m(.upperLipHeight) - 0.0035
-        let up: [Float] = [0.0004, 0.55 * hu, hu, hu + 0.0035, hu + 0.0075, min(hu + 0.012, maxUp)]
+        let top = min(hu + 0.012, maxUp)
+        let up: [Float] = [0.0004, 0.55 * hu, hu, hu + 0.3 * (top - hu), hu + 0.65 * (top - hu), top]
         let down: [Float] = [0.0004, 0.55 * hl, hl, hl + 0.0035, hl + 0.0075, hl + 0.0125]
         let n: Float = ring <= 2 ? 2.5 : 2.1
         let ex = 2 / n

@@ -54,19 +54,23 @@ struct HeadShape {
         return exp(-0.5 * (u * u + v * v))
     }
 
-    /// Far intersection with an ellipsoid whose lower half (below the centre) has y-radius `lowerY`.
-    @inline(__always) static func ellipsoid2(_ d: SIMD3<Float>, center: SIMD3<Float>, radii: SIMD3<Float>, lowerY: Float) -> Float {
-        let t = ellipsoid(d, center: center, radii: radii)
-        if t * d.y >= center.y { return t }
-        return ellipsoid(d, center: center, radii: SIMD3(radii.x, lowerY, radii.z))
+    /// Far intersection with an ellipsoid whose lower half (below the centre) has y-radius `lowerY`
+    /// and whose back half (behind the centre) has z-radius `backZ`.
+    @inline(__always) static func ellipsoid2(_ d: SIMD3<Float>, center: SIMD3<Float>, radii: SIMD3<Float>,
+                                             lowerY: Float? = nil, backZ: Float? = nil) -> Float {
+        var r = radii
+        var t = ellipsoid(d, center: center, radii: r)
+        if let lowerY, t * d.y < center.y { r.y = lowerY; t = ellipsoid(d, center: center, radii: r) }
+        if let backZ, t * d.z < center.z { r.z = backZ; t = ellipsoid(d, center: center, radii: r) }
+        return t
     }
 
     /// Radius of the primitive union (no relief).
     func baseRadius(_ d: SIMD3<Float>) -> Float {
         let L = layout
-        let skullB: Float = 0.100
+        let skullB: Float = 0.090
         let skull = Self.ellipsoid2(d, center: SIMD3(0, L.vertexY - skullB, L.glabellaZ - 0.004 - L.skullHalfLength),
-                                    radii: SIMD3(L.skullHalfWidth, skullB, L.skullHalfLength), lowerY: 0.066)
+                                    radii: SIMD3(L.skullHalfWidth, skullB, L.skullHalfLength), lowerY: 0.060)
         let midface = Self.ellipsoid(d, center: SIMD3(0, -0.004, L.faceFrontZ - 0.080),
                                      radii: SIMD3(L.zygionHalfWidth, 0.062, 0.080))
         // Dental arch: carries the lips and the upper-lip skin forward.
@@ -75,26 +79,28 @@ struct HeadShape {
         let jawTop = L.stomionY + 0.004, jawBottom = L.gnathionY + 0.004
         let jawCenterY = 0.5 * (jawTop + jawBottom) + 0.010
         let jawRy = 0.5 * (jawTop - jawBottom) + 0.018
-        let jawCz: Float = -0.008 + 0.4 * L.dm(.jawDepth)
-        let jaw = Self.ellipsoid(d, center: SIMD3(0, jawCenterY, jawCz),
-                                 radii: SIMD3(L.gonionHalfWidth * 1.04, jawRy, L.chinZ - 0.006 - jawCz))
-        let chin = Self.ellipsoid(d, center: SIMD3(0, L.gnathionY + 0.017, L.chinZ - 0.032),
-                                  radii: SIMD3(0.5 * L.m(.chinWidth), 0.0175, 0.032))
+        let jawCz: Float = -0.004 + 0.4 * L.dm(.jawDepth)
+        let jaw = Self.ellipsoid2(d, center: SIMD3(0, jawCenterY, jawCz),
+                                  radii: SIMD3(L.gonionHalfWidth * 1.04, jawRy, L.chinZ - 0.006 - jawCz), backZ: 0.03)
+        let chin = Self.ellipsoid(d, center: SIMD3(0, L.gnathionY + 0.018, L.chinZ - 0.034),
+                                  radii: SIMD3(0.5 * L.m(.chinWidth), 0.018, 0.033))
         var r = Self.smax(skull, midface, 0.02)
         r = Self.smax(r, arch, 0.012)
         r = Self.smax(r, jaw, 0.016)
         r = Self.smax(r, chin, 0.012)
-        r = Self.smax(r, neckRadius(d), 0.018)
+        r = Self.smax(r, neckRadius(d), d.z < 0 ? 0.03 : 0.012)
         return r
     }
 
     /// Ray intersection with the (tilted) elliptic neck cylinder; 0 above the jaw.
     func neckRadius(_ d: SIMD3<Float>) -> Float {
         let L = layout
-        if d.y > -0.12 { return 0 }
+        // Fades out upwards (rays above ≈ −15° meet the skull, not the neck) so the nape blends.
+        let fade = Self.smoothstep(-0.08, -0.40, d.y)
+        if fade <= 0 { return 0 }
         let tiltZ = tan(L.neckTilt)
         // Cylinder axis: x = 0, z = cz + tiltZ·(−0.1 − y).
-        let cz: Float = -0.014
+        let cz: Float = -0.030
         let a = L.neckHalfWidth, b = L.neckHalfDepth
         // Solve ((t dx)/a)² + ((t dz − cz − tiltZ(−0.1 − t dy))/b)² = 1 for t > 0.
         let kz = d.z + tiltZ * d.y
@@ -104,7 +110,7 @@ struct HeadShape {
         let qc = (k0 / b) * (k0 / b) - 1
         let disc = qb * qb - 4 * qa * qc
         if disc <= 0 { return 0 }
-        return (-qb + disc.squareRoot()) / (2 * qa)
+        return fade * (-qb + disc.squareRoot()) / (2 * qa)
     }
 
     /// Skin radius in direction (φ, e): base union plus facial relief.
@@ -112,7 +118,18 @@ struct HeadShape {
         let d = Self.direction(phi, e)
         let r0 = baseRadius(d)
         let p = r0 * d
-        return r0 + relief(p)
+        return coverEyeballs(d, r0 + relief(p))
+    }
+
+    /// Keeps skin at least 1.2 mm in front of the eyeballs so they never poke through the lids.
+    func coverEyeballs(_ d: SIMD3<Float>, _ r: Float) -> Float {
+        var out = r
+        var c = layout.eyeballCenter
+        for side: Float in [1, -1] {
+            c.x = side * abs(c.x)
+            if let hit = Self.sphere(d, center: c, radius: layout.eyeballRadius + 0.0012) { out = Self.smax(out, hit, 0.002) }
+        }
+        return out
     }
 
     /// Facial and cranial relief (metres, along the ray) at base point p.
@@ -128,6 +145,11 @@ struct HeadShape {
         // Forehead inclination: shear the front above the brows.
         let slope = (L[.foreheadSlope] - 14) * .pi / 180
         h -= tan(slope) * max(y - browY, 0) * front
+        // A taller forehead carries its curve further up before it turns back over the crown.
+        h += 0.25 * L.dm(.foreheadHeight) * Self.smoothstep(browY, browY + 0.06, y) * front
+        // Gonial angle: a squarer (smaller) angle flares the jaw corner.
+        let side = Self.smoothstep(-0.03, 0.0, p.z) * (1 - front)
+        h += (0.0025 - 0.0004 * (L[.jawAngle] - 122)) * Self.bump(ax, y, L.gonionHalfWidth, L.gonionY + 0.004, 0.012, 0.012) * side
         // Nasion saddle.
         h -= 0.0035 * Self.bump(x, y, 0, L.nasionY - 0.002, 0.009, 0.006) * front
         // Temporal hollows and occiput.
@@ -137,12 +159,14 @@ struct HeadShape {
         // Cheekbones (malar eminence) and buccal fullness; infraorbital hollow.
         let malarY = L.canthusY - 0.020 + L.dm(.cheekbonesHeight)
         h += L.m(.cheekbones) * Self.bump(ax, y, 0.045, malarY, 0.015, 0.011) * front
-        h += L.m(.cheekFullness) * Self.bump(ax, y, 0.042, L.stomionY + 0.008, 0.014, 0.016) * front
+        h += L.m(.cheekFullness) * Self.bump(ax, y, 0.044, L.stomionY + 0.014, 0.018, 0.02) * front
         h += nose(x, y) * front
+        // Orbits: the face sinks towards the lids around each eye.
+        h -= 0.005 * Self.bump(ax, y, L.eyeCenterX, L.canthusY + 0.002, 0.015, 0.0105) * front
         h -= nasolabial(ax, y) * front
         // Chin, mentolabial sulcus, submental soft tissue.
-        h += L.m(.chinProjection) * Self.bump(x, y, 0, L.gnathionY + 0.013, 0.012, 0.009) * front
-        h -= 0.0015 * Self.bump(x, y, 0, L.stomionY - 0.021, 0.012, 0.004) * front
+        h += 0.3 * L.m(.chinProjection) * Self.bump(x, y, 0, L.gnathionY + 0.014, 0.016, 0.012) * front
+        h -= 0.0010 * Self.bump(x, y, 0, L.stomionY - 0.021, 0.014, 0.005) * front
         let under = Self.smoothstep(L.gnathionY + 0.005, L.gnathionY - 0.025, y)
         h += L.m(.submentalFullness) * Self.bump(x, p.z, 0, 0.03, 0.03, 0.025) * under
         // Thyroid cartilage.
@@ -156,7 +180,7 @@ struct HeadShape {
         let top = L.nasionY, sn = L.subnasaleY
         let len = top - sn
         let tipY = sn + 0.17 * len + L.dm(.noseTipRotation)
-        let tip = L.noseTipProtrusion + 0.0045
+        let tip = L.noseTipProtrusion + 0.0025
         let ax = abs(x)
         var h: Float = 0
         // Dorsum: height rises from the root to the tip; width narrows then widens to the lobule.

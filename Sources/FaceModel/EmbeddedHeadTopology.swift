@@ -13,11 +13,14 @@ enum HeadVertexKind: Equatable, Sendable {
     /// Mouth-bag vertex `ring` ≥ 1 deep behind the lip contact line; the last ring is the back centre.
     case bag(ring: Int, m: Int)
     case eyeball(side: Int, index: Int)
+    /// Conjunctival sac behind a lid margin (m = eyeCount is its centre): closes the socket
+    /// around the eyeball at the canthi.
+    case socket(side: Int, m: Int)
     case ear(side: Int, index: Int)
 
     var side: Float {
         switch self {
-        case .eye(let s, _, _), .eyeball(let s, _), .ear(let s, _): return s == 0 ? 1 : -1
+        case .eye(let s, _, _), .eyeball(let s, _), .ear(let s, _), .socket(let s, _): return s == 0 ? 1 : -1
         default: return 0
         }
     }
@@ -41,6 +44,9 @@ struct HeadTopology {
     var eyeIndex: [[[Int]]] = []
     var mouthIndex: [[Int]] = []
     var rowCount = 0
+    /// Height of each skin vertex on the mean head (NaN until `build` sets it), used to keep neck
+    /// vertices level under identity changes.
+    var neutralY: [Float] = []
 
     static let frontDensity: Float = 0.6
     static let uvSkinBottom: Float = 0.1
@@ -267,14 +273,14 @@ struct HeadTopology {
         while true {
             rows.append(e)
             let de: Float = 0.004
-            var rate: Float = 0, meanY: Float = 0
+            var rate: Float = 0, maxY = -Float.infinity
             for phi in phis {
                 let a = surfacePoint(s, phi, e), b = surfacePoint(s, phi, e - de)
                 rate += hlen(a - b) / de
-                meanY += a.y
+                maxY = max(maxY, a.y)
             }
-            rate /= Float(phis.count); meanY /= Float(phis.count)
-            if meanY < -0.165 || e < -1.45 { break }
+            rate /= Float(phis.count)
+            if maxY < -0.165 || e < -1.50 { break }
             e -= rowSpacing(e) * 0.866 / rate
         }
         return rows

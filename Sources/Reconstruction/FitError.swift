@@ -5,6 +5,7 @@ public enum FitError: Error, Equatable, Sendable, CustomStringConvertible {
     case degenerateLandmarks(eyeCornerDistance: Float)
     case modelWithoutLandmarks
     case noPhotos
+    case missingInput(String)
     case diverged(String)
 
     /// A stable machine-readable code for reports and ledgers.
@@ -15,6 +16,7 @@ public enum FitError: Error, Equatable, Sendable, CustomStringConvertible {
         case .degenerateLandmarks: return "degenerate-landmarks"
         case .modelWithoutLandmarks: return "model-without-landmarks"
         case .noPhotos: return "no-photos"
+        case .missingInput: return "missing-input"
         case .diverged: return "diverged"
         }
     }
@@ -27,6 +29,7 @@ public enum FitError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the outer eye corners are \(d) px apart: the landmarks do not describe a usable face"
         case .modelWithoutLandmarks: return "the face model has no 68-point landmark embedding"
         case .noPhotos: return "no photo with a usable face to fit"
+        case let .missingInput(path): return "\(path) does not exist"
         case let .diverged(why): return "the fit diverged: \(why)"
         }
     }

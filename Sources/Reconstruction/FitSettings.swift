@@ -24,9 +24,9 @@ public struct FitSettings: Sendable, Codable, Equatable {
     /// w_sp, L_spL's eyelid and lip opening pairs.
     public var pairWeight: Float = 1
     /// λ_β: identity coefficients are in standard deviations.
-    public var identityPrior: Float = 0.02
+    public var identityPrior: Float = 0.005
     /// λ_ψ.
-    public var expressionPrior: Float = 0.015
+    public var expressionPrior: Float = 0.005
     /// λ_jaw on the jaw joint's axis-angle (radians).
     public var jawPrior: Float = 0.05
     /// Levenberg–Marquardt iterations with every parameter free.

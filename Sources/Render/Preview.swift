@@ -8,7 +8,7 @@ public enum Preview {
     /// grey photo of the render's size) or black.
     public static func grey(mesh: RenderMesh, camera: OrthoCamera, width: Int = 256, height: Int = 256,
                             lighting: SphericalHarmonics = .studio, background: Image? = nil) throws -> Image {
-        try textured(mesh: mesh, albedo: TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]), camera: camera,
+        try textured(mesh: mesh, albedo: try TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]), camera: camera,
                      width: width, height: height, lighting: lighting, displacement: nil, background: background)
     }
 
@@ -27,6 +27,7 @@ public enum Preview {
     public static func landmarks(on image: Image, points: [SIMD2<Float>], colour: SIMD3<UInt8> = [40, 230, 60],
                                  radius: Int = 2) -> Image {
         var out = rgb(image)
+        let radius = max(0, radius)
         for p in points where p.x.isFinite && p.y.isFinite {
             let cx = Int(p.x.rounded(.down)), cy = Int(p.y.rounded(.down))
             for y in (cy - radius)...(cy + radius) where y >= 0 && y < out.height {
@@ -41,7 +42,8 @@ public enum Preview {
 
     /// Images side by side (tops aligned, converted to RGB) with `gap` pixels of `fill` between
     /// and around them.
-    public static func contactSheet(_ images: [Image], gap: Int = 4, fill: UInt8 = 255) -> Image {
+    public static func contactSheet(_ images: [Image], gap requestedGap: Int = 4, fill: UInt8 = 255) -> Image {
+        let gap = max(0, requestedGap)
         let height = (images.map(\.height).max() ?? 0) + 2 * gap
         let width = images.reduce(gap) { $0 + $1.width + gap }
         var sheet = Image(width: width, height: height, channels: 3,
@@ -89,5 +91,25 @@ public enum Preview {
             throw RenderError.invalidTexture("background is \(image.width)×\(image.height), the render is \(width)×\(height)")
         }
         return TextureMap(image: rgb(image))
+    }
+}
+
+extension Preview {
+    /// Colours for `TexelStatus` in `visibility(_:size:)`: visible white, outside the charts
+    /// black, back-facing blue, occluded red, out of frame yellow.
+    public static let statusColours: [TexelStatus: SIMD3<UInt8>] = [
+        .visible: [255, 255, 255], .outsideCharts: [0, 0, 0], .backFacing: [60, 90, 200],
+        .occluded: [220, 50, 40], .outOfFrame: [230, 200, 40],
+    ]
+
+    /// A d×d RGB picture of an unwrapped texture's texel statuses (see `statusColours`).
+    public static func visibility(_ unwrapped: UnwrappedTexture) -> Image {
+        let d = unwrapped.texture.width
+        var out = Image(width: d, height: unwrapped.texture.height, channels: 3)
+        for (k, status) in unwrapped.status.enumerated() {
+            let colour = statusColours[status] ?? [0, 0, 0]
+            for c in 0..<3 { out.pixels[3 * k + c] = colour[c] }
+        }
+        return out
     }
 }

@@ -33,7 +33,8 @@ extension Renderer {
             throw RenderError.shapeMismatch("image gradient has \(imageGradient.count) values, expected \(width * height * 3)")
         }
         guard output.rasterization.width == width, output.rasterization.height == height,
-              output.vertexNormals.normals.count == mesh.positions.count else {
+              output.vertexNormals.normals.count == mesh.positions.count,
+              output.rasterization.setup.count == 6 * mesh.triangleCount else {
             throw RenderError.shapeMismatch("the render output does not belong to this renderer and mesh")
         }
         let modelMesh = mesh, rotation = scene.camera.rotation

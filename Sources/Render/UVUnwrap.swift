@@ -9,6 +9,8 @@ import FaceModel
 /// every chart), `barycentrics` d×d×3.
 public struct UVAtlas: Sendable {
     public let size: Int
+    /// F of the mesh it was built for (checked when used).
+    public let meshTriangleCount: Int
     public let triangleIndex: [Int32]
     public let barycentrics: [Float]
 
@@ -23,6 +25,7 @@ public struct UVAtlas: Sendable {
         let raster = Rasterizer.rasterize(screen: texelXY, depth: [Float](repeating: 0, count: uvCount),
                                           triangles: mesh.uvTriangles, width: size, height: size, culling: .none)
         self.size = size
+        meshTriangleCount = mesh.triangleCount
         triangleIndex = raster.triangleIndex
         barycentrics = raster.barycentrics
     }
@@ -34,7 +37,7 @@ public enum TexelStatus: UInt8, Sendable {
     case visible = 0
     /// No triangle's UV image covers the texel (outside every UV chart).
     case outsideCharts
-    /// The surface point faces away from the camera.
+    /// The surface point faces away from the camera, or nearly so (grazing; see `unwrap`).
     case backFacing
     /// Another part of the mesh is in front of the point (z-buffer test).
     case occluded
@@ -56,15 +59,16 @@ public struct UnwrappedTexture: Sendable {
 /// Photo ↔ UV texture mappings through a fitted mesh and camera.
 public enum UVUnwrapper {
     /// Warps `photo` into UV space: each texel's surface point P = Σᵢ bᵢ vᵢ is projected with
-    /// u = s·Π(P) + t and the photo is sampled bilinearly there (pixel centres at +½). A texel is
-    /// visible when its triangle faces the camera (face normal z > 0), the projection lies inside
-    /// the photo, and the photo-resolution z-buffer has nothing nearer than P_z + tolerance at that
-    /// pixel. The default tolerance is 3 pixels of depth, 3/s model units.
+    /// u = s·Π(R P) + t and the photo is sampled bilinearly there (pixel centres at +½). A texel is
+    /// visible when its triangle faces the camera (camera-space unit face normal z > `minimumFacing`;
+    /// grazing texels smear the silhouette's background into the texture, DECA uses 0.05 likewise),
+    /// the projection lies inside the photo, and the photo-resolution z-buffer has nothing nearer
+    /// than P_z + tolerance at that pixel. The default tolerance is 3 pixels of depth, 3/s.
     public static func unwrap(photo: TextureMap, mesh modelMesh: RenderMesh, camera: OrthoCamera, atlas: UVAtlas,
-                              depthTolerance: Float? = nil) throws -> UnwrappedTexture {
+                              minimumFacing: Float = 0.05, depthTolerance: Float? = nil) throws -> UnwrappedTexture {
         let mesh = modelMesh.rotated(by: camera.rotation), camera = camera.withoutRotation
-        guard atlas.triangleIndex.count == atlas.size * atlas.size else {
-            throw RenderError.shapeMismatch("atlas does not match its size")
+        guard atlas.meshTriangleCount == modelMesh.triangleCount else {
+            throw RenderError.shapeMismatch("the UV atlas was built for \(atlas.meshTriangleCount) triangles, the mesh has \(modelMesh.triangleCount)")
         }
         guard camera.scale > 0, camera.scale.isFinite else {
             throw RenderError.shapeMismatch("camera scale must be positive and finite")
@@ -80,7 +84,8 @@ public enum UVUnwrapper {
             if t < 0 { continue }
             let i0 = Int(mesh.triangles[3 * t]), i1 = Int(mesh.triangles[3 * t + 1]), i2 = Int(mesh.triangles[3 * t + 2])
             let v0 = mesh.position(i0), v1 = mesh.position(i1), v2 = mesh.position(i2)
-            if cross(v1 - v0, v2 - v0).z <= 0 {
+            let faceNormal = cross(v1 - v0, v2 - v0)
+            if faceNormal.z <= minimumFacing * dot(faceNormal, faceNormal).squareRoot() {
                 status[texel] = .backFacing
                 continue
             }

@@ -103,6 +103,14 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(length(out.vertex(i) - expected), 0, accuracy: 1e-6)
     }
 
+    func testRestShapeEqualsZeroPoseEvaluation() throws {
+        var code = randomCode(8)
+        code.pose = []
+        let rest = try model.restShape(identity: code.identity, expression: code.expression)
+        for (a, b) in zip(rest, try model.evaluate(code).vertices) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertThrowsError(try model.restShape(identity: [Float](repeating: 1, count: 50)))
+    }
+
     func testBadCodeIsATypedError() throws {
         let evaluator = try FaceEvaluator(model: model)
         XCTAssertThrowsError(try evaluator.evaluate(FaceCode(identity: [Float](repeating: 0, count: 99), expression: [], pose: [])))

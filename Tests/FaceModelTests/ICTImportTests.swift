@@ -31,6 +31,27 @@ final class ICTImportTests: XCTestCase {
         XCTAssertEqual(model.vertexRegions[4942], .nose)
         // Normals at the nose tip face forward.
         XCTAssertGreaterThan(neutral.normal(4942).z, 0.7)
+        try checkSilhouette(model, evaluator)
+    }
+
+    /// Eq. 1 on a real face: frontal, the jaw-line landmarks face the camera; turned 40° the far
+    /// side's are occluded and match outline vertices, which lie on the image's far edge of the face.
+    func checkSilhouette(_ model: MorphableModel, _ evaluator: FaceEvaluator) throws {
+        let edges = MeshEdges(triangles: model.triangles, vertexCount: model.vertexCount)
+        let camera = OrthoCamera(scale: 1000, translation: [128, 128])
+        let front = evaluator.silhouette(try evaluator.evaluate(.neutral(for: model)), camera: camera, edges: edges)
+        XCTAssertEqual(front.boundaryVisible.filter { !$0 }.count, 0)
+        var turned = FaceCode.neutral(for: model)
+        turned.setRotation([0, 0.7, 0], ofJoint: 0)  // the face turns to its left: image right
+        let out = try evaluator.evaluate(turned)
+        let sil = evaluator.silhouette(out, camera: camera, edges: edges)
+        let occluded = (0..<17).filter { !sil.boundaryVisible[$0] }
+        XCTAssertFalse(occluded.isEmpty)
+        XCTAssertTrue(occluded.allSatisfy { $0 >= 9 }, "only the far side (landmarks 9–16) turns away: \(occluded)")
+        XCTAssertTrue(sil.edgeVertices.allSatisfy { ![.nose, .ears].contains(model.vertexRegions[$0]) })
+        for case .vertex(let v) in sil.matches(sil.boundaryLandmarks) {
+            XCTAssertTrue(sil.edgeVertices.contains(v))
+        }
     }
 
     func testMissingFolderIsATypedError() {

@@ -27,6 +27,9 @@ struct BenchFaceModel: ParsableCommand {
         // 71 rings × 72 segments: 5042 vertices, like FLAME's 5023.
         let model = SyntheticModel.make(rings: 71, segments: 72, identityCount: 100, expressionCount: 50)
         try report(model, label: "synthetic FLAME-sized", sgemm: sgemm)
+        do { try report(EmbeddedHead.make(), label: "embedded head", sgemm: sgemm) } catch {
+            print("embedded head: not timed (\(error))")
+        }
         if let ict {
             try report(ICTFaceKitImporter.load(URL(fileURLWithPath: ict), faceOnly: true), label: "ICT face area", sgemm: sgemm)
         }
@@ -57,7 +60,7 @@ struct BenchFaceModel: ParsableCommand {
 
 /// Timing helpers and the sgemm reference every benchmark reports against.
 enum BenchReference {
-    /// Single-call sgemm throughput on 512×512×512, best of a few runs.
+    /// Single-call sgemm throughput on 512×512×512 (median of 7 runs).
     static func sgemmGFLOPS(size n: Int = 512) -> Double {
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var c = [Float](repeating: 0, count: n * n)

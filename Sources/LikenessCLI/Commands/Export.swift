@@ -9,8 +9,8 @@ struct Export: ParsableCommand {
         commandName: "export",
         abstract: "Export a head model as glTF binary (GLB) or OBJ.",
         discussion: """
-        The model comes from an ICT-FaceKit FaceXModel folder (--ict) or a FLAME .npz made by \
-        Scripts/flame_to_npz.py (--flame). GLB carries every expression blendshape as a named morph \
+        The model is Likeness' embedded head unless an ICT-FaceKit FaceXModel folder (--ict) or a \
+        FLAME .npz made by Scripts/flame_to_npz.py (--flame) is given. GLB carries every expression blendshape as a named morph \
         target (mesh.extras.targetNames) and an optional embedded texture; OBJ carries UVs and normals.
         """
     )
@@ -39,7 +39,7 @@ struct Export: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard (ict == nil) != (flame == nil) else { throw ValidationError("give exactly one of --ict or --flame") }
+        guard ict == nil || flame == nil else { throw ValidationError("give at most one of --ict or --flame") }
         let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
         guard ["glb", "obj"].contains(ext) else { throw ValidationError("the output must end in .glb or .obj, not .\(ext)") }
     }
@@ -49,8 +49,10 @@ struct Export: ParsableCommand {
         let model: MorphableModel
         if let ict {
             model = try ICTFaceKitImporter.load(URL(fileURLWithPath: ict), faceOnly: faceOnly)
+        } else if let flame {
+            model = try FlameImporter.load(URL(fileURLWithPath: flame), extras: flameExtra.map { URL(fileURLWithPath: $0) })
         } else {
-            model = try FlameImporter.load(URL(fileURLWithPath: flame!), extras: flameExtra.map { URL(fileURLWithPath: $0) })
+            model = EmbeddedHead.make()
         }
         let beta = try identity.map { text in
             try text.split(separator: ",").map { part -> Float in

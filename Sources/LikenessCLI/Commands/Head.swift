@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceModel
+import Reconstruction
 import Foundation
 
 /// `likeness head`: inspect the embedded head model (dump its arrays for the render script).
@@ -7,7 +8,7 @@ struct Head: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "head",
         abstract: "Inspect the embedded head model.",
-        subcommands: [HeadDump.self]
+        subcommands: [HeadDump.self, HeadLikeness.self]
     )
 }
 
@@ -51,5 +52,122 @@ struct HeadDump: ParsableCommand {
         try JSONSerialization.data(withJSONObject: header, options: [.prettyPrinted, .sortedKeys])
             .write(to: dir.appendingPathComponent("header.json"))
         print("embedded head: \(model.vertexCount) vertices, \(model.triangleCount) triangles, built in \(String(format: "%.2f", seconds)) s → \(output)")
+    }
+}
+
+/// The embedded head's expressiveness figures (issue "Embedded default head", item 5):
+/// (a) landmark-only fits to every 300-W AFW face — median NME, all 68 points, outer-eye-corner
+///     normalised; (b) fits to ICT-FaceKit identities 000–004 — median surface distance (mm) of
+///     ICT's face region to the fitted head after similarity alignment.
+struct HeadLikeness: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "likeness",
+        abstract: "Measure how well the embedded head takes the shape of real faces (300-W AFW, ICT-FaceKit)."
+    )
+
+    @Option(help: "The shared data folder (default: $LIKENESS_SHARED or ../shared).")
+    var shared: String?
+
+    @Option(help: "Fit at most this many AFW faces (0 = all).")
+    var limit = 0
+
+    @Option(help: "Identity prior weight λβ of the landmark fit.")
+    var identityPrior: Float = LandmarkFit.Options().identityPrior
+
+    @Option(help: "Expression prior weight λψ of the landmark fit.")
+    var expressionPrior: Float = LandmarkFit.Options().expressionPrior
+
+    @Option(help: "Write the fitted AFW landmarks (JSON: file → 68 points) to this path.")
+    var dumpFits: String?
+
+    @Option(help: "Levenberg–Marquardt iterations of the landmark fit.")
+    var iterations = LandmarkFit.Options().iterations
+
+    func run() throws {
+        let root = shared ?? ProcessInfo.processInfo.environment["LIKENESS_SHARED"] ?? "../shared"
+        let model = EmbeddedHead.make()
+        print("model: \(model.info.name) \(model.info.version) \(model.info.contentHash.prefix(12)) — \(model.vertexCount) vertices, \(model.identityCount) identity, \(model.expressionCount) expression modes")
+        try measureAFW(model, root: root)
+        try measureICT(model, root: root)
+    }
+
+    func measureAFW(_ model: MorphableModel, root: String) throws {
+        let dir = URL(fileURLWithPath: root).appendingPathComponent("data/faces-300w/afw")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
+            print("(a) skipped: \(dir.path) not found"); return
+        }
+        var files = names.filter { $0.hasSuffix(".pts") }.sorted()
+        if limit > 0 { files = Array(files.prefix(limit)) }
+        let evaluator = try FaceEvaluator(model: model)
+        var errors: [Float] = []
+        var perPoint = [Float](repeating: 0, count: 68)
+        var fitted: [String: [[Float]]] = [:]
+        let start = Date()
+        for name in files {
+            let points = try PtsFile.read(dir.appendingPathComponent(name))
+            var options = LandmarkFit.Options()
+            options.identityPrior = identityPrior
+            options.expressionPrior = expressionPrior
+            options.iterations = iterations
+            let result = try LandmarkFit.fit(evaluator, to: points, options: options)
+            errors.append(result.nme)
+            fitted[name] = result.landmarks.map { [$0.x, $0.y] }
+            let iod = ((points[36] - points[45]) * (points[36] - points[45])).sum().squareRoot()
+            for i in 0..<68 { perPoint[i] += ((result.landmarks[i] - points[i]) * (result.landmarks[i] - points[i])).sum().squareRoot() / iod }
+        }
+        let groups: [(String, Range<Int>)] = [("jaw", 0..<17), ("brows", 17..<27), ("nose", 27..<36), ("eyes", 36..<48), ("mouth", 48..<68)]
+        print("(a) mean NME by group: " + groups.map { g in
+            String(format: "%@ %.4f", g.0, g.1.map { perPoint[$0] }.reduce(0, +) / Float(g.1.count * max(files.count, 1)))
+        }.joined(separator: ", "))
+        if let dumpFits {
+            try JSONSerialization.data(withJSONObject: fitted, options: [.sortedKeys]).write(to: URL(fileURLWithPath: dumpFits))
+        }
+        errors.sort()
+        let median = errors.isEmpty ? .nan : errors[errors.count / 2]
+        let mean = errors.reduce(0, +) / Float(max(errors.count, 1))
+        print(String(format: "(a) AFW landmark fit: %d faces, median NME %.4f, mean %.4f (%.1f s)", errors.count, median, mean,
+                     Date().timeIntervalSince(start)))
+    }
+
+    func measureICT(_ model: MorphableModel, root: String) throws {
+        let dir = URL(fileURLWithPath: root).appendingPathComponent("models/ict-facekit")
+        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("identity000.obj").path) else {
+            print("(b) skipped: \(dir.path) not found"); return
+        }
+        var medians: [Float] = []
+        for id in 0..<5 {
+            let url = dir.appendingPathComponent(String(format: "identity%03d.obj", id))
+            let ict = try ObjVertices.read(url).map { $0 * 0.01 }   // cm → m
+            let fit = HeadICTFit(model: model, target: ict)
+            let d = fit.run()
+            medians.append(d)
+            print(String(format: "(b) ICT identity%03d: median face-region distance %.2f mm", id, d * 1000))
+        }
+        medians.sort()
+        print(String(format: "(b) ICT identities 000–004: median of medians %.2f mm", medians[2] * 1000))
+    }
+}
+
+/// 300-W `.pts` reader (68 points, 1-based pixels — NME is translation invariant, kept as is).
+enum PtsFile {
+    static func read(_ url: URL) throws -> [SIMD2<Float>] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        guard let open = text.firstIndex(of: "{"), let close = text.lastIndex(of: "}") else { throw ValidationError("\(url.lastPathComponent): no point block") }
+        let numbers = text[text.index(after: open)..<close].split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }).compactMap { Float($0) }
+        guard numbers.count == 136 else { throw ValidationError("\(url.lastPathComponent): expected 68 points") }
+        return (0..<68).map { SIMD2(numbers[2 * $0], numbers[2 * $0 + 1]) }
+    }
+}
+
+/// `v x y z` lines of an OBJ file.
+enum ObjVertices {
+    static func read(_ url: URL) throws -> [SIMD3<Float>] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var out: [SIMD3<Float>] = []
+        for line in text.split(separator: "\n") where line.hasPrefix("v ") {
+            let f = line.split(separator: " ").dropFirst().prefix(3).compactMap { Float($0) }
+            if f.count == 3 { out.append(SIMD3(f[0], f[1], f[2])) }
+        }
+        return out
     }
 }
