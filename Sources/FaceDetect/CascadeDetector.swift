@@ -18,7 +18,9 @@ public struct CascadeDetector: Sendable {
     public var scaleFactor: Float = 1.1
     /// Hits a group needs (more than this many) to count as a detection.
     public var minNeighbours = 3
-    /// The smallest face width searched for, in pixels of the photo.
+    /// The smallest face width searched for, in pixels of the photo (a 48 px cascade box is a
+    /// ~43 px dlib box: smaller than `FaceFrontEnd.minimumFaceWidth`, so a too-small face is still
+    /// found and reported as such rather than as no face).
     public var minFaceSize: Float = 40
 
     public init(model: CascadeModel) { self.model = model }
@@ -36,19 +38,9 @@ public struct CascadeDetector: Sendable {
             if sw < ww || sh < wh { break }
             let scaled = (sw == gray.width && sh == gray.height) ? gray : gray.resizedGrayBilinear(width: sw, height: sh)
             let integral = IntegralImage(gray: scaled, withSquares: model.kind == .haar)
-            let evaluator = WindowEvaluator(model: model, integral: integral)
-            let step = factor > 2 ? 1 : 2
             let size = Float(Int((Float(ww) * factor).rounded())), sizeY = Float(Int((Float(wh) * factor).rounded()))
-            for y in stride(from: 0, through: sh - wh, by: step) {
-                var x = 0
-                while x <= sw - ww {
-                    let result = evaluator.run(x: x, y: y)
-                    if result > 0 {
-                        hits.append(FaceBox(x: (Float(x) * factor).rounded(), y: (Float(y) * factor).rounded(), width: size, height: sizeY))
-                    }
-                    if result == 0 { x += step }
-                    x += step
-                }
+            for (x, y) in LevelScanner(model: model, integral: integral).scan(step: factor > 2 ? 1 : 2) {
+                hits.append(FaceBox(x: (Float(x) * factor).rounded(), y: (Float(y) * factor).rounded(), width: size, height: sizeY))
             }
             factor *= scaleFactor
         }
@@ -56,117 +48,106 @@ public struct CascadeDetector: Sendable {
     }
 }
 
-/// Evaluates the cascade at windows of one pyramid level, with per-level precomputed offsets
-/// into the integral image.
-private struct WindowEvaluator {
+/// Evaluates the cascade at every window position of one pyramid level. All arrays are read
+/// through unsafe pointers taken once per level: the scan visits ~10⁵ windows per photo.
+private struct LevelScanner {
     let model: CascadeModel
     let integral: IntegralImage
-    /// Haar: 4 corner offsets per rect, rects of feature f at `haarStart[f] ..< haarStart[f+1]`.
+    /// Haar: 4 corner offsets per rect, the rects of feature f at `haarStart[f] ..< haarStart[f+1]`.
     var haarOffsets: [Int32] = []
     var haarWeights: [Float] = []
     var haarStart: [Int32] = []
     /// LBP: the 16 grid-corner offsets of each feature's 3×3 blocks.
     var lbpOffsets: [Int32] = []
-    let normOffsets: (Int, Int, Int, Int)
-    let normArea: Double
 
     init(model: CascadeModel, integral: IntegralImage) {
         self.model = model
         self.integral = integral
-        let st = integral.stride
-        func corners(_ x: Int32, _ y: Int32, _ w: Int32, _ h: Int32) -> [Int32] {
-            let s = Int32(st)
-            return [y * s + x, y * s + x + w, (y + h) * s + x, (y + h) * s + x + w]
-        }
+        let st = Int32(integral.stride)
         if model.kind == .haar {
             for rects in model.haarFeatures {
                 haarStart.append(Int32(haarWeights.count))
-                for r in rects { haarOffsets += corners(r.x, r.y, r.w, r.h); haarWeights.append(r.weight) }
+                for r in rects {
+                    haarOffsets += [r.y * st + r.x, r.y * st + r.x + r.w, (r.y + r.h) * st + r.x, (r.y + r.h) * st + r.x + r.w]
+                    haarWeights.append(r.weight)
+                }
             }
             haarStart.append(Int32(haarWeights.count))
         } else {
             for r in model.lbpFeatures {
-                for j in 0..<4 { for i in 0..<4 { lbpOffsets.append((r.y + Int32(j) * r.h) * Int32(st) + r.x + Int32(i) * r.w) } }
-            }
-        }
-        let ww = model.windowWidth, wh = model.windowHeight
-        normOffsets = (st + 1, st + ww - 1, (wh - 1) * st + 1, (wh - 1) * st + ww - 1)
-        normArea = Double((ww - 2) * (wh - 2))
-    }
-
-    /// 1 when every stage accepts the window at (x, y); otherwise `-s`, `s` the rejecting stage.
-    func run(x: Int, y: Int) -> Int {
-        let origin = y * integral.stride + x
-        return integral.sum.withUnsafeBufferPointer { sum in
-            model.kind == .haar ? runHaar(sum: sum, origin: origin) : runLBP(sum: sum, origin: origin)
-        }
-    }
-
-    private func boxSum(_ s: UnsafeBufferPointer<Int32>, _ o: UnsafePointer<Int32>, _ origin: Int) -> Int32 {
-        s[origin + Int(o[0])] - s[origin + Int(o[1])] - s[origin + Int(o[2])] + s[origin + Int(o[3])]
-    }
-
-    private func runHaar(sum: UnsafeBufferPointer<Int32>, origin: Int) -> Int {
-        let (a, b, c, d) = normOffsets
-        let valsum = Double(sum[origin + a] - sum[origin + b] - sum[origin + c] + sum[origin + d])
-        let sq = integral.squares
-        let valsq = sq[origin + a] - sq[origin + b] - sq[origin + c] + sq[origin + d]
-        let nf2 = normArea * valsq - valsum * valsum
-        let invNorm = Float(nf2 > 0 ? 1 / nf2.squareRoot() : 1)
-        return haarOffsets.withUnsafeBufferPointer { offs in
-            haarWeights.withUnsafeBufferPointer { weights in
-                evaluateStages { feature in
-                    let start = Int(haarStart[feature]), end = Int(haarStart[feature + 1])
-                    var v: Float = 0
-                    for r in start..<end { v += weights[r] * Float(boxSum(sum, offs.baseAddress! + 4 * r, origin)) }
-                    return v * invNorm
-                } decide: { node, value in value < node.threshold }
+                for j in 0..<Int32(4) { for i in 0..<Int32(4) { lbpOffsets.append((r.y + j * r.h) * st + r.x + i * r.w) } }
             }
         }
     }
 
-    private func runLBP(sum: UnsafeBufferPointer<Int32>, origin: Int) -> Int {
-        lbpOffsets.withUnsafeBufferPointer { offs in
-            model.subsets.withUnsafeBufferPointer { subsets in
-                evaluateStages { feature in
-                    let p = offs.baseAddress! + 16 * feature
-                    func block(_ i: Int, _ j: Int) -> Int32 {
-                        let k = 4 * j + i
-                        return sum[origin + Int(p[k])] - sum[origin + Int(p[k + 1])] - sum[origin + Int(p[k + 4])] + sum[origin + Int(p[k + 5])]
-                    }
-                    let centre = block(1, 1)
-                    var code = 0
-                    code |= block(0, 0) >= centre ? 128 : 0
-                    code |= block(1, 0) >= centre ? 64 : 0
-                    code |= block(2, 0) >= centre ? 32 : 0
-                    code |= block(2, 1) >= centre ? 16 : 0
-                    code |= block(2, 2) >= centre ? 8 : 0
-                    code |= block(1, 2) >= centre ? 4 : 0
-                    code |= block(0, 2) >= centre ? 2 : 0
-                    code |= block(0, 1) >= centre ? 1 : 0
-                    return Float(code)
-                } decide: { node, value in
-                    let c = Int(value)
-                    return subsets[Int(node.subset) + (c >> 5)] & (Int32(1) << Int32(c & 31)) != 0
-                }
-            }
-        }
-    }
-
-    /// Runs the stages; `feature(f)` gives feature f's value, `decide(node, value)` whether the
-    /// window goes to the node's left child.
-    @inline(__always)
-    private func evaluateStages(feature: (Int) -> Float, decide: (CascadeModel.Node, Float) -> Bool) -> Int {
+    /// Window origins (x, y) in this level's pixels that pass every stage, scanning rows with
+    /// `step` and skipping one extra position after a first-stage rejection (as OpenCV does).
+    func scan(step: Int) -> [(Int, Int)] {
+        var hits: [(Int, Int)] = []
+        let ww = model.windowWidth, wh = model.windowHeight, st = integral.stride
+        let normA = st + 1, normB = st + ww - 1, normC = (wh - 1) * st + 1, normD = (wh - 1) * st + ww - 1
+        let normArea = Double((ww - 2) * (wh - 2))
+        let isHaar = model.kind == .haar
+        integral.sum.withUnsafeBufferPointer { sumBuf in
+        integral.squares.withUnsafeBufferPointer { sqBuf in
         model.nodes.withUnsafeBufferPointer { nodes in
-            model.leaves.withUnsafeBufferPointer { leaves in
+        model.weaks.withUnsafeBufferPointer { weaks in
+        model.leaves.withUnsafeBufferPointer { leaves in
+        model.subsets.withUnsafeBufferPointer { subsets in
+        haarOffsets.withUnsafeBufferPointer { hOffs in
+        haarWeights.withUnsafeBufferPointer { hWeights in
+        haarStart.withUnsafeBufferPointer { hStart in
+        lbpOffsets.withUnsafeBufferPointer { lOffs in
+            let sum = sumBuf.baseAddress!
+            @inline(__always) func featureValue(_ f: Int, _ origin: Int, _ invNorm: Float) -> Float {
+                if isHaar {
+                    var v: Float = 0
+                    for r in Int(hStart[f])..<Int(hStart[f + 1]) {
+                        let o = hOffs.baseAddress! + 4 * r
+                        let box = sum[origin + Int(o[0])] &- sum[origin + Int(o[1])] &- sum[origin + Int(o[2])] &+ sum[origin + Int(o[3])]
+                        v += hWeights[r] * Float(box)
+                    }
+                    return v * invNorm
+                }
+                let p = lOffs.baseAddress! + 16 * f
+                @inline(__always) func block(_ k: Int) -> Int32 {
+                    sum[origin + Int(p[k])] &- sum[origin + Int(p[k + 1])] &- sum[origin + Int(p[k + 4])] &+ sum[origin + Int(p[k + 5])]
+                }
+                let c = block(5)
+                var code = 0
+                if block(0) >= c { code |= 128 }
+                if block(1) >= c { code |= 64 }
+                if block(2) >= c { code |= 32 }
+                if block(6) >= c { code |= 16 }
+                if block(10) >= c { code |= 8 }
+                if block(9) >= c { code |= 4 }
+                if block(8) >= c { code |= 2 }
+                if block(4) >= c { code |= 1 }
+                return Float(code)
+            }
+            @inline(__always) func goesLeft(_ node: CascadeModel.Node, _ value: Float) -> Bool {
+                if isHaar { return value < node.threshold }
+                let c = Int(value)
+                return subsets[Int(node.subset) + (c >> 5)] & (Int32(1) << Int32(c & 31)) != 0
+            }
+            /// 1 when every stage accepts; otherwise `-s` for the rejecting stage `s`.
+            @inline(__always) func run(_ origin: Int) -> Int {
+                var invNorm: Float = 1
+                if isHaar {
+                    let valsum = Double(sum[origin + normA] &- sum[origin + normB] &- sum[origin + normC] &+ sum[origin + normD])
+                    let q = sqBuf.baseAddress!
+                    let valsq = q[origin + normA] - q[origin + normB] - q[origin + normC] + q[origin + normD]
+                    let nf2 = normArea * valsq - valsum * valsum
+                    invNorm = Float(nf2 > 0 ? 1 / nf2.squareRoot() : 1)
+                }
                 for (si, stage) in model.stages.enumerated() {
                     var total: Float = 0
                     for wi in stage.firstWeak..<(stage.firstWeak + stage.weakCount) {
-                        let weak = model.weaks[wi]
+                        let weak = weaks[wi]
                         var index = 0
                         while true {
                             let node = nodes[Int(weak.firstNode) + index]
-                            let next = decide(node, feature(Int(node.feature))) ? node.left : node.right
+                            let next = goesLeft(node, featureValue(Int(node.feature), origin, invNorm)) ? node.left : node.right
                             if next <= 0 { total += leaves[Int(weak.firstLeaf) - Int(next)]; break }
                             index = Int(next)
                         }
@@ -175,7 +156,29 @@ private struct WindowEvaluator {
                 }
                 return 1
             }
-        }
+            // Rows in interleaved bands across the cores; each band fills its own hit list.
+            let rows = Array(stride(from: 0, through: integral.height - wh, by: step))
+            let bands = min(rows.count, 2 * max(1, ProcessInfo.processInfo.activeProcessorCount))
+            var perBand = [[(Int, Int)]](repeating: [], count: bands)
+            perBand.withUnsafeMutableBufferPointer { out in
+                DispatchQueue.concurrentPerform(iterations: bands) { band in
+                    var found: [(Int, Int)] = []
+                    for r in stride(from: band, to: rows.count, by: bands) {
+                        let y = rows[r]
+                        var x = 0
+                        while x <= integral.width - ww {
+                            let result = run(y * st + x)
+                            if result > 0 { found.append((x, y)) }
+                            if result == 0 { x += step }
+                            x += step
+                        }
+                    }
+                    out[band] = found
+                }
+            }
+            hits = perBand.flatMap { $0 }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
+        }}}}}}}}}}
+        return hits
     }
 }
 

@@ -85,6 +85,11 @@ extension FaceEvaluator {
         jacobian(of: model.landmarks.map { model.combination($0) }, at: output, code: code)
     }
 
+    /// The 68 landmarks in the image and their Jacobian (136 rows) — what Gauss–Newton fitting uses.
+    public func projectedLandmarkJacobian(at output: FaceOutput, code: FaceCode, camera: OrthoCamera) -> ProjectedJacobian {
+        project(output.landmarks, jacobian: landmarkJacobian(at: output, code: code), camera: camera)
+    }
+
     /// Projects 3D points and their Jacobian through an orthographic camera: rows (2p, 2p+1).
     public func project(_ points: [SIMD3<Float>], jacobian jac: FaceJacobian, camera: OrthoCamera) -> ProjectedJacobian {
         var out = FaceJacobian(rows: 2 * points.count, identityCount: jac.identityCount,

@@ -27,6 +27,8 @@ public enum ImageError: Error, Equatable, Sendable {
     case unsupportedEncoding(String)
     /// The encoder library reported a failure.
     case encodeFailed(ImageFormat, String)
+    /// `warpAffine` was given a transform that cannot be inverted (zero scale).
+    case singularTransform
 }
 
 extension ImageError: LocalizedError, CustomStringConvertible {
@@ -54,6 +56,8 @@ extension ImageError: LocalizedError, CustomStringConvertible {
             return "Cannot encode this image: \(what)."
         case .encodeFailed(let format, let detail):
             return "\(format.name) encoding failed: \(detail)."
+        case .singularTransform:
+            return "The affine transform is singular (zero scale) and cannot be inverted."
         }
     }
 

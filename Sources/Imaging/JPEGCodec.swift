@@ -107,6 +107,10 @@ enum JPEGDecoder {
         if !m.contains("corrupt") && (m.contains("premature end of") || m.contains("insufficient data")) {
             return .truncated(.jpeg)
         }
+        if m.contains("unsupported jpeg") || m.contains("unsupported color conversion") {
+            // 12-bit or lossless (SOF3) JPEGs: valid files that libjpeg-turbo's 8-bit API cannot decode.
+            return .unsupportedFormat("This JPEG variant (\(message))")
+        }
         if m.contains("empty jpeg image") {
             return .invalidDimensions(.jpeg, width: 0, height: 0)
         }

@@ -15,6 +15,7 @@ struct Likeness: ParsableCommand {
         subcommands: [
             Watch.self, Build.self, Fit.self, Reconstruct.self, Retarget.self, Export.self, Eval.self,
             TrainBase.self, Render.self, Status.self, Verify.self, Bench.self, Head.self,
+            BuildJob.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// Multi-head self-attention: `proj(attention(qkv(x)))`, `x` `[B, T, D]`.
@@ -80,4 +81,31 @@ extension BlockStack {
 
     /// True for the parameter names that belong to adapters (`blocks.<i>.adapter.…`).
     public static func isAdapterParameter(_ name: String) -> Bool { name.contains(".adapter.") }
+}
+
+extension BlockStack {
+    /// Saves only the adapters (`blocks.<i>.adapter.…`), separate from the base weights.
+    public func saveAdapters(to url: URL) throws {
+        try Checkpoint.save(self, to: url, selection: Self.isAdapterParameter, metadata: ["content": "adapters"])
+    }
+
+    /// Loads adapters saved by `saveAdapters`: inserts an adapter (of the stored bottleneck width)
+    /// into exactly the blocks the file has adapters for, removes the others, then loads their
+    /// weights. The base weights are not touched. On error the adapters are left as they were.
+    public func loadAdapters(from url: URL) throws {
+        let file = try SafeTensorsFile.read(contentsOf: url)
+        let previous = blocks.map(\.adapter)
+        var g = SeededGenerator(seed: 0)
+        removeAdapters()
+        for (i, block) in blocks.enumerated() {
+            guard let down = file["blocks.\(i).adapter.down.weight"], down.shape.count == 2 else { continue }
+            block.adapter = Adapter(dim: block.norm1.weight.count, bottleneck: down.shape[0], using: &g)
+        }
+        do {
+            try Checkpoint.load(into: self, from: file, selection: Self.isAdapterParameter)
+        } catch {
+            for (block, adapter) in zip(blocks, previous) { block.adapter = adapter }
+            throw error
+        }
+    }
 }

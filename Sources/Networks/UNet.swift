@@ -1,14 +1,17 @@
 import Tensor
 
-/// Two 3×3 convolutions (padding 1) with ReLU: `relu(conv2(relu(conv1(x))))`.
+/// Two 3×3 convolutions (padding 1), each followed by the activation `f` (ReLU by default):
+/// `f(conv2(f(conv1(x))))`.
 public final class DoubleConv: Module {
     public let conv1: Conv2d, conv2: Conv2d
-    public init(_ inChannels: Int, _ outChannels: Int, using g: inout SeededGenerator) {
+    public let activation: Activation
+    public init(_ inChannels: Int, _ outChannels: Int, activation: Activation = .relu, using g: inout SeededGenerator) {
         conv1 = Conv2d(inChannels, outChannels, kernel: 3, padding: 1, using: &g)
         conv2 = Conv2d(outChannels, outChannels, kernel: 3, padding: 1, using: &g)
+        self.activation = activation
     }
     public var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2)] }
-    public func callAsFunction(_ x: Tensor) -> Tensor { relu(conv2(relu(conv1(x)))) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { activate(conv2(activate(conv1(x), activation)), activation) }
 }
 
 /// A shallow UNet (Ronneberger et al. 2015), the detail teacher `D_UNet` of the paper (§3.3, Eq. 5's
@@ -24,17 +27,18 @@ public final class UNet: Module {
     public let head: Conv2d
     public let levels: Int
 
+    /// - Parameter activation: the nonlinearity of the DoubleConvs (ReLU in the standard UNet).
     public init(inChannels: Int, outChannels: Int, baseChannels: Int = 16, levels: Int = 2,
-                using g: inout SeededGenerator) {
+                activation: Activation = .relu, using g: inout SeededGenerator) {
         let widths = (0...levels).map { baseChannels << $0 }
         var down: [DoubleConv] = []
-        for i in 0..<levels { down.append(DoubleConv(i == 0 ? inChannels : widths[i - 1], widths[i], using: &g)) }
+        for i in 0..<levels { down.append(DoubleConv(i == 0 ? inChannels : widths[i - 1], widths[i], activation: activation, using: &g)) }
         self.down = down
-        bottleneck = DoubleConv(widths[levels - 1], widths[levels], using: &g)
+        bottleneck = DoubleConv(widths[levels - 1], widths[levels], activation: activation, using: &g)
         var up: [ConvTranspose2d] = [], dec: [DoubleConv] = []
         for i in stride(from: levels - 1, through: 0, by: -1) {
             up.append(ConvTranspose2d(widths[i + 1], widths[i], using: &g))
-            dec.append(DoubleConv(2 * widths[i], widths[i], using: &g))
+            dec.append(DoubleConv(2 * widths[i], widths[i], activation: activation, using: &g))
         }
         self.up = up
         self.dec = dec

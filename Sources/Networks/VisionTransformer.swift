@@ -87,7 +87,7 @@ public final class VisionTransformer: BlockStack {
     /// blocks and the final norm → `[B, 1 + K, D]`.
     public func encode(_ tokens: Tensor) -> Tensor {
         let (b, d) = (tokens.shape[0], configuration.dim)
-        let cls = expand(clsToken + slice(posEmbed, axis: 1, 0..<1), to: [b, 1, d])
+        let cls = broadcast(clsToken + slice(posEmbed, axis: 1, 0..<1), to: [b, 1, d])
         var x = concat([cls, tokens], axis: 1)
         for block in blocks { x = block(x) }
         return norm(x)

@@ -9,10 +9,10 @@ import Foundation
 ///     v = r·(0.08 sinθ sinφ, 0.11 cosθ, 0.09 sinθ cosφ)
 /// UVs: u = ½ + φ/(2π), v = 1 − θ/π; the φ = π column is duplicated in UV space (the seam).
 public enum ProceduralHead {
-    /// `longitudes` ≥ 3 columns, `latitudes` ≥ 2 bands: (latitudes − 1)·longitudes + 2 vertices.
-    /// longitudes 96 × latitudes 72 gives 6 818 vertices and 13 632 triangles.
-    public static func mesh(longitudes: Int = 96, latitudes: Int = 72) -> RenderMesh {
-        precondition(longitudes >= 3 && latitudes >= 2, "too few segments")
+    /// `longitudes` columns, `latitudes` bands (raised to at least 3 and 3):
+    /// (latitudes − 1)·longitudes + 2 vertices; 96 × 72 gives 6 818 vertices, 13 632 triangles.
+    public static func mesh(longitudes requestedLongitudes: Int = 96, latitudes requestedLatitudes: Int = 72) -> RenderMesh {
+        let longitudes = max(3, requestedLongitudes), latitudes = max(3, requestedLatitudes)
         var positions: [Float] = []
         func point(_ i: Int, _ j: Int) -> [Float] {
             let theta = Double.pi * Double(i) / Double(latitudes)
@@ -55,7 +55,8 @@ public enum ProceduralHead {
     /// A `size`×`size` RGB albedo: a skin tone times an 8×8 UV checker (0.75 / 1.0) with a thin
     /// darker grid every 1/16 in u and v. Texel (i, j) is evaluated at its centre
     /// u = (i + ½)/size, v = 1 − (j + ½)/size.
-    public static func checkerAlbedo(size: Int = 256) -> TextureMap {
+    public static func checkerAlbedo(size requestedSize: Int = 256) -> TextureMap {
+        let size = max(1, requestedSize)
         var data = [Float](repeating: 0, count: size * size * 3)
         let base: [Float] = [0.82, 0.62, 0.52]
         for j in 0..<size {

@@ -1,6 +1,6 @@
 // The Render module: a CPU differentiable renderer for the paper's image formation (§3.1).
 //
-//  - `OrthographicCamera`        u = s·Π(v) + t, pixel coordinates (x right, y down).
+//  - `OrthoCamera`        u = s·Π(v) + t, pixel coordinates (x right, y down).
 //  - `Rasterizer`                z-buffer, per-pixel triangle id and barycentrics, 2 threads.
 //  - `SphericalHarmonics`        DECA's 9-coefficient SH basis and lighting (RGB, 9×3).
 //  - `Renderer`                  forward shading U = A ⊙ Σₖ lₖ Hₖ(N) with optional displacement

@@ -1,13 +1,16 @@
 import Dispatch
+import FaceModel
 import Foundation
 
 /// ∂L/∂(inputs) of a rendered frame, for an upstream image gradient ∂L/∂I_r.
 public struct RenderGradients: Sendable {
-    /// ∂L/∂v, N×3 (positions in the frame they were given, i.e. after any rotation).
+    /// ∂L/∂v, N×3, for the model-space positions given to `render`.
     public var positions: [Float]
-    /// ∂L/∂s and ∂L/∂t of the camera.
+    /// ∂L/∂s, ∂L/∂t and ∂L/∂R of the camera (∂L/∂R = Σᵢ ∂L/∂(R vᵢ) vᵢᵀ, a 3×3 matrix; project
+    /// it onto the rotation's tangent space to update R).
     public var cameraScale: Float
     public var cameraTranslation: SIMD2<Float>
+    public var cameraRotation: Mat3
     /// ∂L/∂l, 27 (9 bands × RGB, `SphericalHarmonics` layout).
     public var lighting: [Float]
     /// ∂L/∂A, the albedo texture's shape (d×d×3).
@@ -30,9 +33,12 @@ extension Renderer {
             throw RenderError.shapeMismatch("image gradient has \(imageGradient.count) values, expected \(width * height * 3)")
         }
         guard output.rasterization.width == width, output.rasterization.height == height,
-              output.vertexNormals.normals.count == mesh.positions.count else {
+              output.vertexNormals.normals.count == mesh.positions.count,
+              output.rasterization.setup.count == 6 * mesh.triangleCount else {
             throw RenderError.shapeMismatch("the render output does not belong to this renderer and mesh")
         }
+        let modelMesh = mesh, rotation = scene.camera.rotation
+        let (mesh, scene) = cameraSpace(modelMesh, scene)
         let k = output.rasterization.coveredPixels.count
         let chunks = max(1, min(k, ProcessInfo.processInfo.activeProcessorCount))
         let shapes = GradientShapes(vertices: mesh.vertexCount, triangles: mesh.triangleCount,
@@ -57,7 +63,20 @@ extension Renderer {
             }
         }
         for other in accumulators.dropFirst() { accumulators[0].add(other) }
-        return finish(accumulators[0], mesh: mesh, scene: scene, output: output)
+        var gradients = finish(accumulators[0], mesh: mesh, scene: scene, output: output)
+        if rotation != .identity {
+            // g_v = Rᵀ g_c and ∂L/∂R = Σᵢ g_cᵢ vᵢᵀ.
+            var gR = Mat3.zero
+            let rT = rotation.transposed
+            for i in 0..<modelMesh.vertexCount {
+                let gc = load(gradients.positions, i), v = modelMesh.position(i)
+                gR = gR + Mat3(rows: gc.x * v, gc.y * v, gc.z * v)
+                let gv = rT * gc
+                for c in 0..<3 { gradients.positions[3 * i + c] = gv[c] }
+            }
+            gradients.cameraRotation = gR
+        }
+        return gradients
     }
 
     /// Chains the accumulated screen-space, vertex-normal and tangent-frame gradients to the
@@ -79,7 +98,7 @@ extension Renderer {
                                       triangles: mesh.triangles, into: &gPositions)
         output.frames?.backward(mesh: mesh, gradient: Array(acc.frames), into: &gPositions)
         return RenderGradients(positions: gPositions, cameraScale: gScale, cameraTranslation: gT,
-                               lighting: Array(acc.lighting), albedo: Array(acc.albedo),
+                               cameraRotation: .zero, lighting: Array(acc.lighting), albedo: Array(acc.albedo),
                                displacement: scene.displacement == nil ? nil : Array(acc.displacement))
     }
 }

@@ -1,10 +1,11 @@
 import Dispatch
+import FaceModel
 import Foundation
 
 /// Everything besides the mesh that determines a rendered image (the paper's c, l, A, D).
 public struct RenderScene: Sendable {
-    /// Orthographic camera c = (s, t); s must be positive.
-    public var camera: OrthographicCamera
+    /// Orthographic camera c = (s, t) (and rotation R, usually identity); s must be positive.
+    public var camera: OrthoCamera
     /// SH lighting l, 9×3.
     public var lighting: SphericalHarmonics
     /// Albedo texture A, d×d×3 in [0, 1], sampled bilinearly through the mesh UVs.
@@ -18,7 +19,7 @@ public struct RenderScene: Sendable {
     /// Optional W×H×3 image (e.g. the photo) composited behind the face; black when absent.
     public var background: TextureMap?
 
-    public init(camera: OrthographicCamera, lighting: SphericalHarmonics = .studio, albedo: TextureMap,
+    public init(camera: OrthoCamera, lighting: SphericalHarmonics = .studio, albedo: TextureMap,
                 displacement: TextureMap? = nil, skinMask: TextureMap? = nil, background: TextureMap? = nil) {
         self.camera = camera
         self.lighting = lighting
@@ -37,7 +38,7 @@ public struct RenderOutput: Sendable {
     public let mask: [Float]
     public let rasterization: Rasterization
     /// Per covered pixel (in `rasterization.coveredPixels` order): UV (K×2), unit shading normal
-    /// n̂ (K×3), albedo sample (K×3), SH shading (K×3).
+    /// n̂ in camera space (K×3), albedo sample (K×3), SH shading (K×3).
     public let uv: [Float]
     public let normal: [Float]
     public let albedo: [Float]
@@ -70,14 +71,16 @@ public struct Renderer: Sendable {
         self.width = width
         self.height = height
         self.culling = culling
+        AllocatorTuning.applied
     }
 
-    /// Renders `mesh` under `scene`; throws on inconsistent inputs.
+    /// Renders `mesh` (model-space positions) under `scene`; throws on inconsistent inputs.
     public func render(mesh: RenderMesh, scene: RenderScene) throws -> RenderOutput {
         try validate(scene)
-        let raster = Rasterizer.rasterize(mesh: mesh, camera: scene.camera, width: width, height: height,
+        let (cameraMesh, cameraScene) = cameraSpace(mesh, scene)
+        let raster = Rasterizer.rasterize(mesh: cameraMesh, camera: cameraScene.camera, width: width, height: height,
                                           culling: culling)
-        return shade(mesh: mesh, scene: scene, raster: raster)
+        return shade(mesh: cameraMesh, scene: cameraScene, raster: raster)
     }
 
     /// Renders with the pixel → triangle assignment of `visibility` kept (barycentrics follow the
@@ -85,9 +88,17 @@ public struct Renderer: Sendable {
     func render(mesh: RenderMesh, scene: RenderScene, fixedVisibility visibility: Rasterization) throws
         -> RenderOutput {
         try validate(scene)
-        let raster = visibility.reassigned(screen: scene.camera.project(positions: mesh.positions),
+        let (cameraMesh, cameraScene) = cameraSpace(mesh, scene)
+        let raster = visibility.reassigned(screen: cameraScene.camera.project(positions: cameraMesh.positions),
                                            triangles: mesh.triangles)
-        return shade(mesh: mesh, scene: scene, raster: raster)
+        return shade(mesh: cameraMesh, scene: cameraScene, raster: raster)
+    }
+
+    /// Positions R·v and the camera without its rotation: everything downstream is camera space.
+    func cameraSpace(_ mesh: RenderMesh, _ scene: RenderScene) -> (RenderMesh, RenderScene) {
+        var cameraScene = scene
+        cameraScene.camera = scene.camera.withoutRotation
+        return (mesh.rotated(by: scene.camera.rotation), cameraScene)
     }
 
     private func shade(mesh: RenderMesh, scene: RenderScene, raster: Rasterization) -> RenderOutput {

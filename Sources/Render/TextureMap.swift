@@ -27,8 +27,10 @@ public struct TextureMap: Sendable, Equatable {
     }
 
     /// A texture filled with one value per channel.
-    public init(width: Int, height: Int, fill: [Float]) {
-        precondition(width > 0 && height > 0 && !fill.isEmpty, "texture size must be positive")
+    public init(width: Int, height: Int, fill: [Float]) throws {
+        guard width > 0, height > 0, !fill.isEmpty else {
+            throw RenderError.invalidTexture("size \(width)×\(height)×\(fill.count) must be positive")
+        }
         self.width = width
         self.height = height
         self.channels = fill.count

@@ -11,17 +11,24 @@ func attentionForward(_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<F
                       _ probs: UnsafeMutablePointer<Float>, batch: Int, tokens: Int, heads: Int, dim: Int) {
     let (t, hd, ld) = (tokens, dim / heads, 3 * dim)
     let scale = 1 / Float(hd).squareRoot()
+    // Query rows are independent in the forward pass, so when there are fewer heads than workers
+    // to keep busy (batch 1 has 3), each head is also split into blocks of query rows.
+    let pairs = batch * heads
+    let chunks = pairs >= 4 * Compute.threads ? 1 : (4 * Compute.threads + pairs - 1) / pairs
     Compute.withSingleThreadedBLAS {
-        Compute.parallelFor(batch * heads, costPerItem: 4 * t * t * hd) { r in
+        Compute.parallelFor(pairs * chunks, costPerItem: 4 * t * t * hd / chunks) { r in
             for task in r {
-                let (b, h) = (task / heads, task % heads)
+                let (pair, chunk) = (task / chunks, task % chunks)
+                let (b, h) = (pair / heads, pair % heads)
+                let (lo, hi) = (t * chunk / chunks, t * (chunk + 1) / chunks)
+                guard lo < hi else { continue }
                 let q = qkv + b * t * ld + h * hd
-                let p = probs + task * t * t
-                sgemm(transA: false, transB: true, m: t, n: t, k: hd, alpha: scale, a: q, lda: ld,
-                      b: q + dim, ldb: ld, beta: 0, c: p, ldc: t)
-                softmaxRowsSerial(p, rows: t, width: t)
-                sgemm(transA: false, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: q + 2 * dim, ldb: ld,
-                      beta: 0, c: out + b * t * dim + h * hd, ldc: dim)
+                let p = probs + pair * t * t + lo * t
+                sgemmSerial(transA: false, transB: true, m: hi - lo, n: t, k: hd, alpha: scale, a: q + lo * ld,
+                            lda: ld, b: q + dim, ldb: ld, beta: 0, c: p, ldc: t)
+                softmaxRowsSerial(p, rows: hi - lo, width: t)
+                sgemmSerial(transA: false, transB: false, m: hi - lo, n: hd, k: t, a: p, lda: t, b: q + 2 * dim,
+                            ldb: ld, beta: 0, c: out + (b * t + lo) * dim + h * hd, ldc: dim)
             }
         }
     }
@@ -41,19 +48,18 @@ func attentionBackward(_ qkv: UnsafePointer<Float>, _ probs: UnsafePointer<Float
                 let dq = dqkv + b * t * ld + h * hd
                 let p = probs + task * t * t
                 let dO = dout + b * t * dim + h * hd
-                sgemm(transA: true, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: dO, ldb: dim,
+                sgemmSerial(transA: true, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: dO, ldb: dim,
                       beta: 1, c: dq + 2 * dim, ldc: ld)
-                sgemm(transA: false, transB: true, m: t, n: t, k: hd, a: dO, lda: dim, b: q + 2 * dim, ldb: ld,
+                sgemmSerial(transA: false, transB: true, m: t, n: t, k: hd, a: dO, lda: dim, b: q + 2 * dim, ldb: ld,
                       beta: 0, c: ds, ldc: t)
                 for i in 0..<t {
                     let (pr, dr) = (p + i * t, ds + i * t)
-                    var dot: Float = 0
-                    for j in 0..<t { dot += pr[j] * dr[j] }
+                    let dot = rowDot(pr, dr, t)
                     for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
                 }
-                sgemm(transA: false, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
+                sgemmSerial(transA: false, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
                       b: q + dim, ldb: ld, beta: 1, c: dq, ldc: ld)
-                sgemm(transA: true, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
+                sgemmSerial(transA: true, transB: false, m: t, n: hd, k: t, alpha: scale, a: ds, lda: t,
                       b: q, ldb: ld, beta: 1, c: dq + dim, ldc: ld)
             }
         }
@@ -64,11 +70,9 @@ func attentionBackward(_ qkv: UnsafePointer<Float>, _ probs: UnsafePointer<Float
 func softmaxRowsSerial(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
     for row in 0..<rows {
         let p = x + row * width
-        var m = -Float.infinity
-        for j in 0..<width { m = max(m, p[j]) }
-        var s: Float = 0
-        for j in 0..<width { let e = fastExp(p[j] - m); p[j] = e; s += e }
-        let inv = 1 / s
+        let m = rowMax(p, width)
+        mapLanes(p, p, width, { fastExp($0 - m) }, { fastExp($0 - m) })
+        let inv = 1 / rowSum(p, width)
         for j in 0..<width { p[j] *= inv }
     }
 }

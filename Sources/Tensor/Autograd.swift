@@ -52,10 +52,17 @@ final class Node {
 }
 
 extension Tensor {
-    /// Attaches a backward function to a freshly computed result if any input needs a gradient.
-    /// The closure receives the output (not captured, so no reference cycle).
+    /// Makes this freshly computed tensor differentiable: attaches `backward` if recording is on
+    /// and any of `inputs` requires a gradient; returns `self`.
+    ///
+    /// This is how every op is built, and how other modules add their own (a rasteriser, a mesh
+    /// deformation): compute the output with a forward kernel, then
+    /// `return out.recording([a, b]) { out in … }` where the closure reads `out.grad!` (∂L/∂out,
+    /// same shape) and **adds** ∂L/∂input into `input.gradBuffer()` for each input whose
+    /// `requiresGrad` is true. Capture the inputs (and any saved intermediates) in the closure,
+    /// never `out` itself — it is passed in, which avoids a reference cycle.
     @discardableResult
-    func recording(_ inputs: [Tensor], _ backward: @escaping (Tensor) -> Void) -> Tensor {
+    public func recording(_ inputs: [Tensor], _ backward: @escaping (Tensor) -> Void) -> Tensor {
         guard Autograd.isRecording, inputs.contains(where: { $0.requiresGrad }) else { return self }
         requiresGrad = true
         node = Node(inputs: inputs, backward: backward)

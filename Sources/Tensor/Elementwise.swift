@@ -20,11 +20,14 @@ struct Broadcast {
         self.shape = shape
         count = shape.reduce(1, *)
         let sa = rowMajorStrides(pa), sb = rowMajorStrides(pb)
+        isElementwise = pa == shape && pb == shape
         aStrides = (0..<rank).map { pa[$0] == 1 ? 0 : sa[$0] }
         bStrides = (0..<rank).map { pb[$0] == 1 ? 0 : sb[$0] }
     }
 
     var inner: Int { shape.last ?? 1 }
+    /// Both operands have the output's shape (no broadcasting at all).
+    let isElementwise: Bool
     var aStep: Int { aStrides.last ?? 0 }
     var bStep: Int { bStrides.last ?? 0 }
 
@@ -60,6 +63,18 @@ public enum BinaryOperation: Sendable { case add, subtract, multiply, divide }
 /// Forward of `out = a ∘ b` over a broadcast.
 func binaryForward(_ op: BinaryOperation, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                    _ out: UnsafeMutablePointer<Float>, _ bc: Broadcast) {
+    if bc.isElementwise {   // equal shapes (residual sums): one flat loop, shared by the workers
+        Compute.parallelFor(bc.count, costPerItem: 2) { r in
+            let (pa, pb, po, n) = (a + r.lowerBound, b + r.lowerBound, out + r.lowerBound, r.count)
+            switch op {
+            case .add: for j in 0..<n { po[j] = pa[j] + pb[j] }
+            case .subtract: for j in 0..<n { po[j] = pa[j] - pb[j] }
+            case .multiply: for j in 0..<n { po[j] = pa[j] * pb[j] }
+            case .divide: for j in 0..<n { po[j] = pa[j] / pb[j] }
+            }
+        }
+        return
+    }
     let n = bc.inner, sa = bc.aStep, sb = bc.bStep
     bc.forEachRow { o, ia, ib in
         let (pa, pb, po) = (a + ia, b + ib, out + o)
@@ -77,6 +92,16 @@ func binaryForward(_ op: BinaryOperation, _ a: UnsafePointer<Float>, _ b: Unsafe
 func binaryBackward(_ op: BinaryOperation, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                     _ g: UnsafePointer<Float>, _ da: UnsafeMutablePointer<Float>?,
                     _ db: UnsafeMutablePointer<Float>?, _ bc: Broadcast) {
+    if bc.isElementwise, op == .add || op == .subtract {
+        let sign: Float = op == .add ? 1 : -1
+        Compute.parallelFor(bc.count, costPerItem: 2) { r in
+            for j in r {
+                da?[j] += g[j]
+                db?[j] += sign * g[j]
+            }
+        }
+        return
+    }
     let n = bc.inner, sa = bc.aStep, sb = bc.bStep
     bc.forEachRow { o, ia, ib in
         let (pa, pb, pg) = (a + ia, b + ib, g + o)
@@ -116,6 +141,20 @@ public func + (a: Tensor, b: Tensor) -> Tensor { elementwise(.add, a, b) }
 public func - (a: Tensor, b: Tensor) -> Tensor { elementwise(.subtract, a, b) }
 public func * (a: Tensor, b: Tensor) -> Tensor { elementwise(.multiply, a, b) }
 public func / (a: Tensor, b: Tensor) -> Tensor { elementwise(.divide, a, b) }
+
+/// `x` repeated along its size-1 (or missing leading) dimensions to `shape`, NumPy style.
+/// Backward: the gradient summed over the copies.
+public func broadcast(_ x: Tensor, to shape: [Int]) -> Tensor {
+    let bc = Broadcast(x.shape, shape)
+    precondition(bc.shape == shape, "cannot broadcast \(x.shape) to \(shape)")
+    let out = Tensor(uninitialized: shape)
+    let (n, sa, px, po) = (bc.inner, bc.aStep, x.data, out.data)
+    bc.forEachRow { o, ia, _ in for j in 0..<n { po[o + j] = px[ia + j * sa] } }
+    return out.recording([x]) { out in
+        let (g, gx) = (out.grad!, x.gradBuffer())
+        bc.forEachRow { o, ia, _ in for j in 0..<n { gx[ia + j * sa] += g[o + j] } }
+    }
+}
 
 /// `scale · x + shift`, elementwise (the scalar forms of +, −, ×, ÷ all reduce to it).
 public func affine(_ x: Tensor, scale: Float, shift: Float) -> Tensor {

@@ -11,9 +11,7 @@ func layerNormForward(_ x: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>, 
     Compute.parallelFor(rows, costPerItem: width * 8) { r in
         for row in r {
             let (px, py) = (x + row * width, y + row * width)
-            var s: Float = 0
-            for j in 0..<width { s += px[j] }
-            let m = s / Float(width)
+            let m = rowSum(px, width) / Float(width)
             var v: Float = 0
             for j in 0..<width { let d = px[j] - m; v += d * d }
             let rs = 1 / (v / Float(width) + epsilon).squareRoot()

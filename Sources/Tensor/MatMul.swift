@@ -2,16 +2,49 @@ import COpenBLAS
 
 /// Row-major `C = alpha · op(A) · op(B) + beta · C` with explicit leading dimensions.
 /// `op(A)` is `m×k`, `op(B)` is `k×n`, `C` is `m×n`.
-@inline(__always)
+///
+/// Under the `.engine` threading strategy a large product is split into `Compute.threads` blocks
+/// of rows of `C` (or of columns, when `C` has fewer rows than columns), each a single-threaded
+/// sgemm on its own worker; the blocks write disjoint parts of `C`.
 public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard Compute.splitsGEMM, m * n * k >= 1 << 20 else {
+        sgemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                    beta: beta, c: c, ldc: ldc)
+        return
+    }
+    let workers = Compute.threads
+    if m >= n {
+        Compute.parallelFor(workers, costPerItem: 1 << 20) { r in
+            for w in r {
+                let lo = m * w / workers, hi = m * (w + 1) / workers
+                sgemmSerial(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                            a: a + (transA ? lo : lo * lda), lda: lda, b: b, ldb: ldb, beta: beta,
+                            c: c + lo * ldc, ldc: ldc)
+            }
+        }
+    } else {
+        Compute.parallelFor(workers, costPerItem: 1 << 20) { r in
+            for w in r {
+                let lo = n * w / workers, hi = n * (w + 1) / workers
+                sgemmSerial(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b + (transB ? lo * ldb : lo), ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+            }
+        }
+    }
+}
+
+/// `sgemm` on the calling thread only (for callers that are already parallel).
+@inline(__always)
+func sgemmSerial(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0, n > 0 else { return }
     if k == 0 {
-        if beta == 0 {
-            for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
-        } else if beta != 1 {
-            for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+        for i in 0..<m {
+            let row = c + i * ldc
+            if beta == 0 { row.update(repeating: 0, count: n) } else { for j in 0..<n { row[j] *= beta } }
         }
         return
     }

@@ -3,20 +3,39 @@ import Dispatch
 
 /// Thread settings for the tensor engine.
 ///
-/// Large GEMMs are threaded by OpenBLAS; the row-wise kernels (LayerNorm, softmax, GELU, the
-/// per-head attention GEMMs, im2col) are split over `threads` workers by `parallelFor`. The
-/// attention kernel runs many small GEMMs (one per batch item and head); those are faster run
-/// side by side on single-threaded OpenBLAS than one after another on threaded OpenBLAS, so the
-/// attention kernel switches OpenBLAS to one thread for its duration (`withSingleThreadedBLAS`).
+/// Two strategies, both measured by `likeness bench tensor`:
+/// - `.engine` (default): OpenBLAS runs single-threaded and the engine owns all parallelism. Large
+///   GEMMs are split into row (or column) blocks run side by side, the row-wise kernels (LayerNorm,
+///   softmax, GELU) split their rows, and attention runs its batch×head GEMMs in parallel. One pool
+///   of workers, so OpenBLAS's spinning threads never compete with the engine's own loops for the
+///   cores between GEMMs.
+/// - `.openBLAS`: OpenBLAS threads every GEMM itself; the engine's loops still use `threads`
+///   workers (attention switches OpenBLAS to one thread while its heads run in parallel).
 public enum Compute {
-    /// Worker count for the engine's own parallel loops.
-    public private(set) static var threads = 1
+    public enum Strategy: String, Sendable, CaseIterable { case engine, openBLAS }
 
-    /// Sets both the engine's and OpenBLAS's thread counts.
-    public static func setThreads(_ count: Int) {
+    /// Worker count for the engine's parallel loops. Initially OpenBLAS's own thread count
+    /// (`OPENBLAS_NUM_THREADS` or the number of cores), with the `.engine` strategy.
+    public private(set) static var threads: Int = initialThreads
+    public private(set) static var strategy: Strategy = { _ = initialThreads; return .engine }()
+
+    /// Adopts OpenBLAS's thread count as the engine's and makes OpenBLAS single-threaded (the
+    /// `.engine` default), once, before the first GEMM.
+    private static let initialThreads: Int = {
+        let n = max(1, Int(openblas_get_num_threads()))
+        openblas_set_num_threads(1)
+        return n
+    }()
+
+    /// Sets the engine's thread count and strategy (and OpenBLAS's thread count accordingly).
+    public static func setThreads(_ count: Int, strategy: Strategy = .engine) {
         threads = max(1, count)
-        openblas_set_num_threads(Int32(threads))
+        self.strategy = strategy
+        openblas_set_num_threads(strategy == .openBLAS ? Int32(threads) : 1)
     }
+
+    /// Whether `sgemm` splits large products over the engine's workers.
+    static var splitsGEMM: Bool { strategy == .engine && threads > 1 }
 
     /// Runs `body` over `0..<count` split into at most `threads` contiguous chunks; inline when
     /// there is one thread or the work (`count × costPerItem`, in rough flops) is too small to share.
@@ -33,10 +52,10 @@ public enum Compute {
         }
     }
 
-    /// Runs `body` with OpenBLAS on one thread (restored afterwards) when the engine itself runs
-    /// several workers, so that concurrent small GEMMs do not oversubscribe the cores.
+    /// Runs `body` with OpenBLAS on one thread (restored afterwards) when OpenBLAS is threaded, so
+    /// that the engine's concurrent small GEMMs do not oversubscribe the cores.
     static func withSingleThreadedBLAS<R>(_ body: () -> R) -> R {
-        guard threads > 1 else { return body() }
+        guard strategy == .openBLAS && threads > 1 else { return body() }
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(Int32(threads)) }
         return body()

@@ -1,9 +1,10 @@
 /// Max and average pooling over `k×k` windows, NCHW, no padding:
 /// `x` `[B, C, H, W]` → `[B, C, (H − k)/s + 1, (W − k)/s + 1]`.
 
-/// Window sweep shared by both poolings: calls `body(outIndex, inputOffsets)` per output pixel.
+/// Window sweep shared by both poolings: calls `body(outIndex, planeOffset, top, left)` for each
+/// output pixel, in output order.
 private func forEachWindow(_ shape: [Int], kernel: Int, stride: Int,
-                           _ body: (_ outIndex: Int, _ planeBase: Int, _ y0: Int, _ x0: Int) -> Void) -> [Int] {
+                           _ body: (_ outIndex: Int, _ planeBase: Int, _ y0: Int, _ x0: Int) -> Void) {
     let (n, h, w) = (shape[0] * shape[1], shape[2], shape[3])
     let (oh, ow) = ((h - kernel) / stride + 1, (w - kernel) / stride + 1)
     var o = 0
@@ -11,7 +12,6 @@ private func forEachWindow(_ shape: [Int], kernel: Int, stride: Int,
         body(o, p * h * w, oy * stride, ox * stride)
         o += 1
     } } }
-    return [shape[0], shape[1], oh, ow]
 }
 
 private func pooledShape(_ x: Tensor, kernel: Int, stride: Int) -> [Int] {
@@ -25,7 +25,7 @@ public func maxPool2d(_ x: Tensor, kernel: Int = 2, stride: Int? = nil) -> Tenso
     let out = Tensor(uninitialized: pooledShape(x, kernel: kernel, stride: s))
     var argmax = [Int32](repeating: 0, count: out.count)
     let w = x.shape[3]
-    _ = forEachWindow(x.shape, kernel: kernel, stride: s) { o, base, y0, x0 in
+    forEachWindow(x.shape, kernel: kernel, stride: s) { o, base, y0, x0 in
         var best = -Float.infinity, at = base + y0 * w + x0
         for i in 0..<kernel { for j in 0..<kernel {
             let idx = base + (y0 + i) * w + x0 + j
@@ -45,14 +45,14 @@ public func avgPool2d(_ x: Tensor, kernel: Int = 2, stride: Int? = nil) -> Tenso
     let s = stride ?? kernel
     let out = Tensor(uninitialized: pooledShape(x, kernel: kernel, stride: s))
     let w = x.shape[3], inv = 1 / Float(kernel * kernel)
-    _ = forEachWindow(x.shape, kernel: kernel, stride: s) { o, base, y0, x0 in
+    forEachWindow(x.shape, kernel: kernel, stride: s) { o, base, y0, x0 in
         var sum: Float = 0
         for i in 0..<kernel { for j in 0..<kernel { sum += x.data[base + (y0 + i) * w + x0 + j] } }
         out.data[o] = sum * inv
     }
     return out.recording([x]) { out in
         let (g, gx) = (out.grad!, x.gradBuffer())
-        _ = forEachWindow(x.shape, kernel: kernel, stride: s) { o, base, y0, x0 in
+        forEachWindow(x.shape, kernel: kernel, stride: s) { o, base, y0, x0 in
             let v = g[o] * inv
             for i in 0..<kernel { for j in 0..<kernel { gx[base + (y0 + i) * w + x0 + j] += v } }
         }

@@ -29,9 +29,8 @@ private func reduce(_ x: Tensor, axes: [Int]?, keepDims: Bool, scale: Float) -> 
     let bc = Broadcast(x.shape, kept)
     let out = Tensor(zeros: finalShape)
     let (px, po, n, sy) = (x.data, out.data, bc.inner, bc.bStep)
-    bc.forEachRow { o, ix, iy in
+    bc.forEachRow { o, _, iy in
         for j in 0..<n { po[iy + j * sy] += px[o + j] }
-        _ = ix
     }
     if scale != 1 { for i in 0..<out.count { po[i] *= scale } }
     return out.recording([x]) { out in

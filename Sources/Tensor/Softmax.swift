@@ -14,8 +14,7 @@ func softmaxBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx
     Compute.parallelFor(rows, costPerItem: width * 4) { r in
         for row in r {
             let (py, pg, pd) = (y + row * width, dy + row * width, dx + row * width)
-            var dot: Float = 0
-            for j in 0..<width { dot += pg[j] * py[j] }
+            let dot = rowDot(pg, py, width)
             for j in 0..<width { pd[j] += py[j] * (pg[j] - dot) }
         }
     }

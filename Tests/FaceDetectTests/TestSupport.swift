@@ -31,3 +31,14 @@ enum TestSupport {
         return try loaded.get()
     }
 }
+
+extension TestSupport {
+    /// Decodes an image of the shared data given its path relative to `../shared`.
+    static func sharedImage(_ relative: String) throws -> Image {
+        try ImageDecoder.decode(contentsOf: try shared().appendingPathComponent(relative))
+    }
+
+    static func fixture<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(contentsOf: fixtures.appendingPathComponent(name)))
+    }
+}

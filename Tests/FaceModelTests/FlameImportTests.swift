@@ -98,11 +98,4 @@ final class NpzTests: XCTestCase {
         for v: Float in [1, 4, 2, 5, 3, 6] { withUnsafeBytes(of: v) { data.append(contentsOf: $0) } }
         XCTAssertEqual(try NumpyArray(npy: data, name: "f").floats, [1, 2, 3, 4, 5, 6])
     }
-
-    func testSHA256KnownVector() {
-        var h = SHA256()
-        h.update(Array("abc".utf8))
-        XCTAssertEqual(h.finalize().map { ContentHash.format2($0) }.joined(),
-                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    }
 }

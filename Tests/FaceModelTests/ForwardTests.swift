@@ -67,11 +67,17 @@ final class ForwardTests: XCTestCase {
     }
 
     func testPoseCorrectivesAndSkinningMatchDirectFormula() throws {
-        // Recompute one vertex from the defining formulas with a transparent loop.
-        let code = randomCode(5)
+        // Dense codes take the sgemv path, sparse ones the saxpy path: both against the formulas.
+        var sparse = randomCode(6)
+        for k in sparse.identity.indices where k != 3 { sparse.identity[k] = 0 }
+        for k in sparse.expression.indices where k != 1 { sparse.expression[k] = 0 }
+        for code in [randomCode(5), sparse] { try checkDirectFormula(code, vertex: 123) }
+    }
+
+    /// Recomputes one vertex from the defining formulas with transparent loops.
+    func checkDirectFormula(_ code: FaceCode, vertex i: Int) throws {
         let out = try model.evaluate(code)
         let n = model.vertexCount, jc = model.joints.count
-        let i = 123
         var s0 = SIMD3<Float>.zero
         for c in 0..<3 {
             var x = model.template[3 * i + c]
@@ -95,6 +101,14 @@ final class ForwardTests: XCTestCase {
         var expected = SIMD3<Float>.zero
         for j in 0..<jc { expected += model.skinWeights[i * jc + j] * (g[j] * (s0 - rest[j]) + t[j]) }
         XCTAssertEqual(length(out.vertex(i) - expected), 0, accuracy: 1e-6)
+    }
+
+    func testRestShapeEqualsZeroPoseEvaluation() throws {
+        var code = randomCode(8)
+        code.pose = []
+        let rest = try model.restShape(identity: code.identity, expression: code.expression)
+        for (a, b) in zip(rest, try model.evaluate(code).vertices) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertThrowsError(try model.restShape(identity: [Float](repeating: 1, count: 50)))
     }
 
     func testBadCodeIsATypedError() throws {

@@ -5,11 +5,19 @@ final class JacobianTests: XCTestCase {
     let model = SyntheticModel.make()
 
     func testLandmarkJacobianMatchesFiniteDifferences() throws {
+        try checkLandmarkJacobian(model)
+    }
+
+    func testLandmarkJacobianOfFlameFixtureMatchesFiniteDifferences() throws {
+        try checkLandmarkJacobian(FlameImporter.load(TestData.fixture("flame_tiny.npz")))
+    }
+
+    func checkLandmarkJacobian(_ model: MorphableModel) throws {
         let evaluator = try FaceEvaluator(model: model)
         var rng = SplitMix64(seed: 9)
         let code = FaceCode(identity: (0..<model.identityCount).map { _ in rng.normal() },
                             expression: (0..<model.expressionCount).map { _ in rng.normal() },
-                            pose: (0..<15).map { _ in 0.3 * rng.normal() })
+                            pose: (0..<(3 * model.joints.count)).map { _ in 0.3 * rng.normal() })
         let out = try evaluator.evaluate(code)
         let jac = evaluator.landmarkJacobian(at: out, code: code)
         let flat = code.flat

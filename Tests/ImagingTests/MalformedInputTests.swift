@@ -35,6 +35,30 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertEqual(try ImageDecoder.probe(chunks.data), ImageInfo(format: .png, width: 100_000, height: 100_000))
     }
 
+    /// With `tolerateJPEGWarnings`, recoverable damage yields the image libjpeg reconstructs;
+    /// truncation stays an error either way.
+    func testJPEGWarningTolerance() throws {
+        let cases = try Self.jpeg()
+        let tolerant = DecodeLimits(tolerateJPEGWarnings: true)
+        let corrupt = try XCTUnwrap(cases.first { $0.name == "JPEG corrupt scan data" })
+        let image = try ImageDecoder.decode(corrupt.data, limits: tolerant)
+        XCTAssertEqual(image.width, 64)
+        XCTAssertEqual(image.height, 48)
+        let cut = try XCTUnwrap(cases.first { $0.name == "JPEG cut mid-scan" })
+        XCTAssertEqual(Self.error { try ImageDecoder.decode(cut.data, limits: tolerant) }, .truncated(.jpeg))
+    }
+
+    /// 12-bit JPEGs are valid but outside turbojpeg's 8-bit API: "unsupported", not "damaged".
+    func testTwelveBitJPEGIsUnsupported() throws {
+        var b = [UInt8](try JPEGEncoder.encode(TestImages.smooth(width: 16, height: 16, channels: 1), quality: 90))
+        let sof = try XCTUnwrap((0..<(b.count - 1)).first { b[$0] == 0xFF && b[$0 + 1] == 0xC0 })
+        b[sof + 1] = 0xC1 // extended sequential, which allows 12-bit precision
+        b[sof + 4] = 12
+        let error = Self.error { try ImageDecoder.decode(Data(b)) }
+        guard case .unsupportedFormat(let what)? = error else { return XCTFail("got \(String(describing: error))") }
+        XCTAssertTrue(what.contains("JPEG"), what)
+    }
+
     func testMessagesAreReadable() {
         XCTAssertEqual(ImageError.emptyFile.description, "The file is empty (0 bytes).")
         XCTAssertTrue(ImageError.unsupportedFormat("GIF").description.contains("GIF images are not supported"))

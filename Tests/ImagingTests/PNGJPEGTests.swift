@@ -1,3 +1,4 @@
+import CPNG
 import XCTest
 @testable import Imaging
 
@@ -148,6 +149,35 @@ final class PNGJPEGTests: XCTestCase {
         }
         XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: dir.appendingPathComponent("missing.png"))) { error in
             XCTAssertEqual(error as? ImageError, .io(path: dir.appendingPathComponent("missing.png").path, reason: "no such file"))
+        }
+    }
+}
+
+/// 16-bit colour PNGs (written through libpng's own linear-RGB path) decode to 8-bit RGB by plain
+/// scaling when untagged.
+final class PNG16BitColourTests: XCTestCase {
+    func testSixteenBitRGBDecodesByScaling() throws {
+        let (w, h) = (7, 5)
+        var samples = [UInt16](repeating: 0, count: w * h * 3)
+        for i in samples.indices { samples[i] = UInt16(truncatingIfNeeded: i &* 40503 &+ 17) }
+        var img = png_image()
+        img.version = UInt32(PNG_IMAGE_VERSION)
+        img.width = UInt32(w)
+        img.height = UInt32(h)
+        img.format = UInt32(PNG_FORMAT_LINEAR_RGB)
+        var size = 0
+        XCTAssertNotEqual(png_image_write_to_memory(&img, nil, &size, 0, samples, 0, nil), 0)
+        var out = [UInt8](repeating: 0, count: size)
+        XCTAssertNotEqual(png_image_write_to_memory(&img, &out, &size, 0, samples, 0, nil), 0)
+        png_image_free(&img)
+        var chunks = PNGChunks(Data(out.prefix(size)))
+        XCTAssertEqual(chunks.chunks[0].data[8], 16, "bit depth")
+        chunks.chunks.removeAll { $0.type == "gAMA" || $0.type == "sRGB" }
+        let decoded = try ImageDecoder.decode(chunks.data)
+        XCTAssertEqual(decoded.channels, 3)
+        for i in samples.indices {
+            let expected = (Int(samples[i]) * 255 + 32767) / 65535
+            XCTAssertLessThanOrEqual(abs(Int(decoded.pixels[i]) - expected), 1, "sample \(i)")
         }
     }
 }

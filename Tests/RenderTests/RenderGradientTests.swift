@@ -1,4 +1,5 @@
 import XCTest
+import FaceModel
 @testable import Render
 
 /// Finite-difference checks of `Renderer.backward` at fixed visibility (the map it
@@ -37,10 +38,11 @@ final class RenderGradientTests: XCTestCase {
 
     /// A 24×18 procedural head at 64×64, coloured lighting, a smooth displacement map and a
     /// target rendered with other lighting and albedo, so residuals are non-zero everywhere.
-    func makeProblem(displacement: Bool) throws -> Problem {
+    func makeProblem(displacement: Bool, rotation: Mat3 = .identity) throws -> Problem {
         let mesh = ProceduralHead.mesh(longitudes: 24, latitudes: 18)
         let renderer = try Renderer(width: 64, height: 64)
-        let camera = OrthographicCamera.framing(positions: mesh.positions, width: 64, height: 64)
+        var camera = OrthoCamera.framing(positions: mesh.positions, width: 64, height: 64)
+        camera.rotation = rotation
         let light = try SphericalHarmonics(coefficients: (0..<27).map { i in
             i < 3 ? 2.0 + 0.1 * Float(i) : 0.3 * sin(Float(i) * 1.7) })
         var disp: TextureMap?
@@ -114,6 +116,25 @@ final class RenderGradientTests: XCTestCase {
         for i in Array(ranked.prefix(top)) + stride(from: every / 2, to: analytic.count, by: every) {
             let numeric = (loss(i, eps) - loss(i, -eps)) / Double(2 * eps)
             assertClose(analytic[i], numeric, scale: scale, "\(what)[\(i)]", file: file, line: line)
+        }
+    }
+
+    func testRotatedCameraGradients() throws {
+        let r = Mat3(rows: [0.96, 0, 0.28], [0, 1, 0], [-0.28, 0, 0.96])  // 16° yaw
+        let problem = try makeProblem(displacement: false, rotation: r)
+        let g = try problem.gradients()
+        checkFiniteDifferences(g.positions, top: 8, every: 131, eps: 2e-5, "positions (rotated)") { i, eps in
+            var mesh = problem.mesh
+            mesh.positions[i] += eps
+            return problem.loss(mesh: mesh)
+        }
+        checkFiniteDifferences(g.cameraRotation.flat, top: 9, every: 100, eps: 1e-4, "rotation") { i, eps in
+            var flat = r.flat
+            flat[i] += eps
+            var scene = problem.scene
+            scene.camera.rotation = Mat3(rows: [flat[0], flat[1], flat[2]], [flat[3], flat[4], flat[5]],
+                                         [flat[6], flat[7], flat[8]])
+            return problem.loss(scene: scene)
         }
     }
 

@@ -33,6 +33,10 @@ final class OpGradientTests: XCTestCase {
         assertGradients([row, positive]) { row / positive }   // both operands broadcast: [3, 4]
         assertGradients([a]) { 2 - a * 3 + 1 }
         assertGradients([a]) { a * a }                          // one tensor used twice
+        let same = randomTensor([2, 3, 4], seed: 36, in: 0.5...1.5)
+        for op in [BinaryOperation.add, .subtract, .multiply, .divide] {   // the unbroadcast fast path
+            assertGradients([a, same]) { elementwise(op, a, same) }
+        }
     }
 
     func testReductions() {
@@ -120,5 +124,25 @@ final class OpGradientTests: XCTestCase {
         assertGradients([x]) { gatherTokens(x, indices: indices) }
         let visible = randomTensor([2, 2, 3], seed: 34)
         assertGradients([visible, fill]) { scatterTokens(visible, indices: indices, tokens: 5, fill: fill) }
+    }
+}
+
+extension OpGradientTests {
+    func testUnaryFunctionsAndRowGather() {
+        let x = randomTensor([3, 5], seed: 40, in: 0.3...2)
+        for f in [UnaryFunction.exp, .log, .sqrt, .square] { assertGradients([x]) { apply(f, x) } }
+        let signed = Tensor((0..<10).map { Float($0 - 5) * 0.2 + 0.1 }, shape: [10], requiresGrad: true)
+        assertGradients([signed]) { abs(signed) }
+        let rows = randomTensor([4, 2, 3], seed: 41)
+        assertGradients([rows]) { gatherRows(rows, [3, 0, 3]) }
+        XCTAssertEqual(gatherRows(rows, [2]).values, slice(rows, axis: 0, 2..<3).values)
+    }
+}
+
+extension OpGradientTests {
+    func testBroadcastTo() {
+        let x = randomTensor([3, 1], seed: 42)
+        assertGradients([x]) { broadcast(x, to: [2, 3, 4]) }
+        XCTAssertEqual(broadcast(Tensor([1, 2], shape: [2, 1]), to: [2, 3]).values, [1, 1, 1, 2, 2, 2])
     }
 }

@@ -1,4 +1,7 @@
 import ArgumentParser
+import Daemon
+import Foundation
+import Library
 
 struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,7 +12,43 @@ struct Build: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @Argument(help: "A person folder of photos; its name is the person's name.")
+    var folder: String
+
+    @Option(help: "The Library folder to publish to (default ./Library).")
+    var library: String = "./Library"
+
+    @Option(help: "Address-space limit of the job process in MiB, 0 for none.")
+    var memoryLimitMb: Int = 8192
+
+    @Option(help: "Give up after this many seconds.")
+    var timeout: Double = 24 * 3600
+
     func run() throws {
-        throw NotYetAvailable(command: "build", providedBy: "the watcher daemon (issue: Watcher daemon and versioned Library)")
+        let logger = global.makeLogger("likeness.build")
+        let url = URL(fileURLWithPath: folder).standardizedFileURL
+        let person = try PersonName(url.lastPathComponent)
+        var configuration = DaemonConfiguration()
+        configuration.inbox = url.deletingLastPathComponent().path
+        configuration.library = library
+        configuration.settleSeconds = 0.05
+        configuration.forceAfterSeconds = 0.05
+        configuration.maxAttempts = 1
+        configuration.jobMemoryLimitMB = memoryLimitMb
+        let service = try WatchService(configuration: configuration, executor: DaemonOptions.childExecutor(),
+                                       logger: logger, useInotify: false, onlyPerson: person)
+        guard try service.runUntilIdle(timeout: timeout) else { throw DaemonCommandFailure("the build did not finish within \(timeout) s") }
+        let ledger = try Ledger(url: service.layout.ledgerURL, readOnly: true)
+        let status = try PersonStatus.build(person, ledger: ledger)
+        if let failed = try ledger.jobs(in: [.failed]).last(where: { $0.person == person }), status.latestVersion == nil {
+            throw DaemonCommandFailure("the build failed: \(failed.error ?? "unknown error")")
+        }
+        print(StatusPrinter.describe(status))
     }
+}
+
+/// A daemon command that ran but could not do its work (no usage text is printed for it).
+struct DaemonCommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

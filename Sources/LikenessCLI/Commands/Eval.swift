@@ -1,18 +1,33 @@
 import ArgumentParser
+import FaceDetect
+import Foundation
+import Imaging
+import Reconstruction
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate Likeness against annotated data.",
-        subcommands: [EvalLandmarks.self]
+        subcommands: [EvalLandmarks.self, EvalDetect.self]
     )
+}
+
+/// Where the landmarks evaluated come from. Only the detector exists so far; the fitted model, the
+/// base network and person-specific networks plug in as further `LandmarkSource`s.
+enum LandmarkSourceKind: String, ExpressibleByArgument, CaseIterable {
+    case detector, fit, base, person
 }
 
 struct EvalLandmarks: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "landmarks",
         abstract: "68-point landmark NME (boundary/inner/all) on a folder of images with .pts files.",
-        discussion: "NME is normalised by the outer-eye-corner distance (points 36 and 45)."
+        discussion: """
+            NME is normalised by the outer-eye-corner distance (points 36 and 45). Mean and median are \
+            over the photos where the source found the face; the failure rate (NME > 0.08) and \
+            AUC@0.08 count a missed face as a failure. Writes landmarks-<source>.csv (per image) and \
+            ced-<source>.png (cumulative error distribution) to --output.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -20,7 +35,126 @@ struct EvalLandmarks: ParsableCommand {
     @Argument(help: "A folder of images with 300-W .pts files beside them.")
     var folder: String
 
+    @Option(help: "Where the landmarks come from: \(LandmarkSourceKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var source: LandmarkSourceKind = .detector
+
+    @Option(help: "Folder for the CSV and the CED plot.")
+    var output = "."
+
+    @Flag(help: "Feed the cascade's boxes to the 68-point model unmapped (to measure the box mapping).")
+    var noBoxMapping = false
+
+    @Option(help: "With --source fit: jaw-line matching, silhouette (Eq. 1) or marching (the ablation).")
+    var boundary: BoundaryMode = .silhouette
+
+    @OptionGroup var fitModel: FitModelOptions
+
     func run() throws {
-        throw NotYetAvailable(command: "eval landmarks", providedBy: "the face front-end (issue: Face front-end)")
+        let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))
+        guard !dataset.isEmpty else { throw ValidationError("no image with a .pts file in \(folder)") }
+        let landmarkSource = try makeSource()
+        var progress = Progress("landmarks", total: dataset.count)
+        let report = try LandmarkEvaluation.run(dataset, source: landmarkSource, load: { try ImageDecoder.decode(contentsOf: $0) },
+                                                progress: { progress.update($0) })
+        print(report.table(), terminator: "")
+        let found = report.outcomes.filter { $0.error != nil }
+        let perFace = found.isEmpty ? 0 : found.map(\.seconds).reduce(0, +) / Double(found.count)
+        print(String(format: "time per photo (detection + landmarks): %.1f ms", perFace * 1000))
+        let out = URL(fileURLWithPath: output)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let csvURL = out.appendingPathComponent("landmarks-\(landmarkSource.name).csv")
+        try report.csv().write(to: csvURL, atomically: true, encoding: .utf8)
+        let title = "CED \(URL(fileURLWithPath: folder).lastPathComponent) (\(landmarkSource.name))"
+        let plot = CEDPlot.render([
+            .init(label: "ALL", color: (0, 0, 0), errors: report.errors(.all)),
+            .init(label: "BOUNDARY 0-16", color: (200, 30, 30), errors: report.errors(.boundary)),
+            .init(label: "INNER 17-67", color: (30, 60, 200), errors: report.errors(.inner)),
+        ], title: title)
+        let pngURL = out.appendingPathComponent("ced-\(landmarkSource.name).png")
+        try PNGEncoder.encode(plot).write(to: pngURL)
+        print("wrote \(csvURL.path) and \(pngURL.path)")
+    }
+
+    private func makeSource() throws -> LandmarkSource {
+        switch source {
+        case .detector:
+            var detector = try FaceDetector.standard()
+            if noBoxMapping { detector.mapping = .identity }
+            let src = DetectorLandmarkSource(detector: detector, predictor: try ShapePredictor())
+            return noBoxMapping ? ClosureLandmarkSource(name: "detector-unmapped", src.landmarks(for:)) : src
+        case .fit:
+            let detections = DetectorLandmarkSource(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
+            return FittedLandmarkSource(detections: detections,
+                                        fitter: try LandmarkFitter(model: fitModel.load(), settings: FitSettings(boundary: boundary)))
+        case .base, .person:
+            throw NotYetAvailable(command: "eval landmarks --source \(source.rawValue)",
+                                  providedBy: "the reconstruction and network issues")
+        }
+    }
+}
+
+/// `likeness eval detect`: detection recall and time on annotated folders, and the fit of the box
+/// map from the cascade's boxes to dlib's HOG convention.
+struct EvalDetect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Face-detection recall (IoU ≥ 0.5 with the landmark box) and time per 640×480 photo.",
+        discussion: """
+            Each photo is placed at the centre of a 640×480 gray canvas (when it fits) so the time is \
+            that of a 640×480 photo. With --fit-mapping, fits the map from the cascade's boxes to the \
+            reference boxes in the given JSON ({"<path>/<name>.jpg": [[left, top, right, bottom], ...]}, \
+            as Scripts/make_dlib_reference.py writes for dlib's HOG detector).
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Folders of images with 300-W .pts files.")
+    var folders: [String]
+
+    @Option(help: "An OpenCV cascade XML (default: the chosen Haar frontal-face cascade).")
+    var cascade: String = FaceDetector.defaultCascadePath
+
+    @Option(help: "JSON of reference (dlib HOG) boxes to fit the box mapping to.")
+    var fitMapping: String?
+
+    @Flag(help: "Run on the photos as they are instead of on a 640×480 canvas.")
+    var noCanvas = false
+
+    func run() throws {
+        let model = try CascadeModel(contentsOf: URL(fileURLWithPath: cascade))
+        let detector = FaceDetector(cascade: model, mapping: FaceDetector.defaultMapping)
+        var outcomes: [DetectionOutcome] = []
+        print("cascade: \(URL(fileURLWithPath: cascade).lastPathComponent)")
+        print("set            photos  recall(raw)  recall(mapped)  ms/photo(mean)  ms/photo(median)")
+        for folder in folders {
+            let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))
+            var progress = Progress(URL(fileURLWithPath: folder).lastPathComponent, total: dataset.count)
+            let report = try DetectionEvaluation.run(dataset, detector: detector, onCanvas: !noCanvas,
+                                                     load: { try ImageDecoder.decode(contentsOf: $0) },
+                                                     progress: { progress.update($0) })
+            outcomes += report.outcomes
+            let name = URL(fileURLWithPath: folder).lastPathComponent.padding(toLength: 14, withPad: " ", startingAt: 0)
+            print(name + String(format: " %6d  %11.3f  %14.3f  %14.1f  %16.1f", report.outcomes.count, Double(report.recallRaw),
+                                Double(report.recallMapped), report.meanSeconds * 1000, report.medianSeconds * 1000))
+        }
+        if let fitMapping {
+            let fit = DetectionReport(outcomes: outcomes).fitMapping(references: try Self.referenceBoxes(fitMapping))
+            let m = fit.mapping
+            print(String(format: "fitted mapping on %d faces: dx %.4f dy %.4f scaleWidth %.4f scaleHeight %.4f",
+                         fit.pairs, Double(m.dx), Double(m.dy), Double(m.scaleWidth), Double(m.scaleHeight)))
+        }
+    }
+
+    /// Reference boxes keyed by image name without extension.
+    static func referenceBoxes(_ path: String) throws -> [String: [FaceBox]] {
+        let raw = try JSONDecoder().decode([String: [[Float]]].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        var out: [String: [FaceBox]] = [:]
+        for (key, boxes) in raw {
+            out[URL(fileURLWithPath: key).deletingPathExtension().lastPathComponent] = boxes.compactMap { b in
+                b.count == 4 ? FaceBox(left: b[0], top: b[1], right: b[2], bottom: b[3]) : nil
+            }
+        }
+        return out
     }
 }

@@ -1,15 +1,75 @@
 import ArgumentParser
+import Assets
+import FaceModel
+import Foundation
+import Imaging
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a person's head (or a Library bundle) as glTF/GLB, OBJ or FBX.",
-        discussion: "Every expression blendshape is exported as a named morph target."
+        abstract: "Export a head model as glTF binary (GLB) or OBJ.",
+        discussion: """
+        The model is Likeness' embedded head unless an ICT-FaceKit FaceXModel folder (--ict) or a \
+        FLAME .npz made by Scripts/flame_to_npz.py (--flame) is given. GLB carries every expression blendshape as a named morph \
+        target (mesh.extras.targetNames) and an optional embedded texture; OBJ carries UVs and normals.
+        """
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: "ICT-FaceKit FaceXModel folder.")
+    var ict: String?
+
+    @Flag(help: "With --ict: only the face area (vertices 0–9408).")
+    var faceOnly = false
+
+    @Option(help: "FLAME .npz written by Scripts/flame_to_npz.py.")
+    var flame: String?
+
+    @Option(help: "Extra FLAME files (.npz with landmarks/masks, or head_template.obj for UVs).")
+    var flameExtra: [String] = []
+
+    @Option(help: "Identity coefficients β, comma-separated (default: the template).")
+    var identity: String?
+
+    @Option(help: "A texture image (PNG/JPEG/…) to embed as the base colour.")
+    var texture: String?
+
+    @Option(name: .shortAndLong, help: "Output file; .glb or .obj decides the format.")
+    var output: String
+
+    func validate() throws {
+        guard ict == nil || flame == nil else { throw ValidationError("give at most one of --ict or --flame") }
+        let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
+        guard ["glb", "obj"].contains(ext) else { throw ValidationError("the output must end in .glb or .obj, not .\(ext)") }
+    }
+
     func run() throws {
-        throw NotYetAvailable(command: "export", providedBy: "the face model core (issue: Face model core)")
+        let logger = global.makeLogger("likeness.export")
+        let model: MorphableModel
+        if let ict {
+            model = try ICTFaceKitImporter.load(URL(fileURLWithPath: ict), faceOnly: faceOnly)
+        } else if let flame {
+            model = try FlameImporter.load(URL(fileURLWithPath: flame), extras: flameExtra.map { URL(fileURLWithPath: $0) })
+        } else {
+            model = EmbeddedHead.make()
+        }
+        let beta = try identity.map { text in
+            try text.split(separator: ",").map { part -> Float in
+                guard let v = Float(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("bad identity value '\(part)'") }
+                return v
+            }
+        } ?? []
+        guard beta.count <= model.identityCount else {
+            throw ValidationError("the model has \(model.identityCount) identity modes, got \(beta.count) values")
+        }
+        let image = try texture.map { try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)) }
+        let url = URL(fileURLWithPath: output)
+        if url.pathExtension.lowercased() == "obj" {
+            try ObjWriter.write(model, identity: beta, texture: image, to: url)
+        } else {
+            try GLBExporter.export(model, identity: beta, texture: image, to: url)
+        }
+        logger.info("wrote \(url.path): \(model.info.name) \(model.vertexCount) vertices, \(model.expressionCount) blendshapes (\(model.info.licence))")
     }
 }

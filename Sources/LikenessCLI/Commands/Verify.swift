@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Library
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,7 +11,17 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @Option(help: "The Library folder (default ./Library).")
+    var library: String = "./Library"
+
     func run() throws {
-        throw NotYetAvailable(command: "verify", providedBy: "the watcher daemon (issue: Watcher daemon and versioned Library)")
+        let layout = LibraryLayout(root: URL(fileURLWithPath: library))
+        guard FileManager.default.fileExists(atPath: layout.root.path) else {
+            throw DaemonCommandFailure("no Library at \(layout.root.path)")
+        }
+        let result = BundleVerifier(layout: layout).verifyAll()
+        for problem in result.problems { print("FAIL \(problem)") }
+        print("\(result.versions) versions checked, \(result.problems.count) problems")
+        if !result.problems.isEmpty { throw ExitCode(1) }
     }
 }

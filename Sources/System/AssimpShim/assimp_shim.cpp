@@ -1,8 +1,11 @@
 #include "assimp_shim.h"
 #include <assimp/Exporter.hpp>
+#include <assimp/Importer.hpp>
+#include <assimp/material.h>
 #include <assimp/config.h>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 
 static int report(char *error, unsigned long capacity, const std::string &message, int code) {
@@ -32,5 +35,134 @@ extern "C" int likeness_export_scene(const struct aiScene *scene, const char *fo
         return report(error, errorCapacity, e.what(), 3);
     } catch (...) {
         return report(error, errorCapacity, "unknown C++ exception in assimp export", 4);
+    }
+}
+
+namespace {
+
+aiMesh *buildMesh(const likeness_mesh_desc &d) {
+    auto *mesh = new aiMesh();
+    mesh->mName = aiString(d.meshName ? d.meshName : "head");
+    mesh->mPrimitiveTypes = aiPrimitiveType_TRIANGLE;
+    mesh->mMaterialIndex = 0;
+    mesh->mNumVertices = d.vertexCount;
+    mesh->mVertices = new aiVector3D[d.vertexCount];
+    for (unsigned i = 0; i < d.vertexCount; ++i)
+        mesh->mVertices[i] = aiVector3D(d.positions[3 * i], d.positions[3 * i + 1], d.positions[3 * i + 2]);
+    if (d.normals) {
+        mesh->mNormals = new aiVector3D[d.vertexCount];
+        for (unsigned i = 0; i < d.vertexCount; ++i)
+            mesh->mNormals[i] = aiVector3D(d.normals[3 * i], d.normals[3 * i + 1], d.normals[3 * i + 2]);
+    }
+    if (d.uvs) {
+        mesh->mTextureCoords[0] = new aiVector3D[d.vertexCount];
+        mesh->mNumUVComponents[0] = 2;
+        for (unsigned i = 0; i < d.vertexCount; ++i)
+            mesh->mTextureCoords[0][i] = aiVector3D(d.uvs[2 * i], d.uvs[2 * i + 1], 0);
+    }
+    mesh->mNumFaces = d.triangleCount;
+    mesh->mFaces = new aiFace[d.triangleCount];
+    for (unsigned f = 0; f < d.triangleCount; ++f) {
+        mesh->mFaces[f].mNumIndices = 3;
+        mesh->mFaces[f].mIndices = new unsigned int[3]{d.indices[3 * f], d.indices[3 * f + 1], d.indices[3 * f + 2]};
+    }
+    if (d.targetCount > 0) {
+        mesh->mMethod = aiMorphingMethod_MORPH_RELATIVE;
+        mesh->mNumAnimMeshes = d.targetCount;
+        mesh->mAnimMeshes = new aiAnimMesh *[d.targetCount];
+        for (unsigned t = 0; t < d.targetCount; ++t) {
+            auto *anim = new aiAnimMesh();
+            anim->mName = aiString(d.targetNames[t]);
+            anim->mNumVertices = d.vertexCount;
+            anim->mWeight = 0;
+            anim->mVertices = new aiVector3D[d.vertexCount];
+            const float *p = d.targetPositions + size_t(t) * d.vertexCount * 3;
+            for (unsigned i = 0; i < d.vertexCount; ++i) anim->mVertices[i] = aiVector3D(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
+            if (d.targetNormals) {
+                anim->mNormals = new aiVector3D[d.vertexCount];
+                const float *n = d.targetNormals + size_t(t) * d.vertexCount * 3;
+                for (unsigned i = 0; i < d.vertexCount; ++i) anim->mNormals[i] = aiVector3D(n[3 * i], n[3 * i + 1], n[3 * i + 2]);
+            }
+            mesh->mAnimMeshes[t] = anim;
+        }
+    }
+    return mesh;
+}
+
+aiMaterial *buildMaterial(const likeness_mesh_desc &d) {
+    auto *material = new aiMaterial();
+    aiString name(d.materialName ? d.materialName : "skin");
+    material->AddProperty(&name, AI_MATKEY_NAME);
+    aiColor4D white(1, 1, 1, 1);
+    material->AddProperty(&white, 1, AI_MATKEY_COLOR_DIFFUSE);
+    if (d.texturePNG && d.textureSize > 0) {
+        aiString path("*0"); // embedded texture 0
+        material->AddProperty(&path, AI_MATKEY_TEXTURE_DIFFUSE(0));
+    }
+    return material;
+}
+
+aiTexture *buildTexture(const likeness_mesh_desc &d) {
+    auto *texture = new aiTexture();
+    texture->mWidth = static_cast<unsigned int>(d.textureSize); // compressed: mWidth = byte count
+    texture->mHeight = 0;
+    std::strncpy(texture->achFormatHint, "png", HINTMAXTEXTURELEN - 1);
+    texture->pcData = new aiTexel[(d.textureSize + sizeof(aiTexel) - 1) / sizeof(aiTexel)];
+    std::memcpy(texture->pcData, d.texturePNG, d.textureSize);
+    texture->mFilename = aiString("albedo.png");
+    return texture;
+}
+
+} // namespace
+
+extern "C" int likeness_export_mesh(const likeness_mesh_desc *d, const char *formatId, const char *path,
+                                    char *error, unsigned long errorCapacity) {
+    if (!d || !d->positions || !d->indices || (d->targetCount > 0 && (!d->targetPositions || !d->targetNames)))
+        return report(error, errorCapacity, "incomplete mesh description", 1);
+    try {
+        // aiScene's destructor frees meshes, materials, textures and nodes.
+        std::unique_ptr<aiScene> scene(new aiScene());
+        scene->mRootNode = new aiNode("root");
+        scene->mRootNode->mNumMeshes = 1;
+        scene->mRootNode->mMeshes = new unsigned int[1]{0};
+        scene->mNumMeshes = 1;
+        scene->mMeshes = new aiMesh *[1]{buildMesh(*d)};
+        scene->mNumMaterials = 1;
+        scene->mMaterials = new aiMaterial *[1]{buildMaterial(*d)};
+        if (d->texturePNG && d->textureSize > 0) {
+            scene->mNumTextures = 1;
+            scene->mTextures = new aiTexture *[1]{buildTexture(*d)};
+        }
+        return likeness_export_scene(scene.get(), formatId, path, 1, d->targetNormals != nullptr, error, errorCapacity);
+    } catch (const std::exception &e) {
+        return report(error, errorCapacity, e.what(), 3);
+    } catch (...) {
+        return report(error, errorCapacity, "unknown C++ exception while building the scene", 4);
+    }
+}
+
+extern "C" int likeness_inspect_file(const char *path, unsigned int *vertexCount, unsigned int *targetCount,
+                                     unsigned int *textureCount, char *names, unsigned long namesCapacity,
+                                     char *error, unsigned long errorCapacity) {
+    try {
+        Assimp::Importer importer;
+        const aiScene *scene = importer.ReadFile(path, 0);
+        if (!scene) return report(error, errorCapacity, importer.GetErrorString(), 2);
+        if (scene->mNumMeshes == 0) return report(error, errorCapacity, "no mesh in the file", 5);
+        const aiMesh *mesh = scene->mMeshes[0];
+        *vertexCount = mesh->mNumVertices;
+        *targetCount = mesh->mNumAnimMeshes;
+        *textureCount = scene->mNumTextures;
+        std::string joined;
+        for (unsigned t = 0; t < mesh->mNumAnimMeshes; ++t) {
+            if (t) joined += '\n';
+            joined += mesh->mAnimMeshes[t]->mName.C_Str();
+        }
+        report(names, namesCapacity, joined, 0);
+        return 0;
+    } catch (const std::exception &e) {
+        return report(error, errorCapacity, e.what(), 3);
+    } catch (...) {
+        return report(error, errorCapacity, "unknown C++ exception while importing", 4);
     }
 }

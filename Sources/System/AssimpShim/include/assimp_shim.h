@@ -18,6 +18,37 @@ int likeness_export_scene(const struct aiScene *scene, const char *formatId, con
                           int exportTargetNames, int exportTargetNormals,
                           char *error, unsigned long errorCapacity);
 
+/// A triangle mesh with per-vertex UVs and normals, morph targets and an optional embedded PNG,
+/// as flat arrays (the caller keeps them alive during the call).
+typedef struct likeness_mesh_desc {
+    const char *meshName;
+    const char *materialName;
+    unsigned int vertexCount;
+    const float *positions;      ///< vertexCount×3
+    const float *normals;        ///< vertexCount×3, or NULL
+    const float *uvs;            ///< vertexCount×2, or NULL
+    unsigned int triangleCount;
+    const unsigned int *indices; ///< triangleCount×3
+    unsigned int targetCount;
+    const float *targetPositions; ///< targetCount×vertexCount×3 absolute positions (assimp's convention)
+    const float *targetNormals;   ///< targetCount×vertexCount×3, or NULL
+    const char *const *targetNames; ///< targetCount names
+    const unsigned char *texturePNG; ///< PNG bytes embedded as the base-colour texture, or NULL
+    unsigned long textureSize;
+} likeness_mesh_desc;
+
+/// Builds an aiScene (one node, one mesh, one material, optional embedded texture, morph targets
+/// as aiAnimMesh with names) and exports it like `likeness_export_scene` with target names on.
+int likeness_export_mesh(const likeness_mesh_desc *mesh, const char *formatId, const char *path,
+                         char *error, unsigned long errorCapacity);
+
+/// Re-imports `path` with assimp and reports what a test needs: the first mesh's vertex count,
+/// morph-target count and the target names (joined by '\n' into `names`, capacity `namesCapacity`),
+/// the number of embedded textures. Returns 0 on success, non-zero with `error` filled otherwise.
+int likeness_inspect_file(const char *path, unsigned int *vertexCount, unsigned int *targetCount,
+                          unsigned int *textureCount, char *names, unsigned long namesCapacity,
+                          char *error, unsigned long errorCapacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,1 +1,0 @@
-// The Assets module. See DEVELOPERS.md for what belongs here and which way dependencies flow.

@@ -1,0 +1,83 @@
+import AssimpShim
+import FaceModel
+import Foundation
+import Imaging
+
+/// glTF 2.0 binary (GLB) through assimp's exporter: the mesh of S(β, 0, 0) with UVs and normals,
+/// one material whose base colour is an embedded PNG (when given), and every expression
+/// blendshape as a morph target carrying its name in `mesh.extras.targetNames`
+/// (GLTF2_TARGETNAMES_EXP) and its normals (GLTF2_TARGET_NORMAL_EXP).
+public enum GLBExporter {
+    public static func export(_ model: MorphableModel, identity: [Float] = [], texture: Image? = nil,
+                              to url: URL, format: String = "glb2") throws {
+        let mesh = try ExportMesh(model: model, identity: identity)
+        let png = try texture.map { try PNGEncoder.encode($0) } ?? Data()
+        try export(mesh, texturePNG: png, name: model.info.name, to: url, format: format)
+    }
+
+    public static func export(_ mesh: ExportMesh, texturePNG png: Data, name: String, to url: URL, format: String = "glb2") throws {
+        let targets = mesh.targetPositions.flatMap { $0 }
+        let targetNormals = mesh.targetNormals.flatMap { $0 }
+        let nameStorage = mesh.targetNames.map { strdup($0) }
+        defer { nameStorage.forEach { free($0) } }
+        let namePointers: [UnsafePointer<CChar>?] = nameStorage.map { UnsafePointer($0) }
+        var error = [CChar](repeating: 0, count: 1024)
+        var d = likeness_mesh_desc()
+        let status: Int32 = mesh.positions.withUnsafeBufferPointer { positions in
+            mesh.normals.withUnsafeBufferPointer { normals in
+                mesh.uvs.withUnsafeBufferPointer { uvs in
+                    mesh.indices.withUnsafeBufferPointer { indices in
+                        targets.withUnsafeBufferPointer { tp in
+                            targetNormals.withUnsafeBufferPointer { tn in
+                                png.withUnsafeBytes { texture in
+                                    namePointers.withUnsafeBufferPointer { names in
+                                        d.vertexCount = UInt32(mesh.vertexCount)
+                                        d.positions = positions.baseAddress
+                                        d.normals = mesh.normals.isEmpty ? nil : normals.baseAddress
+                                        d.uvs = mesh.uvs.isEmpty ? nil : uvs.baseAddress
+                                        d.triangleCount = UInt32(mesh.indices.count / 3)
+                                        d.indices = indices.baseAddress
+                                        d.targetCount = UInt32(mesh.targetNames.count)
+                                        d.targetPositions = targets.isEmpty ? nil : tp.baseAddress
+                                        d.targetNormals = targetNormals.isEmpty ? nil : tn.baseAddress
+                                        d.targetNames = names.baseAddress
+                                        d.texturePNG = png.isEmpty ? nil : texture.bindMemory(to: UInt8.self).baseAddress
+                                        d.textureSize = UInt(png.count)
+                                        return name.withCString { meshName in
+                                            "skin".withCString { material in
+                                                d.meshName = meshName
+                                                d.materialName = material
+                                                return likeness_export_mesh(&d, format, url.path, &error, UInt(error.count))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard status == 0 else { throw ExportError.writeFailed(path: url.path, reason: String(cString: error)) }
+    }
+}
+
+/// What assimp reads back from an exported file (for verification).
+public struct ImportedSummary: Sendable, Equatable {
+    public var vertexCount: Int
+    public var targetNames: [String]
+    public var textureCount: Int
+
+    /// Re-imports `url` with assimp (Assimp::Importer through the shim).
+    public init(contentsOf url: URL) throws {
+        var vertices: UInt32 = 0, targets: UInt32 = 0, textures: UInt32 = 0
+        var names = [CChar](repeating: 0, count: 1 << 16)
+        var error = [CChar](repeating: 0, count: 1024)
+        let status = likeness_inspect_file(url.path, &vertices, &targets, &textures, &names, UInt(names.count), &error, UInt(error.count))
+        guard status == 0 else { throw ExportError.readFailed(path: url.path, reason: String(cString: error)) }
+        vertexCount = Int(vertices)
+        textureCount = Int(textures)
+        let joined = String(cString: names)
+        targetNames = targets == 0 ? [] : joined.components(separatedBy: "\n")
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Why a photo cannot be used for reconstruction. The daemon records these per photo.
+public enum FaceRejection: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The detector found no face.
+    case noFace
+    /// The chosen face is narrower than the usable minimum (`FaceFrontEnd.minimumFaceWidth`,
+    /// 64 px: below it the 256×256 crop is upsampled 4× and detail is gone).
+    case faceTooSmall(width: Float, minimum: Float)
+    /// The chosen face's landmarks fall outside the photo: the face is cut by the border.
+    case faceCutByBorder(pointsOutside: Int)
+    /// Several faces and none dominant: the largest-and-most-central face does not score at least
+    /// `FaceFrontEnd.dominanceRatio` times the next one.
+    case severalFaces(count: Int)
+
+    /// A stable machine-readable code for ledgers.
+    public var code: String {
+        switch self {
+        case .noFace: return "no-face"
+        case .faceTooSmall: return "face-too-small"
+        case .faceCutByBorder: return "face-cut-by-border"
+        case .severalFaces: return "several-faces"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .noFace: return "no face found in the photo"
+        case let .faceTooSmall(width, minimum):
+            return "the face is too small (\(Int(width)) px across, at least \(Int(minimum)) px needed)"
+        case let .faceCutByBorder(n): return "the face is cut by the photo's border (\(n) landmarks outside)"
+        case let .severalFaces(count): return "\(count) faces and none dominant: cannot tell whose photo it is"
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import COpenBLAS
+import Dispatch
+import FaceModel
+import Foundation
+import Render
+
+/// `likeness bench render`: forward (rasterise + shade) and backward pass of the differentiable
+/// renderer on the embedded head (or the procedural head), next to plain cblas_sgemm GFLOP/s
+/// measured in the same run.
+struct BenchRender: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Time the renderer's forward and backward passes (targets: ≤ 3 ms forward, ≤ 2× that backward)."
+    )
+
+    @Option(help: "Render width and height in pixels.") var size = 256
+    @Option(help: "Timed iterations per measurement (the median is reported).") var iterations = 200
+    @Flag(help: "Use the procedural head (96×72: 6 818 vertices) instead of the embedded head.")
+    var procedural = false
+    @Flag(help: "Also perturb the shading with a displacement map.") var displacement = false
+    @Option(help: "Fraction of the frame the head's larger side fills (1.6 ≈ a tight face crop).")
+    var fill: Float = 0.8
+
+    func run() throws {
+        guard size > 0, iterations > 0 else { throw ValidationError("size and iterations must be positive") }
+        let mesh = procedural ? ProceduralHead.mesh() : try RenderMesh(model: EmbeddedHead.make())
+        let renderer = try Renderer(width: size, height: size)
+        let camera = OrthoCamera.framing(positions: mesh.positions, width: size, height: size, fill: fill)
+        var scene = RenderScene(camera: camera, albedo: ProceduralHead.checkerAlbedo(size: 256))
+        if displacement {
+            scene.displacement = try TextureMap(width: 256, height: 256, channels: 1,
+                                                data: (0..<(256 * 256)).map { 0.005 * sin(Float($0 % 256) * 0.3) })
+        }
+        let first = try renderer.render(mesh: mesh, scene: scene)
+        let target = try TextureMap(width: size, height: size, fill: [0.5, 0.4, 0.3])
+        let (_, dImage) = try PhotometricLoss.evaluate(rendered: first.image, target: target, mask: first.mask)
+
+        let gflops = SgemmReference.measure()
+        let forward = try measure(iterations) { _ = try renderer.render(mesh: mesh, scene: scene) }
+        let rasterOnly = try measure(iterations) {
+            _ = Rasterizer.rasterize(mesh: mesh, camera: camera, width: size, height: size)
+        }
+        let backward = try measure(iterations) {
+            _ = try renderer.backward(mesh: mesh, scene: scene, output: first, imageGradient: dImage)
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        print("render bench: \(mesh.vertexCount) vertices, \(mesh.triangleCount) triangles, \(size)×\(size), "
+              + "\(first.rasterization.coveredPixels.count) covered pixels, \(cores) cores"
+              + (displacement ? ", displacement map" : ""))
+        print(String(format: "sgemm reference:   %.1f GFLOP/s (512×512×512, cblas_sgemm)", gflops))
+        report("forward", forward, target: 3.0, gflops: gflops)
+        report("backward", backward, target: 2 * forward.wall, gflops: gflops)
+        print(String(format: "  of which rasterisation %.3f ms (cpu %.3f ms/call)", rasterOnly.wall, rasterOnly.cpu))
+        print(String(format: "backward / forward: %.2f wall, %.2f cpu", backward.wall / forward.wall,
+                     backward.cpu / forward.cpu))
+    }
+
+    /// ms × GFLOP/s = how many MFLOP of sgemm the machine does in the same time.
+    private func report(_ name: String, _ timing: Timing, target: Double, gflops: Double) {
+        let line = String(format: "%7.3f ms  (= %.1f MFLOP of sgemm time; target ≤ %.2f ms)  cpu %.3f ms/call",
+                          timing.wall, timing.wall * gflops, target, timing.cpu)
+        print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + line)
+    }
+
+    /// Median wall-clock ms and mean process CPU ms (all threads) per call. On a shared machine
+    /// the CPU figure is the steadier one: on 2 idle cores wall ≈ cpu / 2 for the parallel parts.
+    struct Timing { var wall: Double, cpu: Double }
+
+    private func measure(_ n: Int, _ body: () throws -> Void) throws -> Timing {
+        for _ in 0..<min(10, n) { try body() }
+        var times: [Double] = []
+        let cpuStart = processCPUMilliseconds()
+        for _ in 0..<n {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        let cpu = (processCPUMilliseconds() - cpuStart) / Double(n)
+        return Timing(wall: times.sorted()[n / 2], cpu: cpu)
+    }
+
+    private func processCPUMilliseconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+    }
+}
+
+/// Plain cblas_sgemm throughput on this machine right now, the yardstick for every figure.
+enum SgemmReference {
+    /// Median GFLOP/s of C = A·B for n×n matrices over `repeats` runs.
+    static func measure(n: Int = 512, repeats: Int = 15) -> Double {
+        let a = [Float](repeating: 1.0 / Float(n), count: n * n), b = a
+        var c = [Float](repeating: 0, count: n * n)
+        var rates: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                        1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            rates.append(2 * Double(n * n * n) / seconds / 1e9)
+        }
+        return rates.sorted()[repeats / 2]
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Assets
+import FaceDetect
+import FaceModel
+import Imaging
+import Render
+
+/// One photo's entry in `parameters/<name>.json`.
+public struct PhotoParametersRecord: Codable, Sendable {
+    public var name: String
+    public var camera: OrthoCamera
+    public var identity: [Float]
+    public var expression: [String: Float]
+    public var pose: [Float]
+    public var detectedLandmarks: [SIMD2<Float>]
+    public var fittedLandmarks: [SIMD2<Float>]
+    public var boundary: [BoundaryMatch]
+    public var energy: Float
+    /// The photo's SH light from the photometric fit (27 numbers, band-major RGB).
+    public var light: SphericalHarmonics?
+}
+
+/// `summary.json` of `likeness fit`.
+public struct PersonFitSummary: Codable, Sendable {
+    public var model: ModelInfo
+    public var boundary: BoundaryMode
+    public var photos: Int
+    public var fitted: [String]
+    public var skipped: [SkippedPhoto]
+    public var skippedCount: Int
+    public var identity: [Float]
+    public var energy: Float
+    public var iterations: Int
+    public var secondsLocating: Double
+    public var secondsSharedFit: Double
+    public var albedoCoverage: Float
+    /// RMS colour residual (0…1) of the photometric fit with the blended texture and after de-lighting.
+    public var photometricRMSBefore: Float?
+    public var photometricRMSAfter: Float?
+    /// With `compareSeparate`: spread of β fitted per photo, and of shared fits on the two halves.
+    public var separateSpread: IdentitySpread?
+    public var separateSecondsPerPhoto: Double?
+    public var splitHalfSpread: IdentitySpread?
+    public var files: [String]
+}
+
+/// `likeness fit`: photos of one person → located faces (bad photos skipped with reasons) → one
+/// shared-identity landmark fit → the photos unwrapped and blended (`AlbedoBlend`, kept as
+/// photo-texture.png) → one de-lit albedo and per-photo SH light (`PhotometricFit`) → per-photo
+/// parameters, the neutral head as OBJ and GLB (albedo texture, every expression a named morph
+/// target), a preview contact sheet and a summary.
+public struct PersonFit {
+    public var model: MorphableModel
+    public var settings: FitSettings
+    public var textureSize = 256
+    /// Also fit every photo on its own and the two halves of the set, to measure how consistent
+    /// per-photo identities are compared with the shared one.
+    public var compareSeparate = false
+    /// Draw the preview over white instead of the photos.
+    public var previewWithoutPhotos = false
+
+    public init(model: MorphableModel, settings: FitSettings) {
+        self.model = model
+        self.settings = settings
+    }
+
+    public func run(_ urls: [URL], frontEnd: FaceFrontEnd, output: URL,
+                    log: (String) -> Void = { _ in }) throws -> PersonFitSummary {
+        let fm = FileManager.default
+        try fm.createDirectory(at: output.appendingPathComponent("parameters"), withIntermediateDirectories: true)
+        let t0 = Date()
+        let (photos, skipped) = PhotoIntake.locate(urls, frontEnd: frontEnd)
+        let locating = Date().timeIntervalSince(t0)
+        for s in skipped { log("skipped \(s.name): \(s.reason)") }
+        var summary = PersonFitSummary(
+            model: model.info, boundary: settings.boundary, photos: urls.count, fitted: [], skipped: skipped,
+            skippedCount: skipped.count, identity: [], energy: 0, iterations: 0, secondsLocating: locating,
+            secondsSharedFit: 0, albedoCoverage: 0, photometricRMSBefore: nil, photometricRMSAfter: nil, separateSpread: nil, separateSecondsPerPhoto: nil,
+            splitHalfSpread: nil, files: [])
+        guard !photos.isEmpty else {
+            try write(summary, to: output.appendingPathComponent("summary.json"))
+            throw FitError.noPhotos
+        }
+        let fitter = try LandmarkFitter(model: model, settings: settings)
+        let targets = try photos.map { try FitTargets($0.landmarks) }
+        log("fitting \(photos.count) photos with one identity")
+        let shared = try fitter.fitShared(targets)
+        summary.fitted = photos.map(\.name)
+        summary.identity = shared.identity
+        summary.energy = shared.energy
+        summary.iterations = shared.iterations
+        summary.secondsSharedFit = shared.seconds
+        if compareSeparate { try compare(fitter, targets, into: &summary, log: log) }
+        summary.files = try writeAssets(photos, shared, evaluator: fitter.evaluator, output: output, summary: &summary)
+        try write(summary, to: output.appendingPathComponent("summary.json"))
+        return summary
+    }
+
+    private func compare(_ fitter: LandmarkFitter, _ targets: [FitTargets], into summary: inout PersonFitSummary,
+                         log: (String) -> Void) throws {
+        log("fitting each photo on its own")
+        let start = Date()
+        let separate = try targets.map { try fitter.fit($0).code.identity }
+        summary.separateSecondsPerPhoto = Date().timeIntervalSince(start) / Double(targets.count)
+        summary.separateSpread = IdentitySpread(separate, model: model)
+        if targets.count >= 2 {
+            let even = stride(from: 0, to: targets.count, by: 2).map { targets[$0] }
+            let odd = stride(from: 1, to: targets.count, by: 2).map { targets[$0] }
+            summary.splitHalfSpread = IdentitySpread([try fitter.fitShared(even).identity, try fitter.fitShared(odd).identity],
+                                                     model: model)
+        }
+    }
+
+    /// Writes everything but the summary; returns the file names written.
+    private func writeAssets(_ photos: [LocatedPhoto], _ shared: SharedIdentityFit, evaluator: FaceEvaluator,
+                             output: URL, summary: inout PersonFitSummary) throws -> [String] {
+        let views = try zip(photos, shared.photos).map { photo, fit in
+            AlbedoBlend.View(photo: TextureMap(image: photo.image),
+                             mesh: try RenderMesh(model: model, positions: evaluator.evaluate(fit.code).vertices), camera: fit.camera)
+        }
+        let atlas = try UVAtlas(mesh: RenderMesh(model: model), size: textureSize)
+        let (blended, coverage) = try AlbedoBlend.blend(views, atlas: atlas)
+        summary.albedoCoverage = coverage
+        let photometric = try PhotometricFit.fit(views, model: model, initialAlbedo: blended)
+        summary.photometricRMSBefore = photometric.rmsBefore
+        summary.photometricRMSAfter = photometric.rmsAfter
+        var files: [String] = [], tiles: [Image] = []
+        for (k, (photo, fit)) in zip(photos, shared.photos).enumerated() {
+            let record = PhotoParametersRecord(
+                name: photo.name, camera: fit.camera, identity: fit.code.identity,
+                expression: Dictionary(uniqueKeysWithValues: zip(model.expressionNames, fit.code.expression)),
+                pose: fit.code.pose, detectedLandmarks: photo.landmarks.map { SIMD2($0.x, $0.y) },
+                fittedLandmarks: fit.landmarks, boundary: fit.boundary, energy: fit.energy, light: photometric.lights[k])
+            let name = "parameters/\(photo.name).json"
+            try write(record, to: output.appendingPathComponent(name))
+            files.append(name)
+            tiles.append(try FitPreview.tile(photo: photo.image, mesh: views[k].mesh, camera: fit.camera,
+                                             detected: record.detectedLandmarks, fitted: fit.landmarks,
+                                             showPhoto: !previewWithoutPhotos))
+        }
+        let texture = photometric.albedo.image()
+        try ObjWriter.write(model, identity: shared.identity, texture: texture, to: output.appendingPathComponent("head.obj"))
+        try GLBExporter.export(model, identity: shared.identity, texture: texture, to: output.appendingPathComponent("head.glb"))
+        try PNGEncoder.encode(blended.image()).write(to: output.appendingPathComponent("photo-texture.png"))
+        try PNGEncoder.encode(FitPreview.sheet(tiles)).write(to: output.appendingPathComponent("preview.png"))
+        return files + ["head.obj", "head.mtl", "head.png", "head.glb", "photo-texture.png", "preview.png", "summary.json"]
+    }
+
+    private func write<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: url)
+    }
+}

@@ -1,0 +1,126 @@
+import FaceModel
+import Foundation
+import Imaging
+import XCTest
+@testable import Assets
+
+final class ExportTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-export-\(getpid())-\(name.hashValue)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    static func checkerboard() -> Image {
+        var image = Image(width: 16, height: 16, channels: 3)
+        for y in 0..<16 { for x in 0..<16 { for c in 0..<3 { image.pixels[(y * 16 + x) * 3 + c] = UInt8(((x / 4 + y / 4) % 2) * 200 + c) } } }
+        return image
+    }
+
+    func testGLBReimportsWithNamedMorphTargetsAndEmbeddedTexture() throws {
+        let model = SyntheticModel.make(identityCount: 3, expressionCount: 5)
+        let url = dir.appendingPathComponent("head.glb")
+        try GLBExporter.export(model, identity: [0.5, -1, 0], texture: Self.checkerboard(), to: url)
+        let mesh = try ExportMesh(model: model, identity: [0.5, -1, 0])
+        // Seams split vertices: more glTF vertices than model vertices.
+        XCTAssertGreaterThan(mesh.vertexCount, model.vertexCount)
+        let back = try ImportedSummary(contentsOf: url)
+        XCTAssertEqual(back.vertexCount, mesh.vertexCount)
+        XCTAssertEqual(back.targetNames, model.expressionNames)
+        XCTAssertEqual(back.textureCount, 1)
+        // The binary carries the names in mesh.extras.targetNames.
+        let bytes = try Data(contentsOf: url)
+        let json = String(decoding: bytes.prefix(20 + Int(bytes[12]) + Int(bytes[13]) << 8 + Int(bytes[14]) << 16), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"targetNames\""), "GLB JSON lacks extras.targetNames")
+        XCTAssertTrue(json.contains("synthetic4"))
+    }
+
+    func testOBJRoundTripsPositionsUVsAndNormals() throws {
+        let model = SyntheticModel.make(identityCount: 2, expressionCount: 1)
+        let url = dir.appendingPathComponent("head.obj")
+        try ObjWriter.write(model, texture: Self.checkerboard(), to: url)
+        let back = try ObjMesh(contentsOf: url)
+        XCTAssertEqual(back.positions.count, model.template.count)
+        for (a, b) in zip(back.positions, model.template) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertEqual(back.uvs.count, model.uvs.count)
+        XCTAssertEqual(back.triangles, model.triangles)
+        XCTAssertEqual(back.uvTriangles, model.uvTriangles)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("head.png").path))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        XCTAssertEqual(text.components(separatedBy: "\nvn ").count - 1, model.vertexCount)
+        // assimp reads it too.
+        XCTAssertEqual(try ImportedSummary(contentsOf: url).targetNames, [])
+    }
+
+    func testUnwritablePathIsATypedError() {
+        let model = SyntheticModel.make(identityCount: 1, expressionCount: 1)
+        XCTAssertThrowsError(try GLBExporter.export(model, to: URL(fileURLWithPath: "/nonexistent/dir/x.glb"))) { error in
+            guard case ExportError.writeFailed = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertThrowsError(try ImportedSummary(contentsOf: URL(fileURLWithPath: "/nonexistent.glb")))
+    }
+
+    func testICTFaceAreaExportsEveryExpressionAsNamedTarget() throws {
+        let folder = try AssetsTestData.shared("models/ict-facekit")
+        let model = try ICTFaceKitImporter.load(folder, faceOnly: true, maxIdentities: 1)
+        let url = dir.appendingPathComponent("ict.glb")
+        try GLBExporter.export(model, to: url)
+        let back = try ImportedSummary(contentsOf: url)
+        XCTAssertEqual(back.targetNames, model.expressionNames)
+        XCTAssertEqual(back.targetNames.count, 8)
+        XCTAssertEqual(back.vertexCount, try ExportMesh(model: model, includeTargets: false).vertexCount)
+    }
+
+    /// Debian's Blender 3.4 imports the GLB and lists the shape keys (skipped without `blender`).
+    func testBlenderListsShapeKeys() throws {
+        guard let blender = ["/usr/bin/blender", "/usr/local/bin/blender"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("blender is not installed (apt-get install blender); skipping the Blender import check")
+        }
+        let model = SyntheticModel.make(identityCount: 1, expressionCount: 4)
+        let url = dir.appendingPathComponent("blender.glb")
+        try GLBExporter.export(model, texture: Self.checkerboard(), to: url)
+        let script = dir.appendingPathComponent("keys.py")
+        try """
+        import numpy
+        numpy.bool = bool  # Blender 3.4's glTF importer uses the removed alias
+        import bpy
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        bpy.ops.import_scene.gltf(filepath=r"\(url.path)")
+        for ob in bpy.data.objects:
+            if ob.type == 'MESH' and ob.data.shape_keys:
+                print("SHAPEKEYS:" + ",".join(k.name for k in ob.data.shape_keys.key_blocks))
+        print("IMAGES:%d" % sum(1 for im in bpy.data.images if im.size[0] == 16))
+        """.write(to: script, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: blender)
+        process.arguments = ["-b", "--factory-startup", "--python", script.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("SHAPEKEYS:") }) else {
+            return XCTFail("Blender listed no shape keys:\n\(output.suffix(2000))")
+        }
+        let keys = line.dropFirst("SHAPEKEYS:".count).split(separator: ",").map(String.init)
+        XCTAssertEqual(Array(keys.dropFirst()), model.expressionNames, "first key is Blender's Basis")
+        XCTAssertTrue(output.contains("IMAGES:1"), "the embedded 16×16 texture did not load")
+    }
+}
+
+enum AssetsTestData {
+    /// `../shared/<relative>` from the package root, or `$LIKENESS_SHARED/<relative>`; skips when absent.
+    static func shared(_ relative: String) throws -> URL {
+        let root = ProcessInfo.processInfo.environment["LIKENESS_SHARED"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared").standardized
+        let url = root.appendingPathComponent(relative)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("\(relative) not found under \(root.path) (set LIKENESS_SHARED); skipping")
+        }
+        return url
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+@testable import FaceDetect
+import Imaging
+
+final class FrontEndTests: XCTestCase {
+    private func face(_ x: Float, _ y: Float, _ w: Float) -> DetectedFace {
+        let box = FaceBox(x: x, y: y, width: w, height: w)
+        return DetectedFace(box: box, detectorBox: box, neighbours: 10, score: 0)
+    }
+
+    func testRankingAndRejectionRules() throws {
+        XCTAssertThrowsError(try FaceFrontEnd.choose([])) { XCTAssertEqual($0 as? FaceRejection, .noFace) }
+        // Same size: the central face ranks first, but it does not dominate.
+        let central = face(270, 190, 100), corner = face(0, 0, 100)
+        let ranked = FaceDetector.rank([corner, central], imageWidth: 640, imageHeight: 480)
+        XCTAssertEqual(ranked.first?.box, central.box)
+        XCTAssertThrowsError(try FaceFrontEnd.choose(ranked)) { XCTAssertEqual($0 as? FaceRejection, .severalFaces(count: 2)) }
+        // A face 3× wider dominates a small one.
+        let big = FaceDetector.rank([face(200, 100, 240), face(20, 20, 80)], imageWidth: 640, imageHeight: 480)
+        XCTAssertEqual(try FaceFrontEnd.choose(big).box.width, 240)
+        let small = FaceDetector.rank([face(300, 200, 50)], imageWidth: 640, imageHeight: 480)
+        XCTAssertThrowsError(try FaceFrontEnd.choose(small)) {
+            XCTAssertEqual($0 as? FaceRejection, .faceTooSmall(width: 50, minimum: 64))
+        }
+        XCTAssertEqual(FaceFrontEnd.pointsOutside([Point2(-3, 5), Point2(5, 5), Point2(9.5, 9)], width: 10, height: 10, tolerance: 1), 1)
+        XCTAssertEqual(FaceRejection.severalFaces(count: 2).code, "several-faces")
+    }
+
+    /// End to end on a real 300-W crop: the face is found with landmarks close to the annotation;
+    /// the same photo with its lower half cut off is rejected; a blank photo has no face.
+    func testLocateOnAPhoto() throws {
+        let shared = try TestSupport.shared()
+        let predictor = try TestSupport.predictor()
+        let frontEnd = FaceFrontEnd(detector: try FaceDetector.standard(), predictor: predictor)
+        let item = try AnnotatedFolder.read(shared.appendingPathComponent("data/faces-300w/afw")).first { $0.name == "1051618982_1" }!
+        let photo = try ImageDecoder.decode(contentsOf: item.imageURL)
+        let prepared = try frontEnd.prepare(photo)
+        let located = prepared.located
+        XCTAssertEqual(prepared.crop.image.width, 256)
+        XCTAssertEqual(prepared.skinMask.channels, 1)
+        XCTAssertGreaterThan(located.face.box.iou(item.landmarkBox), 0.5)
+        XCTAssertLessThan(try LandmarkMetrics.nme(predicted: located.landmarks, truth: item.landmarks).all, 0.05)
+
+        let chin = Int(item.landmarks[8].y)
+        let keep = chin - Int(0.3 * located.face.box.height)
+        let cut = Image(width: photo.width, height: keep, channels: photo.channels,
+                        pixels: Array(photo.pixels[0..<(keep * photo.width * photo.channels)]))
+        XCTAssertThrowsError(try frontEnd.locate(in: cut)) { error in
+            let reason = error as? FaceRejection
+            XCTAssertTrue(reason == .noFace || { if case .faceCutByBorder? = reason { return true } else { return false } }(), "\(error)")
+        }
+        XCTAssertThrowsError(try frontEnd.locate(in: Image(width: 320, height: 240, channels: 3))) {
+            XCTAssertEqual($0 as? FaceRejection, .noFace)
+        }
+    }
+}
