@@ -199,6 +199,7 @@ public final class WatchService {
     func takeEvents(now: Date) {
         guard let watcher else { return }
         for event in watcher.drain() {
+            logger.trace("inotify event", metadata: ["directory": "\(event.directory)", "name": "\(event.name)", "mask": "\(event.mask)"])
             if event.isOverflow {
                 logger.warning("inotify queue overflow: rescanning everything")
                 fullRescanNeeded = true
@@ -208,7 +209,7 @@ public final class WatchService {
                 guard !event.name.isEmpty, !event.name.hasPrefix(".") else { continue }
                 let path = inbox.appendingPathComponent(event.name).path
                 if event.disappeared { watcher.unwatch(path) }
-                if event.appeared && event.isDirectory { try? watcher.watch(path) }
+                if event.appeared && event.isDirectory { watcher.watch(path) }
                 if let person = try? PersonName(event.name) {
                     dirty.insert(person)
                     activity[person] = now
@@ -233,7 +234,7 @@ public final class WatchService {
             scans = scan.persons
             reportInvalidFolders(scan.invalidFolders)
             invalidFolders = scan.invalidFolders
-            for person in scans.keys { try? watcher?.watch(inbox.appendingPathComponent(person.value).path) }
+            for person in scans.keys { watcher?.watch(inbox.appendingPathComponent(person.value).path) }
             fullRescanNeeded = false
             lastFullRescan = now
             dirty = []
@@ -244,7 +245,7 @@ public final class WatchService {
                 let personScan = scanner.scanPerson(person)
                 observations.record(personScan, now: now)
                 scans[person] = personScan
-                try? watcher?.watch(inbox.appendingPathComponent(person.value).path)
+                watcher?.watch(inbox.appendingPathComponent(person.value).path)
             } else {
                 scans[person] = nil
                 observations.forget(person)
