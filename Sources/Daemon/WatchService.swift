@@ -163,7 +163,7 @@ public final class WatchService {
 
     /// One round of the loop. Returns true if it changed anything. The ledger is read and the
     /// reconciler asked only when something may have changed: an event, a folder still settling,
-    /// a finished job, a due job, or once a second (retry and force-after times).
+    /// a finished job, a due job, or at least once a second (retry and force-after times).
     @discardableResult
     public func step(now: Date) -> Bool {
         var progressed = false
@@ -173,7 +173,7 @@ public final class WatchService {
             let due = progressed || !dirty.isEmpty || fullRescanNeeded || now >= nextTimedReconcile
             rescan(now: now)
             guard due else { return false }
-            nextTimedReconcile = now.addingTimeInterval(1)
+            nextTimedReconcile = now.addingTimeInterval(min(1, configuration.settleSeconds))
             var snapshot = try ledger.snapshot()
             var tried: [Action] = []
             for _ in 0..<8 {
@@ -206,7 +206,11 @@ public final class WatchService {
     /// Turns inotify events into dirty folders and activity times.
     func takeEvents(now: Date) {
         guard let watcher else { return }
-        for event in watcher.drain() {
+        handle(watcher.drain(), now: now)
+    }
+
+    func handle(_ events: [WatchEvent], now: Date) {
+        for event in events {
             logger.trace("inotify event", metadata: ["directory": "\(event.directory)", "name": "\(event.name)", "mask": "\(event.mask)"])
             if event.isOverflow {
                 logger.warning("inotify queue overflow: rescanning everything")
@@ -216,8 +220,8 @@ public final class WatchService {
             if event.directory == inbox.path {
                 guard !event.name.isEmpty, !event.name.hasPrefix(".") else { continue }
                 let path = inbox.appendingPathComponent(event.name).path
-                if event.disappeared { watcher.unwatch(path) }
-                if event.appeared && event.isDirectory { watcher.watch(path) }
+                if event.disappeared { watcher?.unwatch(path) }
+                if event.appeared && event.isDirectory { watcher?.watch(path) }
                 if let person = try? PersonName(event.name) {
                     dirty.insert(person)
                     activity[person] = now
