@@ -38,7 +38,7 @@ public struct RenderOutput: Sendable {
     public let mask: [Float]
     public let rasterization: Rasterization
     /// Per covered pixel (in `rasterization.coveredPixels` order): UV (K×2), unit shading normal
-    /// n̂ (K×3), albedo sample (K×3), SH shading (K×3).
+    /// n̂ in camera space (K×3), albedo sample (K×3), SH shading (K×3).
     public let uv: [Float]
     public let normal: [Float]
     public let albedo: [Float]

@@ -35,7 +35,10 @@ final class FrontEndTests: XCTestCase {
         let frontEnd = FaceFrontEnd(detector: try FaceDetector.standard(), predictor: predictor)
         let item = try AnnotatedFolder.read(shared.appendingPathComponent("data/faces-300w/afw")).first { $0.name == "1051618982_1" }!
         let photo = try ImageDecoder.decode(contentsOf: item.imageURL)
-        let located = try frontEnd.locate(in: photo)
+        let prepared = try frontEnd.prepare(photo)
+        let located = prepared.located
+        XCTAssertEqual(prepared.crop.image.width, 256)
+        XCTAssertEqual(prepared.skinMask.channels, 1)
         XCTAssertGreaterThan(located.face.box.iou(item.landmarkBox), 0.5)
         XCTAssertLessThan(try LandmarkMetrics.nme(predicted: located.landmarks, truth: item.landmarks).all, 0.05)
 

@@ -37,11 +37,11 @@ struct BenchRender: ParsableCommand {
         let (_, dImage) = try PhotometricLoss.evaluate(rendered: first.image, target: target, mask: first.mask)
 
         let gflops = SgemmReference.measure()
-        let forward = try median(iterations) { _ = try renderer.render(mesh: mesh, scene: scene) }
-        let rasterOnly = try median(iterations) {
+        let forward = try measure(iterations) { _ = try renderer.render(mesh: mesh, scene: scene) }
+        let rasterOnly = try measure(iterations) {
             _ = Rasterizer.rasterize(mesh: mesh, camera: camera, width: size, height: size)
         }
-        let backward = try median(iterations) {
+        let backward = try measure(iterations) {
             _ = try renderer.backward(mesh: mesh, scene: scene, output: first, imageGradient: dImage)
         }
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -49,27 +49,41 @@ struct BenchRender: ParsableCommand {
               + "\(first.rasterization.coveredPixels.count) covered pixels, \(cores) cores"
               + (displacement ? ", displacement map" : ""))
         print(String(format: "sgemm reference:   %.1f GFLOP/s (512×512×512, cblas_sgemm)", gflops))
-        report("forward", ms: forward, target: 3.0, gflops: gflops)
-        report("backward", ms: backward, target: 2 * forward, gflops: gflops)
-        print(String(format: "  of which rasterisation %.3f ms", rasterOnly))
-        print(String(format: "backward / forward: %.2f", backward / forward))
+        report("forward", forward, target: 3.0, gflops: gflops)
+        report("backward", backward, target: 2 * forward.wall, gflops: gflops)
+        print(String(format: "  of which rasterisation %.3f ms (cpu %.3f ms/call)", rasterOnly.wall, rasterOnly.cpu))
+        print(String(format: "backward / forward: %.2f wall, %.2f cpu", backward.wall / forward.wall,
+                     backward.cpu / forward.cpu))
     }
 
     /// ms × GFLOP/s = how many MFLOP of sgemm the machine does in the same time.
-    private func report(_ name: String, ms: Double, target: Double, gflops: Double) {
-        let line = String(format: "%7.3f ms  (= %.1f MFLOP of sgemm time; target ≤ %.2f ms)", ms, ms * gflops, target)
+    private func report(_ name: String, _ timing: Timing, target: Double, gflops: Double) {
+        let line = String(format: "%7.3f ms  (= %.1f MFLOP of sgemm time; target ≤ %.2f ms)  cpu %.3f ms/call",
+                          timing.wall, timing.wall * gflops, target, timing.cpu)
         print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + line)
     }
 
-    private func median(_ n: Int, _ body: () throws -> Void) throws -> Double {
+    /// Median wall-clock ms and mean process CPU ms (all threads) per call. On a shared machine
+    /// the CPU figure is the steadier one: on 2 idle cores wall ≈ cpu / 2 for the parallel parts.
+    struct Timing { var wall: Double, cpu: Double }
+
+    private func measure(_ n: Int, _ body: () throws -> Void) throws -> Timing {
         for _ in 0..<min(10, n) { try body() }
         var times: [Double] = []
+        let cpuStart = processCPUMilliseconds()
         for _ in 0..<n {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
-        return times.sorted()[n / 2]
+        let cpu = (processCPUMilliseconds() - cpuStart) / Double(n)
+        return Timing(wall: times.sorted()[n / 2], cpu: cpu)
+    }
+
+    private func processCPUMilliseconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
     }
 }
 

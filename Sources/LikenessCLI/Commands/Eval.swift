@@ -2,6 +2,7 @@ import ArgumentParser
 import FaceDetect
 import Foundation
 import Imaging
+import Reconstruction
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,6 +44,11 @@ struct EvalLandmarks: ParsableCommand {
     @Flag(help: "Feed the cascade's boxes to the 68-point model unmapped (to measure the box mapping).")
     var noBoxMapping = false
 
+    @Option(help: "With --source fit: jaw-line matching, silhouette (Eq. 1) or marching (the ablation).")
+    var boundary: BoundaryMode = .silhouette
+
+    @OptionGroup var fitModel: FitModelOptions
+
     func run() throws {
         let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))
         guard !dataset.isEmpty else { throw ValidationError("no image with a .pts file in \(folder)") }
@@ -76,7 +82,11 @@ struct EvalLandmarks: ParsableCommand {
             if noBoxMapping { detector.mapping = .identity }
             let src = DetectorLandmarkSource(detector: detector, predictor: try ShapePredictor())
             return noBoxMapping ? ClosureLandmarkSource(name: "detector-unmapped", src.landmarks(for:)) : src
-        case .fit, .base, .person:
+        case .fit:
+            let detections = DetectorLandmarkSource(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
+            return FittedLandmarkSource(detections: detections,
+                                        fitter: try LandmarkFitter(model: fitModel.load(), settings: FitSettings(boundary: boundary)))
+        case .base, .person:
             throw NotYetAvailable(command: "eval landmarks --source \(source.rawValue)",
                                   providedBy: "the reconstruction and network issues")
         }

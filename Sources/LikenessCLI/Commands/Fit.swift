@@ -10,8 +10,8 @@ struct Fit: ParsableCommand {
         abstract: "Fit the morphable model to photos by optimisation (the classical baseline).",
         discussion: """
         All photos are taken to show one person: one identity is fitted to all of them, pose and \
-        expression per photo. Writes parameters/<photo>.json, head.obj (+ head.png texture, head.mtl), \
-        head.glb (every expression a named morph target), preview.png and summary.json (skipped photos \
+        expression per photo. Writes parameters/<photo>.json, head.obj (+ head.png albedo, head.mtl), \
+        head.glb (every expression a named morph target), photo-texture.png (the photos unwrapped and blended), preview.png and summary.json (skipped photos \
         with their reasons, timings). Photos without a usable face are skipped, never fatal.
         """
     )
@@ -60,6 +60,9 @@ struct Fit: ParsableCommand {
         if let h = summary.splitHalfSpread {
             print(String(format: "shared identities of the two halves: β spread %.3f σ, shape spread %.2f mm",
                          h.betaRMS, h.shapeRMSMetres * 1000))
+        }
+        if let before = summary.photometricRMSBefore, let after = summary.photometricRMSAfter {
+            print(String(format: "photometric RMS %.4f (blended photo texture) → %.4f (albedo + per-photo SH light)", before, after))
         }
         print("wrote \(output)")
     }
