@@ -174,7 +174,7 @@ public final class WatchService {
             rescan(now: now)
             guard due else { return false }
             nextTimedReconcile = now.addingTimeInterval(min(1, configuration.settleSeconds))
-            var snapshot = try ledger.snapshot()
+            var snapshot = try readSnapshot()
             var tried: [Action] = []
             for _ in 0..<8 {
                 // A hash that changed nothing (file unreadable or still changing) waits for the next tick.
@@ -184,7 +184,7 @@ public final class WatchService {
                 guard !actions.isEmpty else { break }
                 tried += actions
                 try apply(actions, now: now)
-                snapshot = try ledger.snapshot()
+                snapshot = try readSnapshot()
                 progressed = true
                 if actions.allSatisfy({ if case .start = $0 { return true }; return false }) { break }
             }
@@ -194,6 +194,12 @@ public final class WatchService {
             logger.error("step failed; will retry", metadata: ["error": "\(error)"])
         }
         return progressed
+    }
+
+    /// The ledger as the reconciler sees it: all of it, or one person's part for `likeness build`.
+    func readSnapshot() throws -> LedgerSnapshot {
+        let snapshot = try ledger.snapshot()
+        return onlyPerson.map { snapshot.restricted(to: $0) } ?? snapshot
     }
 
     func currentScan() -> InboxScan {
