@@ -8,6 +8,8 @@ public struct WatchEvent: Equatable, Sendable {
     public var mask: UInt32
 
     public var isOverflow: Bool { mask & UInt32(IN_Q_OVERFLOW) != 0 }
+    /// The event inotify queues when its queue overflowed (events were lost).
+    public static let overflow = WatchEvent(directory: "", name: "", mask: UInt32(IN_Q_OVERFLOW))
     public var isDirectory: Bool { mask & UInt32(IN_ISDIR) != 0 }
     /// The entry appeared (created or moved in).
     public var appeared: Bool { mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 }

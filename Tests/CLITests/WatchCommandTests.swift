@@ -70,6 +70,63 @@ final class WatchCommandTests: XCTestCase {
         XCTAssertTrue(tampered.stdout.contains("sha256 differs"), tampered.stdout)
     }
 
+    /// SIGKILL of the real watcher in the middle of a job: its job process exits on its own, the
+    /// next start cleans the staging folder and publishes one complete version.
+    func testKilledWatcherMidJobRecoversOnRestart() throws {
+        let inbox = root.appendingPathComponent("Inbox"), library = root.appendingPathComponent("Library")
+        let alice = inbox.appendingPathComponent("alice")
+        try FileManager.default.createDirectory(at: alice, withIntermediateDirectories: true)
+        for index in 1...4 {
+            let frame = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_000\(index).jpg")
+            try FileManager.default.copyItem(at: frame, to: alice.appendingPathComponent("f\(index).jpg"))
+        }
+        let log = root.appendingPathComponent("watch.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        func startWatcher() throws -> Process {
+            let process = Process()
+            process.executableURL = LikenessBinary.url
+            process.arguments = ["watch", "--inbox", inbox.path, "--library", library.path, "--settle", "0.2"]
+            let handle = try FileHandle(forWritingTo: log)
+            handle.seekToEndOfFile()
+            process.standardError = handle
+            process.standardOutput = handle
+            try process.run()
+            return process
+        }
+        let first = try startWatcher()
+        XCTAssertTrue(DaemonCLISupport.wait(60) { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("job started") })
+        let staging = try FileManager.default.contentsOfDirectory(atPath: library.appendingPathComponent("alice").path)
+            .filter { $0.hasPrefix(".tmp-job") }
+        XCTAssertFalse(staging.isEmpty, "a job is running")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        XCTAssertTrue(DaemonCLISupport.wait(5) { !Self.jobProcessRunning(for: library) }, "the orphaned job process exits")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: library.appendingPathComponent("alice/v0001").path))
+
+        let second = try startWatcher()
+        defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(DaemonCLISupport.wait(120) {
+            FileManager.default.fileExists(atPath: library.appendingPathComponent("alice/latest/head.glb").path)
+        }, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        XCTAssertEqual(second.terminationStatus, 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: library.appendingPathComponent("alice").path).sorted()
+        XCTAssertEqual(names, ["latest", "status.json", "v0001"])
+        XCTAssertTrue(try String(contentsOf: log, encoding: .utf8).contains("requeued interrupted jobs"))
+        XCTAssertEqual(try LikenessBinary.run(["verify", "--library", library.path]).status, 0)
+    }
+
+    /// True while some `likeness build-job` process works on a spec in this Library.
+    static func jobProcessRunning(for library: URL) -> Bool {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.contains { pid in
+            guard Int(pid) != nil, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let arguments = String(decoding: data, as: UTF8.self)
+            return arguments.contains("build-job") && arguments.contains(library.path)
+        }
+    }
+
     func testBuildRespectsTheJobMemoryLimit() throws {
         let face = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
         let folder = root.appendingPathComponent("photos/bob")

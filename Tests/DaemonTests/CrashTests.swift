@@ -21,15 +21,32 @@ final class CrashTests: XCTestCase {
         logger.logLevel = .info
         let shutdown = ShutdownSignal()
         shutdown.installSignalHandlers()
+        let executor: JobExecutor
+        if let script = ProcessInfo.processInfo.environment["LIKENESS_DAEMON_CHILD_SCRIPT"] {
+            executor = ChildProcessExecutor(executable: URL(fileURLWithPath: script), arguments: [])
+        } else {
+            executor = InProcessExecutor(stage: TestStage(delay: delay), logger: logger)
+        }
         let service = try WatchService(configuration: try DaemonConfiguration.load(from: URL(fileURLWithPath: configPath)),
-                                       executor: InProcessExecutor(stage: TestStage(delay: delay), logger: logger),
-                                       logger: logger, shutdown: shutdown)
+                                       executor: executor, logger: logger, shutdown: shutdown)
         try service.run()
     }
 
+    /// A job child process of the crash test's daemon (skipped unless started by it): the same
+    /// `JobProcess` as `likeness build-job`, with the test stage.
+    func testJobHost() throws {
+        guard let spec = ProcessInfo.processInfo.environment["LIKENESS_JOB_SPEC"] else {
+            throw XCTSkip("only runs as a job process started by the crash test's daemon")
+        }
+        let delay = Double(ProcessInfo.processInfo.environment["LIKENESS_DAEMON_DELAY"] ?? "") ?? 0.01
+        exit(JobProcess.main(specPath: spec, stage: TestStage(delay: delay), logger: Logger(label: "crash.job")))
+    }
+
     func testShortCrashRun() throws {
-        let figures = try CrashRun(persons: 3, photos: 60, kills: 5, seed: 0x5eed).execute()
-        print("crash test (short): \(figures)")
+        let inProcess = try CrashRun(persons: 3, photos: 40, kills: 4, seed: 0x5eed, childProcesses: false).execute()
+        print("crash test (short, jobs in the daemon): \(inProcess)")
+        let children = try CrashRun(persons: 3, photos: 30, kills: 3, seed: 0xc41d, childProcesses: true).execute()
+        print("crash test (short, jobs in child processes): \(children)")
     }
 
     func testLongCrashSoak() throws {
@@ -38,7 +55,8 @@ final class CrashTests: XCTestCase {
         let run = CrashRun(persons: Int(environment["LIKENESS_CRASH_PERSONS"] ?? "") ?? 6,
                            photos: Int(environment["LIKENESS_CRASH_PHOTOS"] ?? "") ?? 240,
                            kills: Int(environment["LIKENESS_CRASH_KILLS"] ?? "") ?? 25,
-                           seed: UInt64(environment["LIKENESS_CRASH_SEED"] ?? "") ?? 42)
+                           seed: UInt64(environment["LIKENESS_CRASH_SEED"] ?? "") ?? 42,
+                           childProcesses: environment["LIKENESS_CRASH_CHILD"] != "0")
         let figures = try run.execute(timeout: 600)
         print("crash soak: \(figures)")
     }
@@ -64,12 +82,15 @@ struct CrashRun {
     let photos: Int
     let kills: Int
     let seed: UInt64
+    /// Jobs in child processes (as `likeness watch` runs them) rather than in the daemon process.
+    let childProcesses: Bool
 
     struct Figures: CustomStringConvertible {
         var persons = 0, files = 0, distinctPhotos = 0, ingested = 0, rejected = 0, kills = 0, versions = 0, jobs = 0
         var interruptedJobs = 0, adopted = 0, stagingRemoved = 0, seconds = 0.0
+        var childProcesses = false
         var description: String {
-            "\(kills) SIGKILLs, \(files) files (\(distinctPhotos) distinct photos) over \(persons) persons: "
+            "jobs in \(childProcesses ? "child processes" : "the daemon"): \(kills) SIGKILLs, \(files) files (\(distinctPhotos) distinct photos) over \(persons) persons: "
                 + "\(ingested) ingested + \(rejected) rejected, \(versions) versions from \(jobs) jobs, "
                 + "\(interruptedJobs) job interruptions, \(adopted) versions adopted after a crash, "
                 + "\(stagingRemoved) staging leftovers removed, \(String(format: "%.1f", seconds)) s; "
@@ -96,7 +117,16 @@ struct CrashRun {
         try JSONEncoder().encode(configuration).write(to: configURL)
         let log = root.appendingPathComponent("daemon.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        let host = DaemonHost(config: configURL, log: log, photoDelay: 0.03)
+        var childScript: URL?
+        if childProcesses {
+            // The executor appends `--spec <file>`; the script hands the file to the job host test.
+            let script = root.appendingPathComponent("job.sh")
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            try Data("#!/bin/sh\nexport LIKENESS_JOB_SPEC=\"$2\"\nexec '\(executable)' DaemonTests.CrashTests/testJobHost\n".utf8).write(to: script)
+            chmod(script.path, 0o755)
+            childScript = script
+        }
+        let host = DaemonHost(config: configURL, log: log, photoDelay: 0.03, childScript: childScript)
 
         // What was written: path → (sha256, expected to be accepted).
         var written: [String: (sha: String, good: Bool)] = [:]
@@ -181,6 +211,7 @@ struct CrashRun {
         }
         let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         figures.persons = persons
+        figures.childProcesses = childProcesses
         figures.files = written.count
         figures.distinctPhotos = photos.count
         figures.ingested = photos.filter { $0.state == .ingested }.count
@@ -219,11 +250,13 @@ final class DaemonHost {
 
     /// Seconds the test stage spends per photo, so kills land inside jobs too.
     let photoDelay: Double
+    let childScript: URL?
 
-    init(config: URL, log: URL, photoDelay: Double) {
+    init(config: URL, log: URL, photoDelay: Double, childScript: URL?) {
         self.config = config
         self.log = log
         self.photoDelay = photoDelay
+        self.childScript = childScript
     }
 
     func start() throws {
@@ -233,6 +266,7 @@ final class DaemonHost {
         var environment = ProcessInfo.processInfo.environment
         environment["LIKENESS_DAEMON_HOST"] = config.path
         environment["LIKENESS_DAEMON_DELAY"] = String(photoDelay)
+        if let childScript { environment["LIKENESS_DAEMON_CHILD_SCRIPT"] = childScript.path }
         process.environment = environment
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()

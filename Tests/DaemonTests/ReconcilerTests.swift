@@ -165,6 +165,16 @@ final class ReconcilerTests: XCTestCase {
                                             settings: two, now: t0.addingTimeInterval(31)), [.start(jobID: 1)])
     }
 
+    func testQueuedJobOfAVanishedFolderIsSuperseded() {
+        var known = LedgerSnapshot()
+        known.openJobs = [job(4, alice, ["a.jpg"], .queued)]
+        XCTAssertEqual(Reconciler.reconcile(scan: InboxScan(), observations: Observations(), activity: [:], ledger: known,
+                                            settings: settings, now: t0), [.supersede(jobID: 4)])
+        let restricted = ledger(knowing: [file("a.jpg")], of: alice).restricted(to: bob)
+        XCTAssertEqual(Reconciler.reconcile(scan: scan(bob, []), observations: Observations(), activity: [:], ledger: restricted,
+                                            settings: settings, now: t0), [], "another person's files are out of scope")
+    }
+
     func testRemovedFilesAndFoldersAreForgotten() {
         let files = [file("a.jpg"), file("gone.jpg", inode: 2)]
         let known = ledger(knowing: files, of: alice)

@@ -203,6 +203,25 @@ final class WatchServiceTests: XCTestCase {
         }
     }
 
+    /// Events lost in a queue overflow are made up for by a full rescan.
+    func testQueueOverflowRescansEverything() throws {
+        var configuration = configuration()
+        configuration.settleSeconds = 0.05
+        let service = try WatchService(configuration: configuration, executor: InProcessExecutor(stage: TestStage(), logger: Self.quietLogger),
+                                       logger: Self.quietLogger, useInotify: false)
+        try service.open()
+        defer { service.close() }
+        var clock = Date()
+        func tick() { clock = clock.addingTimeInterval(0.1); service.step(now: clock) }
+        tick()
+        try Fixture.photo("unnoticed").write(to: inbox.appendingPathComponent("alice/unnoticed.jpg"))
+        for _ in 0..<5 { tick() }
+        XCTAssertEqual(try service.ledger.files().count, 0, "no event, no rescan yet")
+        service.handle([WatchEvent.overflow], now: clock)
+        for _ in 0..<5 { tick() }
+        XCTAssertEqual(try service.ledger.files().map(\.name), ["unnoticed.jpg"])
+    }
+
     func testLibraryInsideInboxIsRefused() throws {
         var configuration = configuration()
         configuration.library = inbox.appendingPathComponent("Library").path
