@@ -18,7 +18,9 @@ public struct CascadeDetector: Sendable {
     public var scaleFactor: Float = 1.1
     /// Hits a group needs (more than this many) to count as a detection.
     public var minNeighbours = 3
-    /// The smallest face width searched for, in pixels of the photo.
+    /// The smallest face width searched for, in pixels of the photo (a 48 px cascade box is a
+    /// ~43 px dlib box: smaller than `FaceFrontEnd.minimumFaceWidth`, so a too-small face is still
+    /// found and reported as such rather than as no face).
     public var minFaceSize: Float = 40
 
     public init(model: CascadeModel) { self.model = model }
@@ -154,15 +156,27 @@ private struct LevelScanner {
                 }
                 return 1
             }
-            for y in stride(from: 0, through: integral.height - wh, by: step) {
-                var x = 0
-                while x <= integral.width - ww {
-                    let result = run(y * st + x)
-                    if result > 0 { hits.append((x, y)) }
-                    if result == 0 { x += step }
-                    x += step
+            // Rows in interleaved bands across the cores; each band fills its own hit list.
+            let rows = Array(stride(from: 0, through: integral.height - wh, by: step))
+            let bands = min(rows.count, 2 * max(1, ProcessInfo.processInfo.activeProcessorCount))
+            var perBand = [[(Int, Int)]](repeating: [], count: bands)
+            perBand.withUnsafeMutableBufferPointer { out in
+                DispatchQueue.concurrentPerform(iterations: bands) { band in
+                    var found: [(Int, Int)] = []
+                    for r in stride(from: band, to: rows.count, by: bands) {
+                        let y = rows[r]
+                        var x = 0
+                        while x <= integral.width - ww {
+                            let result = run(y * st + x)
+                            if result > 0 { found.append((x, y)) }
+                            if result == 0 { x += step }
+                            x += step
+                        }
+                    }
+                    out[band] = found
                 }
             }
+            hits = perBand.flatMap { $0 }.sorted { ($0.1, $0.0) < ($1.1, $1.0) }
         }}}}}}}}}}
         return hits
     }

@@ -11,12 +11,12 @@ import Foundation
 /// the face towards +x), giving the "landmark marching" table.
 enum HeadLandmarks {
     /// Eye-margin vertex m for iBUG points 36–41 (subject's right eye) and 42–47 (left eye).
-    static let rightEyeSlots = [0, 5, 9, 14, 19, 23]      // outer, upper ×2, inner, lower ×2
-    static let leftEyeSlots = [14, 9, 5, 0, 23, 19]       // inner, upper ×2, outer, lower ×2
+    static let rightEyeSlots = [0, 7, 10, 14, 18, 21]      // outer, upper ×2, inner, lower ×2
+    static let leftEyeSlots = [14, 10, 7, 0, 21, 18]       // inner, upper ×2, outer, lower ×2
     /// (ring, m) of the outer lip points 48–59 and inner lip points 60–67.
-    static let outerLip: [(Int, Int)] = [(1, 20), (2, 17), (2, 14), (2, 10), (2, 6), (2, 3), (1, 0),
+    static let outerLip: [(Int, Int)] = [(3, 20), (2, 17), (2, 14), (2, 10), (2, 6), (2, 3), (3, 0),
                                          (2, 37), (2, 34), (2, 30), (2, 26), (2, 23)]
-    static let innerLip: [(Int, Int)] = [(0, 20), (0, 16), (0, 10), (0, 4), (0, 0), (0, 36), (0, 30), (0, 24)]
+    static let innerLip: [(Int, Int)] = [(0, 20), (0, 14), (0, 10), (0, 6), (0, 0), (0, 34), (0, 30), (0, 26)]
 
     static func build(topo: HeadTopology, positions P: [SIMD3<Float>], regions: [FaceRegion],
                       layout L: HeadLayout) -> (static: [LandmarkEmbedding], contour: DynamicContour) {
@@ -28,20 +28,24 @@ enum HeadLandmarks {
             return LandmarkEmbedding(triangle: Int32(t), barycentric: bary)
         }
         let candidates = contourCandidates(topo, P, regions, L)
-        var out: [LandmarkEmbedding] = jawLine(P, candidates: candidates, yaw: 0, L).map(atVertex)
+        var out: [LandmarkEmbedding] = jawLine(P, candidates: candidates, yaw: 0, L).map { surface($0, topo, P) }
         // Brows: upper brow line, outer → inner on the right (−x), inner → outer on the left.
-        let browX: [Float] = [0.050, 0.042, 0.033, 0.024, 0.014]
+        let browX: [Float] = [0.065, 0.048, 0.034, 0.024, 0.014]
         let browLift: [Float] = [-0.002, 0.002, 0.004, 0.003, 0.0005]
-        for k in 0..<5 { out.append(surface(SIMD3(-browX[k], L.browY + browLift[k], 0.09), topo, P)) }
-        for k in (0..<5).reversed() { out.append(surface(SIMD3(browX[k], L.browY + browLift[k], 0.09), topo, P)) }
+        // Aim from the origin at the brow's approximate depth (the forehead curves back laterally).
+        func brow(_ x: Float, _ k: Int) -> LandmarkEmbedding {
+            surface(SIMD3(x, L.browY + browLift[k], 0.095 - 9 * x * x), topo, P)
+        }
+        for k in 0..<5 { out.append(brow(-browX[k], k)) }
+        for k in (0..<5).reversed() { out.append(brow(browX[k], k)) }
         // Nose bridge 27–30 from between the eyes to the tip (the most anterior midline vertex).
         let tip = (0..<P.count).filter { regions[$0] == .nose && abs(P[$0].x) < 0.004 }.max { P[$0].z < P[$1].z }!
-        let bridgeTop = L.canthusY + 0.004
-        for k in 0..<3 {
-            let y = bridgeTop + (P[tip].y - bridgeTop) * Float(k) / 3
+        // 300-W marks the tip a little above the most anterior point (its frontal highlight).
+        let bridgeTop = L.canthusY + 0.004, tipY = P[tip].y + 0.009
+        for k in 0...3 {
+            let y = bridgeTop + (tipY - bridgeTop) * Float(k) / 3
             out.append(surface(SIMD3(0, y, 0.1), topo, P))
         }
-        out.append(atVertex(tip))
         // Nose base 31–35.
         let baseX: [Float] = [-0.0100, -0.0052, 0, 0.0052, 0.0100]
         let baseY: [Float] = [0.0035, 0.0012, 0, 0.0012, 0.0035]
@@ -51,7 +55,7 @@ enum HeadLandmarks {
         for (ring, m) in outerLip + innerLip { out.append(atVertex(topo.mouthIndex[ring][m])) }
 
         let yaws: [Float] = stride(from: -40, through: 40, by: 5).map { Float($0) }
-        let rows = yaws.map { jawLine(P, candidates: candidates, yaw: $0, L).map(atVertex) }
+        let rows = yaws.map { jawLine(P, candidates: candidates, yaw: $0, L).map { surface($0, topo, P) } }
         return (out, DynamicContour(yawDegrees: yaws, embeddings: rows))
     }
 
@@ -65,13 +69,16 @@ enum HeadLandmarks {
     }
 
     /// The 17 jaw-line vertices of the frontal silhouette with the head turned by `yaw` degrees.
-    static func jawLine(_ P: [SIMD3<Float>], candidates: [Int], yaw: Float, _ L: HeadLayout) -> [Int] {
+    static func jawLine(_ P: [SIMD3<Float>], candidates: [Int], yaw: Float, _ L: HeadLayout) -> [SIMD3<Float>] {
         let a = yaw * .pi / 180
         func turn(_ p: SIMD3<Float>) -> SIMD2<Float> { SIMD2(cos(a) * p.x + sin(a) * p.z, p.y) }
         let center = turn(SIMD3(0, L.canthusY - 0.030, 0.06))
-        var out: [Int] = []
-        for k in 0..<17 {
-            let angle = (175 + 190 * Float(k) / 16) * .pi / 180   // 175° (right cheek) … 270° (chin) … 365°
+        // Dense silhouette from the right cheek (level with the lower lids) through the chin to the
+        // left cheek, then 17 points at equal arc length, as 300-W annotates the jaw line.
+        var dense: [Int] = []
+        let samples = 96
+        for k in 0...samples {
+            let angle = (166 + 208 * Float(k) / Float(samples)) * .pi / 180
             let dir = SIMD2<Float>(cos(angle), sin(angle))
             var best = candidates[0], bestScore = -Float.infinity
             for i in candidates {
@@ -83,9 +90,17 @@ enum HeadLandmarks {
                 let score = along - 4 * max(across - 0.0025, 0)
                 if score > bestScore { bestScore = score; best = i }
             }
-            out.append(best)
+            if dense.last != best { dense.append(best) }
         }
-        return out
+        var arc: [Float] = [0]
+        for k in 1..<dense.count { arc.append(arc[k - 1] + hlen(turn(P[dense[k]]) - turn(P[dense[k - 1]]))) }
+        // Points between silhouette vertices (interpolated in 3D, then put on the surface).
+        return (0..<17).map { j in
+            let target = arc.last! * Float(j) / 16
+            let k = max(arc.firstIndex { $0 >= target - 1e-6 } ?? dense.count - 1, 1)
+            let t = (target - arc[k - 1]) / max(arc[k] - arc[k - 1], 1e-9)
+            return P[dense[k - 1]] + min(max(t, 0), 1) * (P[dense[k]] - P[dense[k - 1]])
+        }
     }
 
     /// A skin surface point: the chart position of the frontal point p (cast from the origin),

@@ -1,6 +1,14 @@
 import Foundation
 import Tensor
 
+// The Networks module: the paper's networks as `Module`s over the Tensor engine.
+// - Layers (this file): `Linear`, `LayerNorm`, `Conv2d`, `ConvTranspose2d`, `MLP`.
+// - Transformer.swift: `MultiHeadAttention`, `Adapter` (Houlsby), `TransformerBlock` (pre-LN), and
+//   `BlockStack` (adapter insertion/removal, adapter-only checkpoints).
+// - VisionTransformer.swift: `ViTConfiguration`, `PatchEmbed`, `VisionTransformer`, `MLPHead`.
+// - MaskedAutoencoder.swift: `MAEDecoder`, `MaskedAutoencoder` (masking ratio, detail latent).
+// - UNet.swift: `DoubleConv`, `UNet` (the detail teacher).
+
 /// Parameterised layers: Linear, LayerNorm, Conv2d, ConvTranspose2d, and the two-layer MLP.
 /// Each owns `weight`/`bias` tensors (PyTorch names and layouts) and calls the Tensor op.
 

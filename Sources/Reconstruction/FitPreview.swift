@@ -4,11 +4,13 @@ import Render
 
 /// The preview contact sheet of a fit: per photo, the fitted mesh (grey, SH-shaded) blended at
 /// half opacity over the photo, the detected landmarks in green and the fitted model's landmarks in
-/// red; tiles scaled to `tileHeight` and laid out `columns` to a row.
+/// red; tiles scaled to `tileHeight` and laid out `columns` to a row. With `showPhoto` false the
+/// photo is replaced by white (a preview that can be shared without the photo).
 public enum FitPreview {
     public static func tile(photo: Image, mesh: RenderMesh, camera: OrthoCamera, detected: [SIMD2<Float>],
-                            fitted: [SIMD2<Float>]) throws -> Image {
-        let base = photo.converted(channels: 3)
+                            fitted: [SIMD2<Float>], showPhoto: Bool = true) throws -> Image {
+        var base = photo.converted(channels: 3)
+        if !showPhoto { base.pixels = [UInt8](repeating: 255, count: base.pixels.count) }
         let render = try Preview.grey(mesh: mesh, camera: camera, width: base.width, height: base.height, background: base)
         var mixed = base
         for i in mixed.pixels.indices { mixed.pixels[i] = UInt8((Int(base.pixels[i]) + Int(render.pixels[i])) / 2) }

@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 import FaceModel
 
@@ -29,6 +30,8 @@ public final class LandmarkFitter: @unchecked Sendable {
             model.dynamicContour = ContourTables.make(for: model)
         }
         evaluator = try FaceEvaluator(model: model)
+        var settings = settings
+        if settings.expressionBounds == nil, model.expressionNames.contains("jawOpen") { settings.expressionBounds = 0...1 }
         self.settings = settings
         layout = LocalLayout(model: model)
         correspondence = BoundaryCorrespondence(model: model, mode: settings.boundary)
@@ -77,7 +80,8 @@ public final class LandmarkFitter: @unchecked Sendable {
             }
             var trialIdentity = identity
             if let d = step.identity { for k in d.indices { trialIdentity[k] += Float(d[k]) } }
-            let moved = states.indices.map { states[$0].moved(local: step.local[$0], identity: step.identity, layout: layout) }
+            let moved = states.indices.map { states[$0].moved(local: step.local[$0], identity: step.identity, layout: layout,
+                                                      bounds: settings.expressionBounds) }
             guard moved.allSatisfy({ $0 != nil }) else { mu *= 10; continue }
             let trialStates = moved.map { $0! }
             let trial = try concurrentMap(Array(trialStates.indices)) {
@@ -110,73 +114,89 @@ public final class LandmarkFitter: @unchecked Sendable {
         return photos.reduce(0) { $0 + $1.energy } + identity.reduce(0) { $0 + prior * prior * Double($1) * Double($1) }
     }
 
-    /// The damped Gauss–Newton step by the Schur complement on β (see the type's doc comment).
+    /// The damped Gauss–Newton step by the Schur complement (see the type's doc comment); the
+    /// per-photo blocks are built in parallel.
     private func solveStep(_ photos: [PhotoResiduals], identity: [Float], free: [Int], identityFree: Bool,
                            mu: Double) -> (identity: [Double]?, local: [[Double]])? {
         let kb = identityFree ? evaluator.model.identityCount : 0, kl = layout.count
         let isFree = (0..<kl).map { free.contains($0) }
-        var a = SymmetricMatrix(size: kb)
-        var gb = [Double](repeating: 0, count: kb)
-        var blocks: [(factor: [Double], b: [Double], cinvBt: [Double], cinvG: [Double])] = []
-        for p in photos {
-            var c = SymmetricMatrix(size: kl)
-            c.addProduct(p.localJacobian, p.localJacobian, rows: p.rows, aColumns: kl, bColumns: kl)
-            var gl = [Double](repeating: 0, count: kl)
-            for row in 0..<p.rows where p.residuals[row] != 0 {
-                for k in 0..<kl { gl[k] += p.localJacobian[row * kl + k] * p.residuals[row] }
-            }
-            for k in 0..<kl {
-                if isFree[k] { c[k, k] = c[k, k] * (1 + mu) + 1e-12 } else {
-                    for j in 0..<kl { c[k, j] = 0; c[j, k] = 0 }
-                    c[k, k] = 1; gl[k] = 0
-                }
-            }
-            guard let factor = c.cholesky() else { return nil }
-            var b = [Double](repeating: 0, count: kb * kl)
-            if kb > 0 {
-                var block = SymmetricMatrix(size: kb + kl)
-                block.addProduct(p.identityJacobian, p.localJacobian, rows: p.rows, aColumns: kb, bColumns: kl, at: 0, kb)
-                for i in 0..<kb { for j in 0..<kl where isFree[j] { b[i * kl + j] = block[i, kb + j] } }
-                a.addProduct(p.identityJacobian, p.identityJacobian, rows: p.rows, aColumns: kb, bColumns: kb)
-                for row in 0..<p.rows where p.residuals[row] != 0 {
-                    for k in 0..<kb { gb[k] += p.identityJacobian[row * kb + k] * p.residuals[row] }
-                }
-            }
-            let bt = transposed(b, rows: kb, columns: kl)
-            blocks.append((factor, b, SymmetricMatrix.solveColumns(factor: factor, n: kl, bt, columns: kb),
-                           SymmetricMatrix.solve(factor: factor, n: kl, gl)))
-        }
+        guard let blocks = try? concurrentMap(photos, { p -> NormalBlocks in
+            guard let b = NormalBlocks(p, identityColumns: kb, free: isFree, mu: mu) else { throw FitError.diverged("singular") }
+            return b
+        }) else { return nil }
         var deltaBeta: [Double]? = nil
         if kb > 0 {
             let prior = Double(settings.identityPrior) * Double(settings.identityPrior)
-            for k in 0..<kb { a[k, k] += prior; gb[k] += prior * Double(identity[k]) }
-            var s = a
-            var rhs = gb
+            var s = SymmetricMatrix(size: kb)
+            var rhs = [Double](repeating: 0, count: kb)
+            for k in 0..<kb { s[k, k] = prior; rhs[k] = prior * Double(identity[k]) }
             for blk in blocks {
+                for i in 0..<(kb * kb) { s.values[i] += blk.a[i] }
+                for i in 0..<kb { rhs[i] += blk.gb[i] }
                 // S −= B C⁻¹ Bᵀ ; rhs −= B C⁻¹ g_l
-                for i in 0..<kb {
-                    for j in 0..<kb {
-                        var acc = 0.0
-                        for k in 0..<kl { acc += blk.b[i * kl + k] * blk.cinvBt[k * kb + j] }
-                        s[i, j] -= acc
-                    }
-                    var acc = 0.0
-                    for k in 0..<kl { acc += blk.b[i * kl + k] * blk.cinvG[k] }
-                    rhs[i] -= acc
-                }
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(kb), Int32(kb), Int32(kl), -1,
+                            blk.b, Int32(kl), blk.cinvBt, Int32(kb), 1, &s.values, Int32(kb))
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(kb), Int32(kl), -1, blk.b, Int32(kl), blk.cinvG, 1, 1, &rhs, 1)
             }
             for k in 0..<kb { s[k, k] = s[k, k] * (1 + mu) + 1e-12 }
             guard let x = s.solve(rhs) else { return nil }
             deltaBeta = x.map { -$0 }
         }
         let local = blocks.map { blk -> [Double] in
-            (0..<kl).map { k in
-                var v = -blk.cinvG[k]
-                if let d = deltaBeta { for j in 0..<kb { v -= blk.cinvBt[k * kb + j] * d[j] } }
-                return v
+            var v = blk.cinvG.map { -$0 }
+            if let d = deltaBeta {
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(kl), Int32(kb), -1, blk.cinvBt, Int32(kb), d, 1, 1, &v, 1)
             }
+            return v
         }
         return (deltaBeta, local)
+    }
+}
+
+/// One photo's blocks of the damped normal equations (row-major, Double):
+/// Cᵢ = J_lᵀJ_l (damped, frozen columns replaced by identity rows), A = J_βᵀJ_β, B = J_βᵀJ_l,
+/// g_β = J_βᵀr, and the Cholesky solves C⁻¹Bᵀ (L×Kβ) and C⁻¹g_l (L).
+struct NormalBlocks {
+    var a: [Double]
+    var b: [Double]
+    var gb: [Double]
+    var cinvBt: [Double]
+    var cinvG: [Double]
+
+    init?(_ p: PhotoResiduals, identityColumns kb: Int, free: [Bool], mu: Double) {
+        let kl = free.count, rows = Int32(p.rows)
+        var c = SymmetricMatrix(size: kl)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(kl), Int32(kl), rows, 1,
+                    p.localJacobian, Int32(kl), p.localJacobian, Int32(kl), 0, &c.values, Int32(kl))
+        var gl = [Double](repeating: 0, count: kl)
+        cblas_dgemv(CblasRowMajor, CblasTrans, rows, Int32(kl), 1, p.localJacobian, Int32(kl), p.residuals, 1, 0, &gl, 1)
+        for k in 0..<kl {
+            if free[k] { c[k, k] = c[k, k] * (1 + mu) + 1e-12 } else {
+                for j in 0..<kl { c[k, j] = 0; c[j, k] = 0 }
+                c[k, k] = 1; gl[k] = 0
+            }
+        }
+        guard let factor = c.cholesky() else { return nil }
+        cinvG = SymmetricMatrix.solve(factor: factor, n: kl, gl)
+        a = [Double](repeating: 0, count: kb * kb)
+        b = [Double](repeating: 0, count: kb * kl)
+        gb = [Double](repeating: 0, count: kb)
+        cinvBt = []
+        guard kb > 0 else { return }
+        let jb = p.identityJacobian
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(kb), Int32(kb), rows, 1,
+                    jb, Int32(kb), jb, Int32(kb), 0, &a, Int32(kb))
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(kb), Int32(kl), rows, 1,
+                    jb, Int32(kb), p.localJacobian, Int32(kl), 0, &b, Int32(kl))
+        cblas_dgemv(CblasRowMajor, CblasTrans, rows, Int32(kb), 1, jb, Int32(kb), p.residuals, 1, 0, &gb, 1)
+        for j in 0..<kl where !free[j] { for i in 0..<kb { b[i * kl + j] = 0 } }
+        // C⁻¹Bᵀ by two triangular solves with the Cholesky factor L (C = L Lᵀ).
+        var x = transposed(b, rows: kb, columns: kl)
+        cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, Int32(kl), Int32(kb), 1,
+                    factor, Int32(kl), &x, Int32(kb))
+        cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, Int32(kl), Int32(kb), 1,
+                    factor, Int32(kl), &x, Int32(kb))
+        cinvBt = x
     }
 }
 

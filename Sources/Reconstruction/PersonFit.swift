@@ -16,6 +16,8 @@ public struct PhotoParametersRecord: Codable, Sendable {
     public var fittedLandmarks: [SIMD2<Float>]
     public var boundary: [BoundaryMatch]
     public var energy: Float
+    /// The photo's SH light from the photometric fit (27 numbers, band-major RGB).
+    public var light: SphericalHarmonics?
 }
 
 /// `summary.json` of `likeness fit`.
@@ -32,6 +34,9 @@ public struct PersonFitSummary: Codable, Sendable {
     public var secondsLocating: Double
     public var secondsSharedFit: Double
     public var albedoCoverage: Float
+    /// RMS colour residual (0…1) of the photometric fit with the blended texture and after de-lighting.
+    public var photometricRMSBefore: Float?
+    public var photometricRMSAfter: Float?
     /// With `compareSeparate`: spread of β fitted per photo, and of shared fits on the two halves.
     public var separateSpread: IdentitySpread?
     public var separateSecondsPerPhoto: Double?
@@ -40,8 +45,10 @@ public struct PersonFitSummary: Codable, Sendable {
 }
 
 /// `likeness fit`: photos of one person → located faces (bad photos skipped with reasons) → one
-/// shared-identity fit → per-photo parameters, the neutral head as OBJ and GLB (every expression a
-/// named morph target), the blended photo texture, a preview contact sheet and a summary.
+/// shared-identity landmark fit → the photos unwrapped and blended (`AlbedoBlend`, kept as
+/// photo-texture.png) → one de-lit albedo and per-photo SH light (`PhotometricFit`) → per-photo
+/// parameters, the neutral head as OBJ and GLB (albedo texture, every expression a named morph
+/// target), a preview contact sheet and a summary.
 public struct PersonFit {
     public var model: MorphableModel
     public var settings: FitSettings
@@ -49,6 +56,8 @@ public struct PersonFit {
     /// Also fit every photo on its own and the two halves of the set, to measure how consistent
     /// per-photo identities are compared with the shared one.
     public var compareSeparate = false
+    /// Draw the preview over white instead of the photos.
+    public var previewWithoutPhotos = false
 
     public init(model: MorphableModel, settings: FitSettings) {
         self.model = model
@@ -66,7 +75,7 @@ public struct PersonFit {
         var summary = PersonFitSummary(
             model: model.info, boundary: settings.boundary, photos: urls.count, fitted: [], skipped: skipped,
             skippedCount: skipped.count, identity: [], energy: 0, iterations: 0, secondsLocating: locating,
-            secondsSharedFit: 0, albedoCoverage: 0, separateSpread: nil, separateSecondsPerPhoto: nil,
+            secondsSharedFit: 0, albedoCoverage: 0, photometricRMSBefore: nil, photometricRMSAfter: nil, separateSpread: nil, separateSecondsPerPhoto: nil,
             splitHalfSpread: nil, files: [])
         guard !photos.isEmpty else {
             try write(summary, to: output.appendingPathComponent("summary.json"))
@@ -105,30 +114,36 @@ public struct PersonFit {
     /// Writes everything but the summary; returns the file names written.
     private func writeAssets(_ photos: [LocatedPhoto], _ shared: SharedIdentityFit, evaluator: FaceEvaluator,
                              output: URL, summary: inout PersonFitSummary) throws -> [String] {
-        var files: [String] = []
-        var views: [AlbedoBlend.View] = [], tiles: [Image] = []
-        for (photo, fit) in zip(photos, shared.photos) {
+        let views = try zip(photos, shared.photos).map { photo, fit in
+            AlbedoBlend.View(photo: TextureMap(image: photo.image),
+                             mesh: try RenderMesh(model: model, positions: evaluator.evaluate(fit.code).vertices), camera: fit.camera)
+        }
+        let atlas = try UVAtlas(mesh: RenderMesh(model: model), size: textureSize)
+        let (blended, coverage) = try AlbedoBlend.blend(views, atlas: atlas)
+        summary.albedoCoverage = coverage
+        let photometric = try PhotometricFit.fit(views, model: model, initialAlbedo: blended)
+        summary.photometricRMSBefore = photometric.rmsBefore
+        summary.photometricRMSAfter = photometric.rmsAfter
+        var files: [String] = [], tiles: [Image] = []
+        for (k, (photo, fit)) in zip(photos, shared.photos).enumerated() {
             let record = PhotoParametersRecord(
                 name: photo.name, camera: fit.camera, identity: fit.code.identity,
                 expression: Dictionary(uniqueKeysWithValues: zip(model.expressionNames, fit.code.expression)),
                 pose: fit.code.pose, detectedLandmarks: photo.landmarks.map { SIMD2($0.x, $0.y) },
-                fittedLandmarks: fit.landmarks, boundary: fit.boundary, energy: fit.energy)
+                fittedLandmarks: fit.landmarks, boundary: fit.boundary, energy: fit.energy, light: photometric.lights[k])
             let name = "parameters/\(photo.name).json"
             try write(record, to: output.appendingPathComponent(name))
             files.append(name)
-            let mesh = try RenderMesh(model: model, positions: evaluator.evaluate(fit.code).vertices)
-            views.append(AlbedoBlend.View(photo: TextureMap(image: photo.image), mesh: mesh, camera: fit.camera))
-            tiles.append(try FitPreview.tile(photo: photo.image, mesh: mesh, camera: fit.camera,
-                                             detected: record.detectedLandmarks, fitted: fit.landmarks))
+            tiles.append(try FitPreview.tile(photo: photo.image, mesh: views[k].mesh, camera: fit.camera,
+                                             detected: record.detectedLandmarks, fitted: fit.landmarks,
+                                             showPhoto: !previewWithoutPhotos))
         }
-        let atlas = try UVAtlas(mesh: RenderMesh(model: model), size: textureSize)
-        let (albedo, coverage) = try AlbedoBlend.blend(views, atlas: atlas)
-        summary.albedoCoverage = coverage
-        let texture = albedo.image()
+        let texture = photometric.albedo.image()
         try ObjWriter.write(model, identity: shared.identity, texture: texture, to: output.appendingPathComponent("head.obj"))
         try GLBExporter.export(model, identity: shared.identity, texture: texture, to: output.appendingPathComponent("head.glb"))
+        try PNGEncoder.encode(blended.image()).write(to: output.appendingPathComponent("photo-texture.png"))
         try PNGEncoder.encode(FitPreview.sheet(tiles)).write(to: output.appendingPathComponent("preview.png"))
-        return files + ["head.obj", "head.mtl", "head.png", "head.glb", "preview.png", "summary.json"]
+        return files + ["head.obj", "head.mtl", "head.png", "head.glb", "photo-texture.png", "preview.png", "summary.json"]
     }
 
     private func write<T: Encodable>(_ value: T, to url: URL) throws {

@@ -16,22 +16,6 @@ struct SymmetricMatrix {
         set { values[r * n + c] = newValue }
     }
 
-    /// H += s·AᵀB for row-major A (rows×n) and B (rows×m) into the block starting at (r0, c0).
-    mutating func addProduct(_ a: [Double], _ b: [Double], rows: Int, aColumns: Int, bColumns: Int,
-                             at r0: Int = 0, _ c0: Int = 0) {
-        values.withUnsafeMutableBufferPointer { h in
-            for row in 0..<rows {
-                let ar = row * aColumns, br = row * bColumns
-                for i in 0..<aColumns {
-                    let x = a[ar + i]
-                    if x == 0 { continue }
-                    let dst = (r0 + i) * n + c0
-                    for j in 0..<bColumns { h[dst + j] += x * b[br + j] }
-                }
-            }
-        }
-    }
-
     /// The Cholesky factor L (lower, row-major) of H, or nil when H is not positive definite.
     func cholesky() -> [Double]? {
         var l = [Double](repeating: 0, count: n * n)
@@ -70,15 +54,5 @@ struct SymmetricMatrix {
             y[i] = s / l[i * n + i]
         }
         return y
-    }
-
-    /// H⁻¹ M for an n×m row-major M, column by column through one factorisation.
-    static func solveColumns(factor l: [Double], n: Int, _ m: [Double], columns: Int) -> [Double] {
-        var out = [Double](repeating: 0, count: n * columns)
-        for c in 0..<columns {
-            let x = solve(factor: l, n: n, (0..<n).map { m[$0 * columns + c] })
-            for r in 0..<n { out[r * columns + c] = x[r] }
-        }
-        return out
     }
 }

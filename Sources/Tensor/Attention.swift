@@ -11,17 +11,24 @@ func attentionForward(_ qkv: UnsafePointer<Float>, _ out: UnsafeMutablePointer<F
                       _ probs: UnsafeMutablePointer<Float>, batch: Int, tokens: Int, heads: Int, dim: Int) {
     let (t, hd, ld) = (tokens, dim / heads, 3 * dim)
     let scale = 1 / Float(hd).squareRoot()
+    // Query rows are independent in the forward pass, so when there are fewer heads than workers
+    // to keep busy (batch 1 has 3), each head is also split into blocks of query rows.
+    let pairs = batch * heads
+    let chunks = pairs >= 4 * Compute.threads ? 1 : (4 * Compute.threads + pairs - 1) / pairs
     Compute.withSingleThreadedBLAS {
-        Compute.parallelFor(batch * heads, costPerItem: 4 * t * t * hd) { r in
+        Compute.parallelFor(pairs * chunks, costPerItem: 4 * t * t * hd / chunks) { r in
             for task in r {
-                let (b, h) = (task / heads, task % heads)
+                let (pair, chunk) = (task / chunks, task % chunks)
+                let (b, h) = (pair / heads, pair % heads)
+                let (lo, hi) = (t * chunk / chunks, t * (chunk + 1) / chunks)
+                guard lo < hi else { continue }
                 let q = qkv + b * t * ld + h * hd
-                let p = probs + task * t * t
-                sgemmSerial(transA: false, transB: true, m: t, n: t, k: hd, alpha: scale, a: q, lda: ld,
-                      b: q + dim, ldb: ld, beta: 0, c: p, ldc: t)
-                softmaxRowsSerial(p, rows: t, width: t)
-                sgemmSerial(transA: false, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: q + 2 * dim, ldb: ld,
-                      beta: 0, c: out + b * t * dim + h * hd, ldc: dim)
+                let p = probs + pair * t * t + lo * t
+                sgemmSerial(transA: false, transB: true, m: hi - lo, n: t, k: hd, alpha: scale, a: q + lo * ld,
+                            lda: ld, b: q + dim, ldb: ld, beta: 0, c: p, ldc: t)
+                softmaxRowsSerial(p, rows: hi - lo, width: t)
+                sgemmSerial(transA: false, transB: false, m: hi - lo, n: hd, k: t, a: p, lda: t, b: q + 2 * dim,
+                            ldb: ld, beta: 0, c: out + (b * t + lo) * dim + h * hd, ldc: dim)
             }
         }
     }
@@ -64,7 +71,7 @@ func softmaxRowsSerial(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) 
     for row in 0..<rows {
         let p = x + row * width
         let m = rowMax(p, width)
-        for j in 0..<width { p[j] = fastExp(p[j] - m) }
+        mapLanes(p, p, width, { fastExp($0 - m) }, { fastExp($0 - m) })
         let inv = 1 / rowSum(p, width)
         for j in 0..<width { p[j] *= inv }
     }

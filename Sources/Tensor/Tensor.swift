@@ -1,5 +1,18 @@
 import Foundation
 
+// The Tensor module: float32 tensors on OpenBLAS with reverse-mode differentiation.
+//
+// - `Tensor` (this file), `Storage`/`BufferPool` (buffers), `Autograd` (the tape; why a tape).
+// - Ops, each a forward/backward kernel pair plus a differentiable wrapper: `matmul`, `linear`,
+//   `elementwise`/`+ − × ÷`/`broadcast`, `sum`/`mean`, `reshaped`/`permute`/`transpose`/`concat`/
+//   `slice`/`gatherRows`, `gelu`/`relu`/`sigmoid`/`tanh`, `exp`/`log`/`sqrt`/`abs`/`square`,
+//   `softmax`, `layerNorm`, `selfAttention`, `conv2d`/`convTranspose2d`, `maxPool2d`/`avgPool2d`,
+//   `patchify`/`unpatchify`/`gatherTokens`/`scatterTokens`, losses `l1Loss`/`mseLoss`/`ssimLoss`.
+// - Custom ops in other modules: `Tensor.recording(_:_:)`; verify them with `GradientCheck`.
+// - Training: `Module` (named parameters, freezing), `Adam` (Adam/AdamW), `clipGradientNorm`,
+//   `WarmupCosineSchedule`, `Checkpoint` (safetensors by name), `SeededGenerator`.
+// - Threads: `Compute.setThreads(_:strategy:)` (default 1 thread).
+
 /// A float32 tensor: contiguous, row-major, with a shape.
 ///
 /// Tensors are reference types: a tensor owns (or, for `reshaped` views, shares) one `Storage` and,

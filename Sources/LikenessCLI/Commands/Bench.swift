@@ -12,6 +12,8 @@ struct Bench: ParsableCommand {
             BenchTensor.self,
             BenchFaceModel.self,
             BenchRender.self,
+            BenchFaceDetect.self,
+            BenchFit.self,
         ]
     )
 }

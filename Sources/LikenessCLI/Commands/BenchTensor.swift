@@ -40,34 +40,65 @@ struct BenchTensor: ParsableCommand {
               + String(format: "%.2f GFLOP per image forward", forwardFlops / 1e9))
         print("load: \(Self.loadAverage())")
         for t in threadCounts {
-            let gemm = Self.sgemmRate(threads: t, repeats: repeats)
-            print(String(format: "\n[%d thread%@] plain cblas_sgemm 1024³ on %d OpenBLAS thread%@: %.1f GFLOP/s",
-                         t, t == 1 ? "" : "s", t, t == 1 ? "" : "s", gemm))
+            // sgemm is measured before and after the workloads and the better rate kept, so that the
+            // reference and the workloads see comparable machine load.
+            let before = Self.sgemmTiming(threads: t, repeats: repeats)
+            var results: [(Compute.Strategy, [Workload])] = []
             for strategy in t == 1 ? [Compute.Strategy.engine] : Compute.Strategy.allCases {
-            Compute.setThreads(t, strategy: strategy)
-            if t > 1 { print("threading strategy: \(strategy.rawValue)") }
-            var forward8 = 0.0
-            for batch in [1, 8] {
-                let images = Self.images(batch: batch, config, using: &g)
-                let ms = Self.bestMilliseconds(repeats: repeats) {
-                    Autograd.withoutRecording { _ = try! vit.forward(images) }
-                }
-                if batch == 8 { forward8 = ms }
-                let rate = forwardFlops * Double(batch) / (ms / 1e3) / 1e9
-                print(String(format: "forward batch %d: %.1f ms (%.1f ms/image), %.1f GFLOP/s = %.0f%% of sgemm",
-                             batch, ms, ms / Double(batch), rate, 100 * rate / gemm))
+                Compute.setThreads(t, strategy: strategy)
+                results.append((strategy, measureViT(vit, config, using: &g)))
             }
-            let images = Self.images(batch: 8, config, using: &g)
-            let train = Self.bestMilliseconds(repeats: repeats) { Self.trainingStep(vit, images) }
-            let rate = 3 * forwardFlops * 8 / (train / 1e3) / 1e9
-            print(String(format: "training step batch 8: %.1f ms = %.2f× forward, %.1f GFLOP/s (3× forward flops) = %.0f%% of sgemm",
-                         train, train / forward8, rate, 100 * rate / gemm))
+            let after = Self.sgemmTiming(threads: t, repeats: repeats)
+            let gemm = before.wall <= after.wall ? before : after
+            print(String(format: "\n[%d thread%@] plain cblas_sgemm 1024³ on %d OpenBLAS thread%@: %.1f GFLOP/s "
+                         + "(before %.1f, after %.1f)", t, t == 1 ? "" : "s", t, t == 1 ? "" : "s",
+                         gemm.rate(Self.sgemmFlops), before.rate(Self.sgemmFlops), after.rate(Self.sgemmFlops)))
+            for (strategy, workloads) in results {
+                if t > 1 { print("threading strategy: \(strategy.rawValue)") }
+                for w in workloads { print(w.label + ", " + w.time.report(flops: w.flops, against: gemm) + w.note) }
             }
         }
         let (pool, rss) = Self.peakMemoryOfTrainingStep(vit, Self.images(batch: 8, config, using: &g))
         print(String(format: "\npeak memory of a batch-8 training step: %.0f MiB tensor buffers (pool high-water mark), "
                      + "%.0f MiB process RSS high-water mark (VmHWM)", pool, rss))
         print("load after: \(Self.loadAverage())")
+    }
+
+    /// One measured workload and how to describe it.
+    struct Workload {
+        var label: String, flops: Double, time: Timing, note = ""
+    }
+
+    /// Forward at batch 1 and 8 and a batch-8 training step on the current threading settings.
+    func measureViT(_ vit: VisionTransformer, _ config: ViTConfiguration, using g: inout SeededGenerator) -> [Workload] {
+        let flops = Self.forwardFlops(config)
+        var out: [Workload] = []
+        for batch in [1, 8] {
+            let images = Self.images(batch: batch, config, using: &g)
+            let time = Self.measure(repeats: repeats) { Autograd.withoutRecording { _ = try! vit.forward(images) } }
+            out.append(Workload(label: String(format: "forward batch %d: %.1f ms (%.1f ms/image)", batch, time.wall,
+                                              time.wall / Double(batch)), flops: flops * Double(batch), time: time))
+        }
+        let images = Self.images(batch: 8, config, using: &g)
+        let time = Self.measure(repeats: repeats) { Self.trainingStep(vit, images) }
+        out.append(Workload(label: String(format: "training step batch 8: %.1f ms = %.2f× forward", time.wall,
+                                          time.wall / out[1].time.wall),
+                            flops: 3 * flops * 8, time: time, note: " (counting 3× forward flops)"))
+        return out
+    }
+
+    /// Best wall-clock and best process-CPU time of a workload, in milliseconds.
+    struct Timing {
+        var wall: Double, cpu: Double
+        func rate(_ flops: Double) -> Double { flops / (wall / 1e3) / 1e9 }
+
+        /// GFLOP/s, its ratio to sgemm's, and the same ratio per CPU-second (less sensitive to
+        /// other processes taking the cores than wall time).
+        func report(flops: Double, against gemm: Timing) -> String {
+            let cpuRatio = (flops / cpu) / (sgemmFlops / gemm.cpu)
+            return String(format: "%.1f GFLOP/s = %.0f%% of sgemm (per CPU-second: %.0f%%)",
+                          rate(flops), 100 * rate(flops) / gemm.rate(sgemmFlops), 100 * cpuRatio)
+        }
     }
 
     /// Forward FLOPs per image (2 per multiply-add): patch embedding, then per block the QKV,
@@ -79,19 +110,21 @@ struct BenchTensor: ParsableCommand {
         return patch + Double(c.depth) * block
     }
 
-    /// Plain `cblas_sgemm` (no engine splitting) on `threads` OpenBLAS threads, in GFLOP/s.
-    static func sgemmRate(threads: Int, repeats: Int) -> Double {
+    /// FLOPs of one `sgemmTiming` workload: four 1024³ products.
+    static let sgemmFlops: Double = 4 * 2 * 1024 * 1024 * 1024
+
+    /// Plain `cblas_sgemm` (no engine splitting) on `threads` OpenBLAS threads.
+    static func sgemmTiming(threads: Int, repeats: Int) -> Timing {
         openblas_set_num_threads(Int32(threads))
         let n = 1024
         let a = Tensor(repeating: 0.5, shape: [n, n]), b = Tensor(repeating: 0.25, shape: [n, n])
         let c = Tensor(zeros: [n, n])
-        let ms = bestMilliseconds(repeats: repeats) {
+        return measure(repeats: repeats) {
             for _ in 0..<4 {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a.data,
                             Int32(n), b.data, Int32(n), 0, c.data, Int32(n))
             }
         }
-        return 4 * 2 * Double(n * n * n) / (ms / 1e3) / 1e9
     }
 
     static func trainingStep(_ vit: VisionTransformer, _ images: Tensor) {
@@ -118,16 +151,23 @@ struct BenchTensor: ParsableCommand {
         Tensor.uniform([batch, c.inChannels, c.imageSize, c.imageSize], in: 0...1, using: &g)
     }
 
-    /// Best wall time of `repeats` runs after one warm-up run.
-    static func bestMilliseconds(repeats: Int, _ body: () -> Void) -> Double {
+    /// Best wall and best CPU time of `repeats` runs after one warm-up run.
+    static func measure(repeats: Int, _ body: () -> Void) -> Timing {
         body()
-        var times: [Double] = []
+        var best = Timing(wall: .infinity, cpu: .infinity)
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let (wall0, cpu0) = (DispatchTime.now().uptimeNanoseconds, processCPUNanoseconds())
             body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            best.wall = min(best.wall, Double(DispatchTime.now().uptimeNanoseconds - wall0) / 1e6)
+            best.cpu = min(best.cpu, Double(processCPUNanoseconds() - cpu0) / 1e6)
         }
-        return times.min()!
+        return best
+    }
+
+    static func processCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     static func loadAverage() -> String {

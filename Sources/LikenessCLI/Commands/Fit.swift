@@ -10,8 +10,8 @@ struct Fit: ParsableCommand {
         abstract: "Fit the morphable model to photos by optimisation (the classical baseline).",
         discussion: """
         All photos are taken to show one person: one identity is fitted to all of them, pose and \
-        expression per photo. Writes parameters/<photo>.json, head.obj (+ head.png texture, head.mtl), \
-        head.glb (every expression a named morph target), preview.png and summary.json (skipped photos \
+        expression per photo. Writes parameters/<photo>.json, head.obj (+ head.png albedo, head.mtl), \
+        head.glb (every expression a named morph target), photo-texture.png (the photos unwrapped and blended), preview.png and summary.json (skipped photos \
         with their reasons, timings). Photos without a usable face are skipped, never fatal.
         """
     )
@@ -34,12 +34,16 @@ struct Fit: ParsableCommand {
     @Flag(help: "Also fit every photo on its own and each half of the set; report the spread of identities.")
     var compareSeparate = false
 
+    @Flag(help: "Draw preview.png over white instead of the photos (a preview free of the photos' rights).")
+    var previewWithoutPhotos = false
+
     func run() throws {
         let logger = global.makeLogger("likeness.fit")
         let model = try modelOptions.load()
         var job = PersonFit(model: model, settings: FitSettings(boundary: boundary))
         job.textureSize = textureSize
         job.compareSeparate = compareSeparate
+        job.previewWithoutPhotos = previewWithoutPhotos
         let urls = try PhotoIntake.photoURLs(photos)
         logger.info("\(urls.count) photos, model \(model.info.name) (\(model.vertexCount) vertices)")
         let summary = try job.run(urls, frontEnd: try FaceFrontEnd.standard(), output: URL(fileURLWithPath: output),
@@ -56,6 +60,9 @@ struct Fit: ParsableCommand {
         if let h = summary.splitHalfSpread {
             print(String(format: "shared identities of the two halves: β spread %.3f σ, shape spread %.2f mm",
                          h.betaRMS, h.shapeRMSMetres * 1000))
+        }
+        if let before = summary.photometricRMSBefore, let after = summary.photometricRMSAfter {
+            print(String(format: "photometric RMS %.4f (blended photo texture) → %.4f (albedo + per-photo SH light)", before, after))
         }
         print("wrote \(output)")
     }

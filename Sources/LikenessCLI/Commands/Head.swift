@@ -71,6 +71,18 @@ struct HeadLikeness: ParsableCommand {
     @Option(help: "Fit at most this many AFW faces (0 = all).")
     var limit = 0
 
+    @Option(help: "Identity prior weight λβ of the landmark fit.")
+    var identityPrior: Float = LandmarkFit.Options().identityPrior
+
+    @Option(help: "Expression prior weight λψ of the landmark fit.")
+    var expressionPrior: Float = LandmarkFit.Options().expressionPrior
+
+    @Option(help: "Write the fitted AFW landmarks (JSON: file → 68 points) to this path.")
+    var dumpFits: String?
+
+    @Option(help: "Levenberg–Marquardt iterations of the landmark fit.")
+    var iterations = LandmarkFit.Options().iterations
+
     func run() throws {
         let root = shared ?? ProcessInfo.processInfo.environment["LIKENESS_SHARED"] ?? "../shared"
         let model = EmbeddedHead.make()
@@ -88,11 +100,27 @@ struct HeadLikeness: ParsableCommand {
         if limit > 0 { files = Array(files.prefix(limit)) }
         let evaluator = try FaceEvaluator(model: model)
         var errors: [Float] = []
+        var perPoint = [Float](repeating: 0, count: 68)
+        var fitted: [String: [[Float]]] = [:]
         let start = Date()
         for name in files {
             let points = try PtsFile.read(dir.appendingPathComponent(name))
-            let result = try LandmarkFit.fit(evaluator, to: points)
+            var options = LandmarkFit.Options()
+            options.identityPrior = identityPrior
+            options.expressionPrior = expressionPrior
+            options.iterations = iterations
+            let result = try LandmarkFit.fit(evaluator, to: points, options: options)
             errors.append(result.nme)
+            fitted[name] = result.landmarks.map { [$0.x, $0.y] }
+            let iod = ((points[36] - points[45]) * (points[36] - points[45])).sum().squareRoot()
+            for i in 0..<68 { perPoint[i] += ((result.landmarks[i] - points[i]) * (result.landmarks[i] - points[i])).sum().squareRoot() / iod }
+        }
+        let groups: [(String, Range<Int>)] = [("jaw", 0..<17), ("brows", 17..<27), ("nose", 27..<36), ("eyes", 36..<48), ("mouth", 48..<68)]
+        print("(a) mean NME by group: " + groups.map { g in
+            String(format: "%@ %.4f", g.0, g.1.map { perPoint[$0] }.reduce(0, +) / Float(g.1.count * max(files.count, 1)))
+        }.joined(separator: ", "))
+        if let dumpFits {
+            try JSONSerialization.data(withJSONObject: fitted, options: [.sortedKeys]).write(to: URL(fileURLWithPath: dumpFits))
         }
         errors.sort()
         let median = errors.isEmpty ? .nan : errors[errors.count / 2]
