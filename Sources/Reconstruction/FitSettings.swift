@@ -23,12 +23,20 @@ public struct FitSettings: Sendable, Codable, Equatable {
     public var boundaryWeight: Float = 0.7
     /// w_sp, L_spL's eyelid and lip opening pairs.
     public var pairWeight: Float = 1
-    /// λ_β: identity coefficients are in standard deviations.
-    public var identityPrior: Float = 0.005
+    /// λ_β: identity coefficients are in standard deviations; λ_β ≈ the landmark noise in NME
+    /// units (≈ 0.02) would make the fit a MAP estimate under a unit Gaussian prior; half that fits
+    /// AFW better (Docs/fit) while keeping β within a few σ.
+    public var identityPrior: Float = 0.01
     /// λ_ψ.
     public var expressionPrior: Float = 0.005
-    /// λ_jaw on the jaw joint's axis-angle (radians).
+    /// λ_jaw on the jaw joint's opening angle (rotation about x, radians); the sideways and twisting
+    /// components get `jawSidePrior`, since a jaw mostly hinges.
     public var jawPrior: Float = 0.05
+    public var jawSidePrior: Float = 0.5
+    /// Bounds on every expression coefficient, applied after each step (projected Levenberg–Marquardt).
+    /// nil: unbounded (FLAME's ψ in standard deviations); `LandmarkFitter` uses 0…1 for models with
+    /// ARKit-named blendshapes, whose coefficients are blendshape weights.
+    public var expressionBounds: ClosedRange<Float>? = nil
     /// Levenberg–Marquardt iterations with every parameter free.
     public var iterations: Int = 25
     /// Iterations with only camera and head rotation free, before the full fit.

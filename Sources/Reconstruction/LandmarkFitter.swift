@@ -30,6 +30,8 @@ public final class LandmarkFitter: @unchecked Sendable {
             model.dynamicContour = ContourTables.make(for: model)
         }
         evaluator = try FaceEvaluator(model: model)
+        var settings = settings
+        if settings.expressionBounds == nil, model.expressionNames.contains("jawOpen") { settings.expressionBounds = 0...1 }
         self.settings = settings
         layout = LocalLayout(model: model)
         correspondence = BoundaryCorrespondence(model: model, mode: settings.boundary)
@@ -78,7 +80,8 @@ public final class LandmarkFitter: @unchecked Sendable {
             }
             var trialIdentity = identity
             if let d = step.identity { for k in d.indices { trialIdentity[k] += Float(d[k]) } }
-            let moved = states.indices.map { states[$0].moved(local: step.local[$0], identity: step.identity, layout: layout) }
+            let moved = states.indices.map { states[$0].moved(local: step.local[$0], identity: step.identity, layout: layout,
+                                                      bounds: settings.expressionBounds) }
             guard moved.allSatisfy({ $0 != nil }) else { mu *= 10; continue }
             let trialStates = moved.map { $0! }
             let trial = try concurrentMap(Array(trialStates.indices)) {

@@ -32,12 +32,17 @@ struct PhotoState: Sendable {
     var camera: OrthoCamera
 
     /// The state moved by a local step δl and an identity step δβ; nil when the scale turns non-positive.
-    func moved(local delta: [Double], identity deltaBeta: [Double]?, layout: LocalLayout) -> PhotoState? {
+    /// Expression coefficients are clamped to `bounds` (the projection of projected LM).
+    func moved(local delta: [Double], identity deltaBeta: [Double]?, layout: LocalLayout,
+               bounds: ClosedRange<Float>? = nil) -> PhotoState? {
         var next = self
         if let deltaBeta {
             for k in deltaBeta.indices { next.code.identity[k] += Float(deltaBeta[k]) }
         }
-        for k in 0..<layout.expressionCount { next.code.expression[k] += Float(delta[k]) }
+        for k in 0..<layout.expressionCount {
+            let value = next.code.expression[k] + Float(delta[k])
+            next.code.expression[k] = bounds.map { min(max(value, $0.lowerBound), $0.upperBound) } ?? value
+        }
         for (a, joint) in layout.joints.enumerated() {
             for c in 0..<3 { next.code.pose[3 * joint + c] += Float(delta[layout.poseOffset + 3 * a + c]) }
         }

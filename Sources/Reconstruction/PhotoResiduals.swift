@@ -8,7 +8,7 @@ import FaceModel
 ///                                                     point `BoundaryCorrespondence` picked)
 ///     2 per L_spL pair:  w_sp ((u_a − u_b) − (k_a − k_b))/σ
 ///     Kψ:                λ_ψ ψ
-///     3 (if a jaw):      λ_jaw θ_jaw
+///     3 (if a jaw):      (λ_jaw, λ_side, λ_side) ⊙ θ_jaw
 /// The identity prior λ_β β is shared and added by the solver.
 struct PhotoResiduals: Sendable {
     var residuals: [Double]
@@ -64,8 +64,9 @@ extension LandmarkFitter {
         for k in 0..<layout.expressionCount {
             r[priorRow + k] = Double(settings.expressionPrior) * Double(state.code.expression[k])
         }
+        let jawWeights = [settings.jawPrior, settings.jawSidePrior, settings.jawSidePrior].map(Double.init)
         if let jaw = layout.jawJoint {
-            for c in 0..<3 { r[priorRow + layout.expressionCount + c] = Double(settings.jawPrior) * Double(state.code.pose[3 * jaw + c]) }
+            for c in 0..<3 { r[priorRow + layout.expressionCount + c] = jawWeights[c] * Double(state.code.pose[3 * jaw + c]) }
         }
         if withJacobian {
             let jac = evaluator.jacobian(of: combinations, at: output, code: state.code)
@@ -75,7 +76,7 @@ extension LandmarkFitter {
             for k in 0..<layout.expressionCount { jl[(priorRow + k) * kl + k] = Double(settings.expressionPrior) }
             if layout.jawJoint != nil {
                 for c in 0..<3 {
-                    jl[(priorRow + layout.expressionCount + c) * kl + layout.poseOffset + 3 + c] = Double(settings.jawPrior)
+                    jl[(priorRow + layout.expressionCount + c) * kl + layout.poseOffset + 3 + c] = jawWeights[c]
                 }
             }
         }

@@ -149,25 +149,29 @@ public enum Rasterizer {
             let eps: Float = -1e-5
             let a0 = -(a1 + a2), c0 = -(c1 + c2)
             let r0 = a0 == 0 ? 0 : 1 / a0, r1 = a1 == 0 ? 0 : 1 / a1, r2 = a2 == 0 ? 0 : 1 / a2
+            let narrow = maxX - minX < 6
             for y in minY...maxY {
                 let dy = Float(y) + 0.5 - y0
                 // The row's span where all three barycentrics are ≥ eps (each is affine in x),
                 // widened by a pixel; the per-pixel test below stays the exact criterion.
                 var lo = Float(minX), hi = Float(maxX)
                 func clip(_ slope: Float, _ reciprocal: Float, _ offset: Float) {  // slope·dx + offset ≥ eps
-                    let edge = (eps - offset) * reciprocal + x0 - 0.5
+                    // Clamped to the box first so the integer floor cannot overflow.
+                    let edge = min(max((eps - offset) * reciprocal + x0 - 0.5, lo - 2), hi + 2)
                     if slope > 0 {
-                        lo = max(lo, edge.rounded(.up) - 1)
+                        lo = max(lo, Float(floorToInt(edge) - 1))
                     } else if slope < 0 {
-                        hi = min(hi, edge.rounded(.down) + 1)
+                        hi = min(hi, Float(floorToInt(edge) + 1))
                     } else if offset < eps {
                         hi = lo - 1
                     }
                 }
-                clip(a1, r1, c1 * dy)
-                clip(a2, r2, c2 * dy)
-                clip(a0, r0, 1 + c0 * dy)
-                if lo > hi { continue }
+                if narrow == false {  // small boxes: testing every pixel is cheaper than clipping
+                    clip(a1, r1, c1 * dy)
+                    clip(a2, r2, c2 * dy)
+                    clip(a0, r0, 1 + c0 * dy)
+                    if lo > hi { continue }
+                }
                 let row = y * width
                 var dx = lo + 0.5 - x0
                 for x in Int(lo)...Int(hi) {
@@ -218,11 +222,17 @@ struct SetupJob: @unchecked Sendable {
             for k in 0..<6 { setup[6 * t + k] = 0 }
             return
         }
-        func pixel(_ v: Double) -> Int32 { Int32(min(1e8, max(-1e8, v))) }
-        box[0] = pixel((min(x0, x0 + e1x, x0 + e2x) - 0.5).rounded(.up))
-        box[1] = pixel((max(x0, x0 + e1x, x0 + e2x) - 0.5).rounded(.down))
-        box[2] = pixel((min(y0, y0 + e1y, y0 + e2y) - 0.5).rounded(.up))
-        box[3] = pixel((max(y0, y0 + e1y, y0 + e2y) - 0.5).rounded(.down))
+        // First and last pixel centres inside the box: ⌈min − ½⌉ and ⌊max − ½⌋ (clamped, and by
+        // truncation: libm's ceil/floor are calls on baseline x86-64).
+        @inline(__always) func floorPixel(_ v: Double) -> Int32 {
+            let c = min(1e8, max(-1e8, v)), i = Int32(c)
+            return c < Double(i) ? i - 1 : i
+        }
+        func ceilPixel(_ v: Double) -> Int32 { -floorPixel(-v) }
+        box[0] = ceilPixel(min(x0, x0 + e1x, x0 + e2x) - 0.5)
+        box[1] = floorPixel(max(x0, x0 + e1x, x0 + e2x) - 0.5)
+        box[2] = ceilPixel(min(y0, y0 + e1y, y0 + e2y) - 0.5)
+        box[3] = floorPixel(max(y0, y0 + e1y, y0 + e2y) - 0.5)
         let inverse = 1 / area
         let s = setup + 6 * t
         s[0] = Float(x0)

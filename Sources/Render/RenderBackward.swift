@@ -169,7 +169,7 @@ private func backwardFragment(_ f: Int, ctx: FragmentContext, saved: SavedFragme
     acc.screen[2 * i2] -= b.z * wx; acc.screen[2 * i2 + 1] -= b.z * wy
 }
 
-@inlinable func dot(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float { (a * b).sum() }
+@inline(__always) func dot(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float { (a * b).sum() }
 
 struct SavedFragments: @unchecked Sendable {
     let uv, normal, albedo, shading, smoothNormal, normalLength, slope, imageGradient: UnsafePointer<Float>

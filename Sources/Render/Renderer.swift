@@ -195,7 +195,7 @@ private func shadeFragment(_ f: Int, ctx: FragmentContext, sink: ShadeSink) {
     o.normalLength[f] = mLen
 }
 
-@inlinable func store(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: SIMD3<Float>) {
+@inline(__always) func store(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: SIMD3<Float>) {
     p[3 * i] = v.x
     p[3 * i + 1] = v.y
     p[3 * i + 2] = v.z

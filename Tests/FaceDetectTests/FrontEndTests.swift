@@ -54,4 +54,19 @@ final class FrontEndTests: XCTestCase {
             XCTAssertEqual($0 as? FaceRejection, .noFace)
         }
     }
+
+    /// The second stage answers only when the first finds nothing.
+    func testFallbackStage() throws {
+        let shared = try TestSupport.shared()
+        let standard = try FaceDetector.standard()
+        XCTAssertEqual(standard.stages.count, 2)
+        let photo = try ImageDecoder.decode(contentsOf: shared.appendingPathComponent("data/faces-300w/afw/1051618982_1.jpg"))
+        var blind = standard.stages[0]
+        blind.cascade.minFaceSize = 10_000          // finds nothing
+        let second = FaceDetector(stages: [standard.stages[1]]).detect(photo)
+        XCTAssertFalse(second.isEmpty)
+        XCTAssertEqual(FaceDetector(stages: [blind, standard.stages[1]]).detect(photo), second)
+        XCTAssertEqual(FaceDetector(stages: [standard.stages[0], blind]).detect(photo), FaceDetector(stages: [standard.stages[0]]).detect(photo))
+        XCTAssertEqual(standard.withoutBoxMapping().detect(photo).map(\.box), standard.detect(photo).map(\.detectorBox))
+    }
 }

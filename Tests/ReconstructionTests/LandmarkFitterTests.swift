@@ -53,6 +53,23 @@ final class LandmarkFitterTests: XCTestCase {
                           "shared β error \(error(shared.identity)) vs mean per-photo \(separateError)")
     }
 
+    /// ARKit-named blendshapes are weights: the fit keeps them in 0…1 even when the landmarks ask
+    /// for negative ones; FLAME-style models keep ψ unbounded.
+    func testBlendshapeWeightsStayWithinBounds() throws {
+        var model = SyntheticFace.model()
+        let truth = SyntheticFace.code(model, head: [0.05, 0.1, 0])
+        XCTAssertTrue(truth.expression.contains { $0 < -0.2 }, "the truth needs negative weights")
+        let targets = try FitTargets(SyntheticFace.targets(model, truth))
+        let unbounded = try LandmarkFitter(model: model).fit(targets)
+        XCTAssertNil(try LandmarkFitter(model: model).settings.expressionBounds)
+        XCTAssertTrue(unbounded.code.expression.contains { $0 < -0.1 })
+        model.expressionNames[0] = "jawOpen"
+        let fitter = try LandmarkFitter(model: model)
+        XCTAssertEqual(fitter.settings.expressionBounds, 0...1)
+        let bounded = try fitter.fit(targets)
+        XCTAssertTrue(bounded.code.expression.allSatisfy { (0...1).contains($0) }, "\(bounded.code.expression)")
+    }
+
     func testRejectsUnusableLandmarksWithTypedErrors() throws {
         XCTAssertThrowsError(try FitTargets([SIMD2<Float>](repeating: .zero, count: 5))) {
             XCTAssertEqual($0 as? FitError, .wrongLandmarkCount(5))

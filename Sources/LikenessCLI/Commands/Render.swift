@@ -178,20 +178,12 @@ struct Render: ParsableCommand {
     private func makeCamera(mesh: RenderMesh, landmarks: [LandmarkEmbedding], width: Int, height: Int) -> OrthoCamera {
         let radians = Float.pi / 180
         let rotation = Rodrigues.matrix([0, yaw * radians, 0]) * Rodrigues.matrix([-pitch * radians, 0, 0])
-        let points: [SIMD3<Float>]
-        if landmarks.isEmpty {
-            points = Set(mesh.triangles.map(Int.init)).map {
-                SIMD3(mesh.positions[3 * $0], mesh.positions[3 * $0 + 1], mesh.positions[3 * $0 + 2])
-            }
-        } else {
-            points = landmarks.map { e in
-                (0..<3).reduce(SIMD3<Float>(0, 0, 0)) { sum, k in
-                    let v = Int(mesh.triangles[3 * Int(e.triangle) + k])
-                    return sum + e.barycentric[k] * SIMD3(mesh.positions[3 * v], mesh.positions[3 * v + 1], mesh.positions[3 * v + 2])
-                }
-            }
+        let points = landmarks.isEmpty ? mesh.positions : mesh.surfacePoints(landmarks)
+        var rotated = points
+        for i in stride(from: 0, to: points.count, by: 3) {
+            let v = rotation * SIMD3(points[i], points[i + 1], points[i + 2])
+            (rotated[i], rotated[i + 1], rotated[i + 2]) = (v.x, v.y, v.z)
         }
-        let rotated = points.flatMap { p -> [Float] in let v = rotation * p; return [v.x, v.y, v.z] }
         var camera = OrthoCamera.framing(positions: rotated, width: width, height: height,
                                          fill: landmarks.isEmpty ? 0.8 : 0.55)
         camera.rotation = rotation
