@@ -22,7 +22,9 @@ final class CrashTests: XCTestCase {
         let shutdown = ShutdownSignal()
         shutdown.installSignalHandlers()
         let executor: JobExecutor
-        if let script = ProcessInfo.processInfo.environment["LIKENESS_DAEMON_CHILD_SCRIPT"] {
+        if let binary = ProcessInfo.processInfo.environment["LIKENESS_DAEMON_JOB_BINARY"] {
+            executor = ChildProcessExecutor(executable: URL(fileURLWithPath: binary), arguments: ["build-job"])
+        } else if let script = ProcessInfo.processInfo.environment["LIKENESS_DAEMON_CHILD_SCRIPT"] {
             executor = ChildProcessExecutor(executable: URL(fileURLWithPath: script), arguments: [])
         } else {
             executor = InProcessExecutor(stage: TestStage(delay: delay), logger: logger)
@@ -56,7 +58,8 @@ final class CrashTests: XCTestCase {
                            photos: Int(environment["LIKENESS_CRASH_PHOTOS"] ?? "") ?? 240,
                            kills: Int(environment["LIKENESS_CRASH_KILLS"] ?? "") ?? 25,
                            seed: UInt64(environment["LIKENESS_CRASH_SEED"] ?? "") ?? 42,
-                           childProcesses: environment["LIKENESS_CRASH_CHILD"] != "0")
+                           childProcesses: environment["LIKENESS_CRASH_CHILD"] != "0",
+                           realPhotos: environment["LIKENESS_CRASH_REAL_PHOTOS"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) })
         let figures = try run.execute(timeout: 600)
         print("crash soak: \(figures)")
     }
@@ -84,6 +87,9 @@ struct CrashRun {
     let seed: UInt64
     /// Jobs in child processes (as `likeness watch` runs them) rather than in the daemon process.
     let childProcesses: Bool
+    /// With a folder of photos: its JPEG/PNG files are the good photos and the jobs are the real
+    /// `likeness build-job` with the production stage (which may also reject a photo, e.g. no face).
+    var realPhotos: URL? = nil
 
     struct Figures: CustomStringConvertible {
         var persons = 0, files = 0, distinctPhotos = 0, ingested = 0, rejected = 0, kills = 0, versions = 0, jobs = 0
@@ -126,8 +132,14 @@ struct CrashRun {
             chmod(script.path, 0o755)
             childScript = script
         }
-        let host = DaemonHost(config: configURL, log: log, photoDelay: 0.03, childScript: childScript)
+        let jobBinary = realPhotos == nil ? nil
+            : URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("likeness")
+        let host = DaemonHost(config: configURL, log: log, photoDelay: 0.03, childScript: childScript, jobBinary: jobBinary)
 
+        let realSources = try realPhotos.map { folder in
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+                .filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }.map { folder.appendingPathComponent($0) }
+        } ?? []
         // What was written: path → (sha256, expected to be accepted).
         var written: [String: (sha: String, good: Bool)] = [:]
         var killsDone = 0
@@ -144,6 +156,8 @@ struct CrashRun {
                     else if roll < 15 { data = Data("BOMB \(index) \(seed)".utf8); good = false }
                     else if roll < 20, let earlier = written.first(where: { $0.key.hasPrefix(person + "/") && $0.value.good }) {
                         data = try Data(contentsOf: inbox.appendingPathComponent(earlier.key)); good = true
+                    } else if !realSources.isEmpty {
+                        data = try Data(contentsOf: realSources[index % realSources.count]); good = true
                     } else { data = Fixture.photo("\(seed)-\(index)"); good = true }
                     let path = "\(person)/photo\(index).jpg"
                     try Fixture.copyIn(data, to: inbox.appendingPathComponent(path))
@@ -187,7 +201,8 @@ struct CrashRun {
             let person = String(path.split(separator: "/")[0])
             let rows = photos.filter { $0.person.value == person && $0.sha256 == entry.sha }
             guard rows.count == 1, let row = rows.first else { throw CrashCheckFailure("\(path): \(rows.count) ledger rows") }
-            guard row.state == (entry.good ? .ingested : .rejected) else { throw CrashCheckFailure("\(path) is \(row.state)") }
+            let expected: Set<PhotoState> = entry.good ? (realPhotos == nil ? [.ingested] : [.ingested, .rejected]) : [.rejected]
+            guard expected.contains(row.state) else { throw CrashCheckFailure("\(path) is \(row.state)") }
         }
         guard rowsPerPhoto.values.allSatisfy({ $0 == 1 }) else { throw CrashCheckFailure("a photo has two rows") }
         for name in names {
@@ -200,6 +215,7 @@ struct CrashRun {
             let manifests = try versions.map { try BundleManifest.decode(Data(contentsOf: layout.versionDirectory(person, $0.number).appendingPathComponent("manifest.json"))) }
             guard Set(manifests.map(\.acceptedKey)).count == manifests.count else { throw CrashCheckFailure("\(name): duplicate manifests") }
             let good = Set(written.filter { $0.key.hasPrefix(name + "/") && $0.value.good }.map(\.value.sha))
+                .filter { sha in photos.contains { $0.person == person && $0.sha256 == sha && $0.state == .ingested } }
             if !good.isEmpty {
                 let latest = try ledger.latest()[person]
                 guard let latest, layout.latestOnDisk(person) == latest,
@@ -251,12 +267,14 @@ final class DaemonHost {
     /// Seconds the test stage spends per photo, so kills land inside jobs too.
     let photoDelay: Double
     let childScript: URL?
+    let jobBinary: URL?
 
-    init(config: URL, log: URL, photoDelay: Double, childScript: URL?) {
+    init(config: URL, log: URL, photoDelay: Double, childScript: URL?, jobBinary: URL? = nil) {
         self.config = config
         self.log = log
         self.photoDelay = photoDelay
         self.childScript = childScript
+        self.jobBinary = jobBinary
     }
 
     func start() throws {
@@ -267,6 +285,7 @@ final class DaemonHost {
         environment["LIKENESS_DAEMON_HOST"] = config.path
         environment["LIKENESS_DAEMON_DELAY"] = String(photoDelay)
         if let childScript { environment["LIKENESS_DAEMON_CHILD_SCRIPT"] = childScript.path }
+        if let jobBinary { environment["LIKENESS_DAEMON_JOB_BINARY"] = jobBinary.path }
         process.environment = environment
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()

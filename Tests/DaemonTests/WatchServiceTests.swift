@@ -152,7 +152,7 @@ final class WatchServiceTests: XCTestCase {
         configuration.maxAttempts = 2
         let broken = TestStage(failures: 100)
         stop = try startService(configuration, stage: broken)
-        XCTAssertTrue(try Fixture.wait(20) { try !ledger().jobs(in: [.failed]).isEmpty })
+        XCTAssertTrue(Fixture.wait(20) { (try? ledger().jobs(in: [.failed]).isEmpty) == false })
         usleep(500_000)
         stop()
         XCTAssertEqual(broken.builds, 2, "no attempt after the last one")
@@ -203,6 +203,23 @@ final class WatchServiceTests: XCTestCase {
         }
     }
 
+    /// A bundle must be self-contained: a stage that leaves a symlink (here to a file outside the
+    /// Library) gets its job failed at publishing, retried, then stopped; nothing is published.
+    func testPublishingErrorIsAFailedAttempt() throws {
+        var configuration = configuration()
+        configuration.maxAttempts = 2
+        try Fixture.photo("a").write(to: inbox.appendingPathComponent("alice/a.jpg"))
+        let stop = try startService(configuration, stage: SymlinkStage())
+        XCTAssertTrue(Fixture.wait(20) { (try? ledger().jobs(in: [.failed]).isEmpty) == false })
+        stop()
+        let failed = try XCTUnwrap(ledger().jobs(in: [.failed]).first)
+        XCTAssertTrue(failed.error?.hasPrefix("publishing failed") == true, failed.error ?? "")
+        XCTAssertEqual(failed.attempts, 2)
+        let layout = LibraryLayout(root: library)
+        XCTAssertEqual(layout.versionsOnDisk(alice), [])
+        XCTAssertEqual(layout.stagingLeftovers(), [])
+    }
+
     /// Events lost in a queue overflow are made up for by a full rescan.
     func testQueueOverflowRescansEverything() throws {
         var configuration = configuration()
@@ -234,4 +251,15 @@ final class WatchServiceTests: XCTestCase {
 
 final class ErrorBox: @unchecked Sendable {
     var error: Error?
+}
+
+/// Accepts every photo but leaves a symlink in the bundle.
+struct SymlinkStage: BundleStage {
+    let name = "symlink-stage"
+
+    func build(_ request: StageRequest) throws -> StageOutput {
+        try FileManager.default.createSymbolicLink(atPath: request.buildDirectory.appendingPathComponent("leak").path,
+                                                   withDestinationPath: "/etc/hostname")
+        return StageOutput(stage: name, accepted: request.photos.map(\.sha256), rejected: [], models: [], statistics: [:])
+    }
 }
