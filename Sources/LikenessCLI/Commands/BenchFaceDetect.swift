@@ -21,7 +21,7 @@ struct BenchFaceDetect: ParsableCommand {
     @Option(help: "Repetitions per measurement (the best is reported).") var repeats = 3
 
     func run() throws {
-        let gflops = BenchImaging.sgemmGFLOPS()
+        let gflops = BenchReference.sgemmGFLOPS()
         print(String(format: "reference cblas_sgemm (512³): %.1f GFLOP/s", gflops))
         func report(_ name: String, _ perSecond: Double, _ unit: String) {
             let label = name.padding(toLength: 40, withPad: " ", startingAt: 0)

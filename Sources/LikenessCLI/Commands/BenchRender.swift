@@ -40,7 +40,7 @@ struct BenchRender: ParsableCommand {
         let target = try TextureMap(width: size, height: size, fill: [0.5, 0.4, 0.3])
         let (_, dImage) = try PhotometricLoss.evaluate(rendered: first.image, target: target, mask: first.mask)
 
-        let gflops = SgemmReference.measure()
+        let gflops = BenchReference.sgemmGFLOPS()
         let forward = try measure(iterations) { _ = try renderer.render(mesh: mesh, scene: scene) }
         let rasterOnly = try measure(iterations) {
             _ = Rasterizer.rasterize(mesh: mesh, camera: camera, width: size, height: size)
@@ -88,23 +88,5 @@ struct BenchRender: ParsableCommand {
         var ts = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
-    }
-}
-
-/// Plain cblas_sgemm throughput on this machine right now, the yardstick for every figure.
-enum SgemmReference {
-    /// Median GFLOP/s of C = A·B for n×n matrices over `repeats` runs.
-    static func measure(n: Int = 512, repeats: Int = 15) -> Double {
-        let a = [Float](repeating: 1.0 / Float(n), count: n * n), b = a
-        var c = [Float](repeating: 0, count: n * n)
-        var rates: [Double] = []
-        for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
-                        1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            rates.append(2 * Double(n * n * n) / seconds / 1e9)
-        }
-        return rates.sorted()[repeats / 2]
     }
 }
