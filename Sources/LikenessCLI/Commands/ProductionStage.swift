@@ -156,7 +156,7 @@ struct ProductionStage: BundleStage {
             ModelRecord(role: "face-detector", id: "opencv/haarcascade_frontalface_default.xml",
                         licence: "Intel License Agreement for OpenCV (BSD-style), Debian opencv-data"),
             ModelRecord(role: "landmarks", id: "dlib/shape_predictor_68_face_landmarks.dat",
-                        licence: "CC0-1.0 (Debian libdlib-data); trained on iBUG 300-W, whose images are for research use"),
+                        licence: "CC0-1.0 per Debian libdlib-data; trained on iBUG 300-W, whose licence excludes commercial use: not for commercial products"),
             ModelRecord(role: "face-model", id: "\(model.info.name) \(model.info.version) sha256:\(model.info.contentHash)",
                         licence: model.info.licence),
             ModelRecord(role: "base-model", id: "none: classical landmark fitting (no learned base model yet)", licence: "n/a"),
