@@ -78,7 +78,9 @@ struct HeadShape {
                                   radii: SIMD3(0.036, 0.030, 0.046))
         let jawTop = L.stomionY + 0.004, jawBottom = L.gnathionY + 0.004
         let jawCenterY = 0.5 * (jawTop + jawBottom) + 0.010
-        let jawRy = 0.5 * (jawTop - jawBottom) + 0.018
+        // Submental fullness deepens the mandible's soft underside (smoothly, not as a relief
+        // along the grazing rays under the chin).
+        let jawRy = 0.5 * (jawTop - jawBottom) + 0.018 + 0.5 * L.dm(.submentalFullness)
         let jawCz: Float = -0.004 + 0.4 * L.dm(.jawDepth)
         let jaw = Self.ellipsoid2(d, center: SIMD3(0, jawCenterY, jawCz),
                                   radii: SIMD3(L.gonionHalfWidth * 1.04, jawRy, L.chinZ - 0.006 - jawCz), backZ: 0.03)
@@ -167,8 +169,6 @@ struct HeadShape {
         // Chin, mentolabial sulcus, submental soft tissue.
         h += 0.3 * L.m(.chinProjection) * Self.bump(x, y, 0, L.gnathionY + 0.014, 0.016, 0.012) * front
         h -= 0.0010 * Self.bump(x, y, 0, L.stomionY - 0.021, 0.014, 0.005) * front
-        let under = Self.smoothstep(L.gnathionY + 0.005, L.gnathionY - 0.025, y)
-        h += L.m(.submentalFullness) * Self.bump(x, p.z, 0, 0.03, 0.03, 0.025) * under
         // Thyroid cartilage.
         h += 0.0025 * Self.bump(x, y, 0, L.gnathionY - 0.045, 0.010, 0.014) * front
         return h
