@@ -12,7 +12,7 @@ public enum BoundaryMode: String, Sendable, Codable, CaseIterable {
 /// distance (the NME normaliser), so one set of weights serves every photo size.
 ///
 ///     E = w_in² Σ_{i≥17} |u_i − k_i|²/σ² + w_b² L_b + w_sp² Σ_{(a,b)} |(u_a − u_b) − (k_a − k_b)|²/σ²
-///       + λ_β² |β|² + λ_ψ² |ψ|² + λ_jaw² |θ_jaw|²
+///       + λ_β² |β|² + λ_ψ² |ψ|² + λ_jaw² |θ_jaw|²       (per photo; β shared across photos)
 /// with u the model's projected points, k the detected landmarks, σ = |k₃₆ − k₄₅|, L_b the boundary
 /// term (Eq. 1 or marching, squared Euclidean distance d) and (a, b) the eyelid and lip pairs of L_spL.
 public struct FitSettings: Sendable, Codable, Equatable {
@@ -28,7 +28,7 @@ public struct FitSettings: Sendable, Codable, Equatable {
     /// AFW better (Docs/fit) while keeping β within a few σ.
     public var identityPrior: Float = 0.01
     /// λ_ψ.
-    public var expressionPrior: Float = 0.005
+    public var expressionPrior: Float = 0.01
     /// λ_jaw on the jaw joint's opening angle (rotation about x, radians); the sideways and twisting
     /// components get `jawSidePrior`, since a jaw mostly hinges.
     public var jawPrior: Float = 0.05

@@ -9,7 +9,7 @@ import FaceModel
 /// FaceModel. The normal equations are block-structured: photo i's own parameters lᵢ couple only to
 /// β, so with Jᵢ = [J_βᵢ | J_lᵢ]
 ///
-///     [ A    B₁ … Bₙ ] [δβ ]     [g_β ]      A  = Σ J_βᵢᵀJ_βᵢ + λ_β² I,  Bᵢ = J_βᵢᵀJ_lᵢ
+///     [ A    B₁ … Bₙ ] [δβ ]     [g_β ]      A  = Σ J_βᵢᵀJ_βᵢ + n λ_β² I,  Bᵢ = J_βᵢᵀJ_lᵢ
 ///     [ B₁ᵀ  C₁      ] [δl₁]  = −[g_l₁]      Cᵢ = J_lᵢᵀJ_lᵢ,  g = Jᵀr
 ///     [ ⋮        ⋱   ] [ ⋮ ]     [ ⋮  ]
 /// and δβ comes from the Schur complement S = A − Σ Bᵢ Cᵢ⁻¹ Bᵢᵀ, then δlᵢ = −Cᵢ⁻¹(g_lᵢ + Bᵢᵀ δβ).
@@ -109,8 +109,10 @@ public final class LandmarkFitter: @unchecked Sendable {
         try concurrentMap(Array(zip(states, targets))) { try self.residuals(at: $0.0, targets: $0.1, withJacobian: true) }
     }
 
+    /// Σᵢ (Eᵢ + λ_β²|β|²): the identity prior counts once per photo, as L_reg does in a per-image
+    /// loss, so a shared β is no less regularised than a per-photo one.
     private func totalEnergy(_ photos: [PhotoResiduals], _ identity: [Float]) -> Double {
-        let prior = Double(settings.identityPrior)
+        let prior = Double(settings.identityPrior) * Double(photos.count).squareRoot()
         return photos.reduce(0) { $0 + $1.energy } + identity.reduce(0) { $0 + prior * prior * Double($1) * Double($1) }
     }
 
@@ -126,7 +128,7 @@ public final class LandmarkFitter: @unchecked Sendable {
         }) else { return nil }
         var deltaBeta: [Double]? = nil
         if kb > 0 {
-            let prior = Double(settings.identityPrior) * Double(settings.identityPrior)
+            let prior = Double(settings.identityPrior) * Double(settings.identityPrior) * Double(photos.count)
             var s = SymmetricMatrix(size: kb)
             var rhs = [Double](repeating: 0, count: kb)
             for k in 0..<kb { s[k, k] = prior; rhs[k] = prior * Double(identity[k]) }
