@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),
