@@ -11,7 +11,7 @@ let package = Package(
     products: [
         .executable(name: "likeness", targets: ["LikenessCLI"]),
         .library(name: "LikenessKit", targets: [
-            "Imaging", "Tensor", "FaceModel", "FaceDetect", "Render", "Networks",
+            "Checksum", "Imaging", "Tensor", "FaceModel", "FaceDetect", "Render", "Networks",
             "Reconstruction", "Assets", "Library", "Daemon",
         ]),
     ],
@@ -45,9 +45,10 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("assimp"), .linkedLibrary("stdc++")]),
 
         // MARK: Library targets by concern
+        .target(name: "Checksum"),
         .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG", "CHeif", "CWebP"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"], cSettings: openblasPaths),
-        .target(name: "FaceModel", dependencies: ["Tensor", "COpenBLAS", "CZlib"]),
+        .target(name: "FaceModel", dependencies: ["Tensor", "COpenBLAS", "CZlib", "Checksum"]),
         .target(name: "FaceDetect", dependencies: ["Imaging", "COpenBLAS"]),
         .target(name: "Render", dependencies: ["FaceModel", "Imaging"]),
         .target(name: "Networks", dependencies: ["Tensor"]),
@@ -55,7 +56,7 @@ let package = Package(
         .target(name: "Reconstruction", dependencies: [
             "Tensor", "FaceModel", "FaceDetect", "Render", "Networks", "Imaging", "Assets",
         ]),
-        .target(name: "Library", dependencies: ["CSQLite"]),
+        .target(name: "Library", dependencies: ["CSQLite", "Checksum"]),
         .target(name: "Daemon", dependencies: [
             "Library", "CInotifyTools", .product(name: "Logging", package: "swift-log"),
         ]),
@@ -72,7 +73,7 @@ let package = Package(
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
-        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),

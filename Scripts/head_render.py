@@ -254,5 +254,25 @@ def main():
         sheet(ims, labs, 3, os.path.join(out, "vs-ict.png"), "Embedded head (top) beside the ICT-FaceKit neutral (bottom), same renderer")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and not (len(sys.argv) > 3 and sys.argv[3] == "uv"):
     main()
+
+
+def uv_sheet(src, path, size=768):
+    """Draws the UV layout (256×256 texture space, shown at `size`) coloured by region."""
+    m = load_dump(src)
+    uv = np.fromfile(os.path.join(src, "uvs.f32"), np.float32).reshape(-1, 2)
+    ut = np.fromfile(os.path.join(src, "uvTriangles.i32"), np.int32).reshape(-1, 3)
+    colours = {0: (222, 170, 140), 1: (200, 120, 90), 2: (170, 120, 200), 3: (90, 150, 220), 4: (200, 60, 70),
+               5: (150, 150, 150), 6: (120, 190, 120), 7: (240, 240, 240), 8: (110, 30, 30)}
+    im = Image.new("RGB", (size, size), (255, 255, 255))
+    d = ImageDraw.Draw(im)
+    for t, tri in zip(m["triangles"], ut):
+        p = [(float(uv[i, 0]) * size, (1 - float(uv[i, 1])) * size) for i in tri]
+        d.polygon(p, fill=colours[int(m["regions"][t[0]])], outline=(60, 60, 60))
+    im.save(path)
+    print("wrote", path)
+
+
+if __name__ == "__main__" and len(sys.argv) > 3 and sys.argv[3] == "uv":
+    uv_sheet(sys.argv[1], os.path.join(sys.argv[2], "uv-layout.png"))

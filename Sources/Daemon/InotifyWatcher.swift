@@ -8,6 +8,8 @@ public struct WatchEvent: Equatable, Sendable {
     public var mask: UInt32
 
     public var isOverflow: Bool { mask & UInt32(IN_Q_OVERFLOW) != 0 }
+    /// The event inotify queues when its queue overflowed (events were lost).
+    public static let overflow = WatchEvent(directory: "", name: "", mask: UInt32(IN_Q_OVERFLOW))
     public var isDirectory: Bool { mask & UInt32(IN_ISDIR) != 0 }
     /// The entry appeared (created or moved in).
     public var appeared: Bool { mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 }
@@ -22,46 +24,103 @@ public struct WatcherError: Error, CustomStringConvertible {
 
 /// Inotify through libinotifytools: the inbox root and each person folder are watched (not
 /// recursively: sub-folders of a person are not read). Events are only hints for the
-/// reconciler; an overflow means "rescan everything". libinotifytools keeps global state, so
-/// one watcher exists per process at a time.
-public final class InotifyWatcher {
+/// reconciler; an overflow means "rescan everything". One watcher is active per process.
+public final class InotifyWatcher: @unchecked Sendable {
+    private let hub = InotifyHub.shared
+
+    /// Starts watching `root` (previous watches of this process are dropped).
+    public init(root: URL) throws {
+        try hub.restart(root: root.standardizedFileURL.path)
+    }
+
+    deinit { try? hub.restart(root: nil) }
+
+    /// Asks for a folder to be watched (no-op if it already is).
+    public func watch(_ path: String) { hub.request(path, add: true) }
+
+    /// Asks to stop watching a folder that was removed or renamed.
+    public func unwatch(_ path: String) { hub.request(path, add: false) }
+
+    /// Every event queued so far, without blocking.
+    public func drain() -> [WatchEvent] { hub.drain() }
+}
+
+/// The process's libinotifytools session. The library keeps global, unsynchronised state, its
+/// `next_event` blocks even when asked not to wait, and re-initialising it after a cleanup loses
+/// events; so it is initialised once and one reader thread owns it for the life of the process:
+/// the thread waits up to 1 s for an event, carries out watch requests between waits and queues
+/// events (folder paths resolved) for `drain`. When it starts watching a folder it queues an
+/// empty-named event for it, so the daemon scans the folder after the watch is in place.
+final class InotifyHub: @unchecked Sendable {
+    static let shared = InotifyHub()
+
     /// What a folder is watched for: finished writes, moves in and out, creation, deletion,
     /// and modification (so a folder being written to is not "quiet").
     static let events = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
                               | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY)
+
+    private enum Request {
+        case watch(String), unwatch(String)
+        case restart(root: String?, done: DispatchSemaphore, result: UnsafeMutablePointer<String?>)
+    }
+
+    private let lock = NSLock()
+    private var queued: [WatchEvent] = []
+    private var requests: [Request] = []
+    private var started = false
+    private var initError: String?
+    /// Touched only by the reader thread.
     private var watched: Set<String> = []
 
-    public init(root: URL) throws {
-        guard inotifytools_initialize() != 0 else {
-            throw WatcherError(message: "cannot start inotify: \(String(cString: strerror(inotifytools_error())))")
+    private init() {}
+
+    /// Drops every watch and queued event, then watches `root` (if given). Throws if it cannot.
+    func restart(root: String?) throws {
+        try startIfNeeded()
+        let done = DispatchSemaphore(value: 0)
+        let result = UnsafeMutablePointer<String?>.allocate(capacity: 1)
+        result.initialize(to: nil)
+        defer { result.deinitialize(count: 1); result.deallocate() }
+        lock.withLock { requests.append(.restart(root: root, done: done, result: result)) }
+        done.wait()
+        if let message = result.pointee { throw WatcherError(message: message) }
+    }
+
+    func request(_ path: String, add: Bool) {
+        lock.withLock { requests.append(add ? .watch(path) : .unwatch(path)) }
+    }
+
+    func drain() -> [WatchEvent] {
+        lock.withLock {
+            defer { queued = [] }
+            return queued
         }
-        try watch(root.standardizedFileURL.path)
     }
 
-    deinit { inotifytools_cleanup() }
-
-    /// Starts watching a folder (no-op if already watched).
-    public func watch(_ path: String) throws {
-        guard !watched.contains(path) else { return }
-        guard inotifytools_watch_file(path, InotifyWatcher.events) != 0 else {
-            throw WatcherError(message: "cannot watch \(path): \(String(cString: strerror(inotifytools_error())))")
+    private func startIfNeeded() throws {
+        try lock.withLock {
+            if !started {
+                started = true
+                if inotifytools_initialize() == 0 {
+                    initError = "cannot start inotify: \(String(cString: strerror(inotifytools_error())))"
+                } else {
+                    let thread = Thread { [unowned self] in self.readLoop() }
+                    thread.name = "inotify"
+                    thread.start()
+                }
+            }
+            if let initError { throw WatcherError(message: initError) }
         }
-        watched.insert(path)
     }
 
-    /// Stops watching a folder that was removed or renamed.
-    public func unwatch(_ path: String) {
-        guard watched.remove(path) != nil else { return }
-        _ = inotifytools_remove_watch_by_filename(path + "/")
-        _ = inotifytools_remove_watch_by_filename(path)
-    }
-
-    public func isWatching(_ path: String) -> Bool { watched.contains(path) }
-
-    /// Every event queued so far, without blocking.
-    public func drain(limit: Int = 10_000) -> [WatchEvent] {
-        var events: [WatchEvent] = []
-        while events.count < limit, let event = inotifytools_next_event(0) {
+    private func readLoop() {
+        while true {
+            let work = lock.withLock { () -> [Request] in
+                defer { requests = [] }
+                return requests
+            }
+            for request in work { carryOut(request) }
+            guard let event = inotifytools_next_event(1) else { continue }
             let mask = event.pointee.mask
             var name = ""
             if event.pointee.len > 0 {
@@ -70,8 +129,35 @@ public final class InotifyWatcher {
             }
             var directory = inotifytools_filename_from_wd(event.pointee.wd).map { String(cString: $0) } ?? ""
             while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
-            events.append(WatchEvent(directory: directory, name: name, mask: mask))
+            lock.withLock { queued.append(WatchEvent(directory: directory, name: name, mask: mask)) }
         }
-        return events
+    }
+
+    private func carryOut(_ request: Request) {
+        switch request {
+        case let .watch(path):
+            guard !watched.contains(path), inotifytools_watch_file(path, InotifyHub.events) != 0 else { return }
+            watched.insert(path)
+            lock.withLock { queued.append(WatchEvent(directory: path, name: "", mask: 0)) }
+        case let .unwatch(path):
+            guard watched.remove(path) != nil else { return }
+            _ = inotifytools_remove_watch_by_filename(path + "/")
+            _ = inotifytools_remove_watch_by_filename(path)
+        case let .restart(root, done, result):
+            for path in watched {
+                _ = inotifytools_remove_watch_by_filename(path + "/")
+                _ = inotifytools_remove_watch_by_filename(path)
+            }
+            watched = []
+            if let root {
+                if inotifytools_watch_file(root, InotifyHub.events) != 0 {
+                    watched.insert(root)
+                } else {
+                    result.pointee = "cannot watch \(root): \(String(cString: strerror(inotifytools_error())))"
+                }
+            }
+            lock.withLock { queued = [] }
+            done.signal()
+        }
     }
 }

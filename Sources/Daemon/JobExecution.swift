@@ -186,6 +186,9 @@ public enum JobProcess {
                 logger.warning("cannot set the memory limit", metadata: ["errno": "\(errno)"])
             }
         }
+        // Ctrl-C in the terminal reaches the whole process group: only the daemon should react
+        // (it lets the job finish within its grace period); SIGTERM from the daemon still stops us.
+        signal(SIGINT, SIG_IGN)
         watchParent(spec.parentPID)
         let report = JobWork.perform(spec, stage: stage, logger: logger)
         do { try JobWork.write(report, to: spec.resultPath) } catch {

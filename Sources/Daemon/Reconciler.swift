@@ -57,6 +57,10 @@ public enum Reconciler {
         for person in ledger.files.keys where scan.persons[person] == nil {
             actions += ledger.files[person, default: [:]].keys.sorted().map { Action.forget(person, name: $0) }
         }
+        // A person folder that is gone wants nothing: its queued jobs are superseded.
+        for job in ledger.openJobs where scan.persons[job.person] == nil && ledger.files[job.person, default: [:]].isEmpty {
+            wanted[job.person] = ""
+        }
         for person in scan.persons.keys.sorted() {
             let personScan = scan.persons[person]!
             let fileActions = fileActions(personScan, observations: observations, lastActivity: activity[person],
@@ -129,5 +133,18 @@ public enum Reconciler {
             }
         }
         return actions
+    }
+}
+
+extension LedgerSnapshot {
+    /// The part of the ledger about one person (for `likeness build`, which reads one folder).
+    public func restricted(to person: PersonName) -> LedgerSnapshot {
+        var copy = LedgerSnapshot()
+        copy.files[person] = files[person]
+        copy.photos[person] = photos[person]
+        copy.openJobs = openJobs.filter { $0.person == person }
+        copy.versions[person] = versions[person]
+        copy.latest[person] = latest[person]
+        return copy
     }
 }

@@ -107,7 +107,10 @@ extension WatchService {
             if let problem = inconsistency(of: output, for: job) {
                 failure = problem
             } else {
-                try publishOrRecord(output, job: job, staging: active.staging, now: now)
+                // A publishing error (disk full, …) is a failed attempt, retried like any other.
+                do { try publishOrRecord(output, job: job, staging: active.staging, now: now) } catch {
+                    failure = "publishing failed: \(error)"
+                }
             }
         }
         if let failure {

@@ -32,6 +32,7 @@ public final class WatchService {
     var statusDirty: Set<PersonName> = []
     var fullRescanNeeded = true
     var lastFullRescan = Date.distantPast
+    var nextTimedReconcile = Date.distantPast
     var running: [Int64: ActiveJob] = [:]
     var reported: Set<String> = []
 
@@ -160,32 +161,45 @@ public final class WatchService {
 
     // MARK: One tick
 
-    /// One round of the loop. Returns true if it changed anything.
+    /// One round of the loop. Returns true if it changed anything. The ledger is read and the
+    /// reconciler asked only when something may have changed: an event, a folder still settling,
+    /// a finished job, a due job, or at least once a second (retry and force-after times).
     @discardableResult
     public func step(now: Date) -> Bool {
         var progressed = false
         do {
             takeEvents(now: now)
-            progressed = try collectFinishedJobs(now: now) || progressed
+            progressed = try collectFinishedJobs(now: now)
+            let due = progressed || !dirty.isEmpty || fullRescanNeeded || now >= nextTimedReconcile
             rescan(now: now)
+            guard due else { return false }
+            nextTimedReconcile = now.addingTimeInterval(min(1, configuration.settleSeconds))
+            var snapshot = try readSnapshot()
             var tried: [Action] = []
             for _ in 0..<8 {
                 // A hash that changed nothing (file unreadable or still changing) waits for the next tick.
                 let actions = Reconciler.reconcile(scan: currentScan(), observations: observations, activity: activity,
-                                                   ledger: try ledger.snapshot(), settings: ReconcilerSettings(configuration),
+                                                   ledger: snapshot, settings: ReconcilerSettings(configuration),
                                                    now: now).filter { !tried.contains($0) }
                 guard !actions.isEmpty else { break }
                 tried += actions
                 try apply(actions, now: now)
+                snapshot = try readSnapshot()
                 progressed = true
                 if actions.allSatisfy({ if case .start = $0 { return true }; return false }) { break }
             }
-            try keepUnsettledDirty()
+            keepUnsettledDirty(snapshot, now: now)
             writeStatusFiles(now: now)
         } catch {
             logger.error("step failed; will retry", metadata: ["error": "\(error)"])
         }
         return progressed
+    }
+
+    /// The ledger as the reconciler sees it: all of it, or one person's part for `likeness build`.
+    func readSnapshot() throws -> LedgerSnapshot {
+        let snapshot = try ledger.snapshot()
+        return onlyPerson.map { snapshot.restricted(to: $0) } ?? snapshot
     }
 
     func currentScan() -> InboxScan {
@@ -198,7 +212,12 @@ public final class WatchService {
     /// Turns inotify events into dirty folders and activity times.
     func takeEvents(now: Date) {
         guard let watcher else { return }
-        for event in watcher.drain() {
+        handle(watcher.drain(), now: now)
+    }
+
+    func handle(_ events: [WatchEvent], now: Date) {
+        for event in events {
+            logger.trace("inotify event", metadata: ["directory": "\(event.directory)", "name": "\(event.name)", "mask": "\(event.mask)"])
             if event.isOverflow {
                 logger.warning("inotify queue overflow: rescanning everything")
                 fullRescanNeeded = true
@@ -207,8 +226,8 @@ public final class WatchService {
             if event.directory == inbox.path {
                 guard !event.name.isEmpty, !event.name.hasPrefix(".") else { continue }
                 let path = inbox.appendingPathComponent(event.name).path
-                if event.disappeared { watcher.unwatch(path) }
-                if event.appeared && event.isDirectory { try? watcher.watch(path) }
+                if event.disappeared { watcher?.unwatch(path) }
+                if event.appeared && event.isDirectory { watcher?.watch(path) }
                 if let person = try? PersonName(event.name) {
                     dirty.insert(person)
                     activity[person] = now
@@ -233,7 +252,7 @@ public final class WatchService {
             scans = scan.persons
             reportInvalidFolders(scan.invalidFolders)
             invalidFolders = scan.invalidFolders
-            for person in scans.keys { try? watcher?.watch(inbox.appendingPathComponent(person.value).path) }
+            for person in scans.keys { watcher?.watch(inbox.appendingPathComponent(person.value).path) }
             fullRescanNeeded = false
             lastFullRescan = now
             dirty = []
@@ -244,7 +263,7 @@ public final class WatchService {
                 let personScan = scanner.scanPerson(person)
                 observations.record(personScan, now: now)
                 scans[person] = personScan
-                try? watcher?.watch(inbox.appendingPathComponent(person.value).path)
+                watcher?.watch(inbox.appendingPathComponent(person.value).path)
             } else {
                 scans[person] = nil
                 observations.forget(person)
@@ -253,18 +272,15 @@ public final class WatchService {
         dirty = []
     }
 
-    /// Folders with files not yet hashed are looked at again next tick (the second look).
-    func keepUnsettledDirty() throws {
-        let known = Dictionary(grouping: try ledger.files(), by: \.person)
+    /// Folders with files not yet hashed, or with a due job, are looked at again next tick (the second look).
+    func keepUnsettledDirty(_ snapshot: LedgerSnapshot, now: Date) {
         for (person, scan) in scans {
-            let signatures = Dictionary(uniqueKeysWithValues: (known[person] ?? []).map { ($0.name, $0.signature) })
-            if scan.files.contains(where: { signatures[$0.name] != $0.signature }) || scan.files.count != signatures.count {
+            let known = snapshot.files[person, default: [:]]
+            if scan.files.count != known.count || scan.files.contains(where: { known[$0.name]?.signature != $0.signature }) {
                 dirty.insert(person)
             }
         }
-        if try !ledger.jobs(in: [.queued]).isEmpty {
-            for job in try ledger.jobs(in: [.queued]) { dirty.insert(job.person) }
-        }
+        for job in snapshot.openJobs where job.state == .queued && job.nextAttemptAt <= now { dirty.insert(job.person) }
     }
 
     func reportInvalidFolders(_ folders: [SkippedEntry]) {

@@ -1,6 +1,19 @@
 import Foundation
 import Imaging
 
+/// Errors cutting a face crop.
+public enum AlignmentError: Error, Equatable, CustomStringConvertible {
+    case wrongPointCount(expected: Int, found: Int)
+    case nonFinite
+
+    public var description: String {
+        switch self {
+        case let .wrongPointCount(expected, found): return "alignment needs \(expected) landmarks, got \(found)"
+        case .nonFinite: return "the landmarks or box hold non-finite coordinates"
+        }
+    }
+}
+
 /// A face cut out of a photo into the network's square input, with the map between the two.
 public struct FaceCrop: Sendable {
     /// The crop, `size × size`, same channels as the photo.
@@ -50,9 +63,12 @@ public struct FaceAligner: Sendable {
         self.margin = margin
     }
 
-    /// Photo → crop similarity from landmarks (must match the template's point count).
-    public func transform(landmarks: [Point2]) -> Similarity2D {
-        precondition(landmarks.count == template.count, "landmarks do not match the template")
+    /// Photo → crop similarity from landmarks (as many as the template has).
+    public func transform(landmarks: [Point2]) throws -> Similarity2D {
+        guard landmarks.count == template.count else {
+            throw AlignmentError.wrongPointCount(expected: template.count, found: landmarks.count)
+        }
+        guard landmarks.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else { throw AlignmentError.nonFinite }
         return Similarity2D.fit(from: landmarks, to: template)
     }
 
@@ -68,12 +84,13 @@ public struct FaceAligner: Sendable {
 
     /// The crop for landmarks, with the landmarks carried into it. Outside the photo reads black.
     public func crop(_ photo: Image, landmarks: [Point2]) throws -> FaceCrop {
-        let t = transform(landmarks: landmarks)
+        let t = try transform(landmarks: landmarks)
         return FaceCrop(image: try warp(photo, t), photoToCrop: t, landmarks: landmarks.map { t.apply($0) })
     }
 
     /// The crop for a box in dlib's convention.
     public func crop(_ photo: Image, box: FaceBox) throws -> FaceCrop {
+        guard [box.left, box.top, box.right, box.bottom].allSatisfy(\.isFinite) else { throw AlignmentError.nonFinite }
         let t = transform(box: box)
         return FaceCrop(image: try warp(photo, t), photoToCrop: t, landmarks: nil)
     }

@@ -7,6 +7,14 @@ public struct LocatedFace: Sendable {
     public var landmarks: [Point2]
 }
 
+/// A photo made ready for reconstruction: the subject's face, its 256×256 aligned crop (landmarks
+/// carried into the crop) and the crop's skin mask (one channel, 255 on skin).
+public struct PreparedFace: Sendable {
+    public var located: LocatedFace
+    public var crop: FaceCrop
+    public var skinMask: Image
+}
+
 /// The front end every photo goes through: detection, choice of the subject's face, 68 landmarks,
 /// and the typed reasons for a photo that cannot be used.
 public final class FaceFrontEnd: @unchecked Sendable {
@@ -31,6 +39,19 @@ public final class FaceFrontEnd: @unchecked Sendable {
     /// The default cascade and mapping with dlib's 68-point model from `libdlib-data`.
     public static func standard() throws -> FaceFrontEnd {
         FaceFrontEnd(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
+    }
+
+    /// The aligner for the paper's 256×256 input, on this model's mean shape.
+    public var aligner: FaceAligner { FaceAligner(meanShape: predictor.meanShape) }
+
+    /// `locate`, then the aligned crop and its skin mask. Throws a `FaceRejection` for an unusable
+    /// photo.
+    public func prepare(_ photo: Image) throws -> PreparedFace {
+        let located = try locate(in: photo)
+        let aligner = self.aligner
+        let crop = try aligner.crop(photo, landmarks: located.landmarks)
+        let mask = try SkinMask().mask(landmarks: crop.landmarks!, width: aligner.size, height: aligner.size)
+        return PreparedFace(located: located, crop: crop, skinMask: mask)
     }
 
     /// Every face with landmarks, ranked best first.

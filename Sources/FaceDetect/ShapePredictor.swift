@@ -103,9 +103,14 @@ public final class ShapePredictor: @unchecked Sendable {
                         let anchor = Int(anchors[k])
                         let d = sim.applyLinear(Point2(deltas[2 * k], deltas[2 * k + 1]))
                         let u = d.x + s[2 * anchor], v = d.y + s[2 * anchor + 1]
-                        let x = Int((left + Double(u) * sx + 0.5).rounded(.down))
-                        let y = Int((top + Double(v) * sy + 0.5).rounded(.down))
-                        features[i] = (x >= 0 && y >= 0 && x < w && y < h) ? Float(pix[y * w + x]) : 0
+                        let fx = (left + Double(u) * sx + 0.5).rounded(.down)
+                        let fy = (top + Double(v) * sy + 0.5).rounded(.down)
+                        // Comparing as Double first also keeps a NaN or huge box from trapping.
+                        if fx >= 0 && fy >= 0 && fx < Double(w) && fy < Double(h) {
+                            features[i] = Float(pix[Int(fy) * w + Int(fx)])
+                        } else {
+                            features[i] = 0
+                        }
                     }
                 }
                 // Step 3: the trees of this level.

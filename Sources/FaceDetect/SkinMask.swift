@@ -19,8 +19,9 @@ public struct SkinMask: Sendable {
 
     public init() {}
 
-    public func mask(landmarks p: [Point2], width: Int, height: Int) -> Image {
-        precondition(p.count == 68, "the skin mask needs the 68 iBUG landmarks")
+    public func mask(landmarks p: [Point2], width: Int, height: Int) throws -> Image {
+        guard p.count == 68 else { throw AlignmentError.wrongPointCount(expected: 68, found: p.count) }
+        guard p.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else { throw AlignmentError.nonFinite }
         var out = Image(width: width, height: height, channels: 1)
         let eyeDistance = (p[36] - p[45]).length
         let faceHeight = p[8].y - min(p[0].y, p[16].y)

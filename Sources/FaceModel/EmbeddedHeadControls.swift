@@ -54,7 +54,7 @@ public enum EmbeddedHeadControl: Int, CaseIterable, Sendable {
         case .midfaceProjection: return (0, 3.0, "mm maxillary projection offset")
         case .cheekbones: return (3, 1.0, "mm malar prominence")
         case .cheekbonesHeight: return (0, 3.0, "mm malar height offset")
-        case .cheekFullness: return (2.5, 1.0, "mm buccal fullness")
+        case .cheekFullness: return (4, 1.3, "mm buccal fullness")
         case .jawWidth: return (98, 6.0, "mm go–go [F]")
         case .jawAngle: return (122, 6.0, "deg gonial angle [G]")
         case .jawDepth: return (0, 4.0, "mm mandibular sagittal offset")

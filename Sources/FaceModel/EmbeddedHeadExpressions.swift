@@ -56,7 +56,7 @@ struct HeadExpressions {
         case "eyeLookOut": return gaze(side: side, dir: SIMD3(side, 0, 0), degrees: 30)
         case "jawOpen": return jawOpen()
         case "jawForward": return jawTranslate(SIMD3(0, 0, 0.004))
-        case "jaw": return jawTranslate(SIMD3(side * 0.0045, 0, 0))   // jawLeft / jawRight
+        case "jaw": return jawTranslate(SIMD3(side * 0.0035, 0, 0))   // jawLeft / jawRight
         case "mouthClose": return mouthClose()
         case "mouthFunnel": return funnel(pucker: false)
         case "mouthPucker": return funnel(pucker: true)
@@ -126,7 +126,7 @@ struct HeadExpressions {
         let c = eyeCenter(side)
         let margin = topo.eyeIndex[s][0]
         let sockets = socketIndex
-        let upW: [Float] = [1, 0.92, 0.70, 0.36, 0.08, 0]
+        let upW: [Float] = [1, 0.9, 0.65, 0.3, 0.06, 0]
         let loW: [Float] = [1, 0.80, 0.45, 0.16, 0.04, 0]
         func angle(_ p: SIMD3<Float>) -> Float { atan2(p.y - c.y, p.z - c.z) }
         for m in 1..<(M / 2) {
@@ -143,7 +143,9 @@ struct HeadExpressions {
                 let aU = (upper < 0 ? upper * close : upper * 0.9 * close) * frontU
                 let aL = (lower > 0 ? lower * rise : lower * 0.9 * rise) * frontL
                 // A positive turn about +x carries +z towards −y, i.e. lowers the lid angle.
-                out[ui] = Self.rotate(P[ui], center: c, axis: SIMD3(1, 0, 0), angle: -aU * upW[ring]) - P[ui]
+                // Outer loops follow less towards the canthi, where the loops bunch up.
+                let taper: Float = ring >= 2 ? sin(2 * Float.pi * Float(m) / Float(M)).squareRoot() : 1
+                out[ui] = Self.rotate(P[ui], center: c, axis: SIMD3(1, 0, 0), angle: -aU * upW[ring] * taper) - P[ui]
                 out[li] = Self.rotate(P[li], center: c, axis: SIMD3(1, 0, 0), angle: -aL * loW[ring]) - P[li]
                 if ring == 0 {   // the socket loop behind the margin turns with it
                     let su = sockets[s][m], sl = sockets[s][M - m]
@@ -242,6 +244,13 @@ struct HeadExpressions {
                 out[i] = w * (Self.rotate(P[i], center: j, axis: SIMD3(1, 0, 0), angle: angle) - P[i])
             }
         }
+        // Corrective: under the mandible the rotation would drive the throat skin backwards into
+        // the neck; skin there slides down instead (its z motion is mostly cancelled).
+        for i in 0..<P.count where out[i] != .zero {
+            guard case .grid = topo.kinds[i] else { continue }
+            let g = HeadShape.smoothstep(L.gnathionY + 0.006, L.gnathionY - 0.02, P[i].y)
+            out[i].z -= 0.8 * g * min(out[i].z, 0) * (1 - HeadShape.smoothstep(0.03, 0.07, P[i].z))
+        }
         // Corrective: lips thin and stretch over the teeth, corners pull in, cheeks hollow a little.
         for i in 0..<P.count {
             switch topo.kinds[i] {
@@ -307,7 +316,7 @@ struct HeadExpressions {
             if let slot = mouthSlot(i) {
                 let c = cos(slot.theta) * side
                 let along = pow(max(c, 0), 2.2 / spread)
-                w = along * (slot.ring < 0 ? max(1 - 0.3 * Float(-slot.ring), 0) : [1, 1, 1, 0.85, 0.6, 0.35][slot.ring])
+                w = along * (slot.ring < 0 ? max(1 - 0.3 * Float(-slot.ring), 0) : [1, 1, 0.97, 0.88, 0.65, 0.38][slot.ring])
             } else {
                 w = skinBump(i, cx: cx + side * 0.006, cy: cy + 0.002, sx: 0.013 * spread, sy: 0.013)
                 if case .eye = topo.kinds[i] { w = 0 }

@@ -11,10 +11,10 @@ import Foundation
 /// the face towards +x), giving the "landmark marching" table.
 enum HeadLandmarks {
     /// Eye-margin vertex m for iBUG points 36–41 (subject's right eye) and 42–47 (left eye).
-    static let rightEyeSlots = [0, 6, 9, 14, 19, 22]      // outer, upper ×2, inner, lower ×2
-    static let leftEyeSlots = [14, 9, 6, 0, 22, 19]       // inner, upper ×2, outer, lower ×2
+    static let rightEyeSlots = [0, 7, 10, 14, 18, 21]      // outer, upper ×2, inner, lower ×2
+    static let leftEyeSlots = [14, 10, 7, 0, 21, 18]       // inner, upper ×2, outer, lower ×2
     /// (ring, m) of the outer lip points 48–59 and inner lip points 60–67.
-    static let outerLip: [(Int, Int)] = [(2, 20), (2, 17), (2, 14), (2, 10), (2, 6), (2, 3), (2, 0),
+    static let outerLip: [(Int, Int)] = [(3, 20), (2, 17), (2, 14), (2, 10), (2, 6), (2, 3), (3, 0),
                                          (2, 37), (2, 34), (2, 30), (2, 26), (2, 23)]
     static let innerLip: [(Int, Int)] = [(0, 20), (0, 14), (0, 10), (0, 6), (0, 0), (0, 34), (0, 30), (0, 26)]
 
@@ -28,16 +28,20 @@ enum HeadLandmarks {
             return LandmarkEmbedding(triangle: Int32(t), barycentric: bary)
         }
         let candidates = contourCandidates(topo, P, regions, L)
-        var out: [LandmarkEmbedding] = jawLine(P, candidates: candidates, yaw: 0, L).map(atVertex)
+        var out: [LandmarkEmbedding] = jawLine(P, candidates: candidates, yaw: 0, L).map { surface($0, topo, P) }
         // Brows: upper brow line, outer → inner on the right (−x), inner → outer on the left.
-        let browX: [Float] = [0.060, 0.046, 0.033, 0.024, 0.014]
+        let browX: [Float] = [0.065, 0.048, 0.034, 0.024, 0.014]
         let browLift: [Float] = [-0.002, 0.002, 0.004, 0.003, 0.0005]
-        for k in 0..<5 { out.append(surface(SIMD3(-browX[k], L.browY + browLift[k], 0.09), topo, P)) }
-        for k in (0..<5).reversed() { out.append(surface(SIMD3(browX[k], L.browY + browLift[k], 0.09), topo, P)) }
+        // Aim from the origin at the brow's approximate depth (the forehead curves back laterally).
+        func brow(_ x: Float, _ k: Int) -> LandmarkEmbedding {
+            surface(SIMD3(x, L.browY + browLift[k], 0.095 - 9 * x * x), topo, P)
+        }
+        for k in 0..<5 { out.append(brow(-browX[k], k)) }
+        for k in (0..<5).reversed() { out.append(brow(browX[k], k)) }
         // Nose bridge 27–30 from between the eyes to the tip (the most anterior midline vertex).
         let tip = (0..<P.count).filter { regions[$0] == .nose && abs(P[$0].x) < 0.004 }.max { P[$0].z < P[$1].z }!
         // 300-W marks the tip a little above the most anterior point (its frontal highlight).
-        let bridgeTop = L.canthusY + 0.004, tipY = P[tip].y + 0.005
+        let bridgeTop = L.canthusY + 0.004, tipY = P[tip].y + 0.009
         for k in 0...3 {
             let y = bridgeTop + (tipY - bridgeTop) * Float(k) / 3
             out.append(surface(SIMD3(0, y, 0.1), topo, P))
@@ -51,7 +55,7 @@ enum HeadLandmarks {
         for (ring, m) in outerLip + innerLip { out.append(atVertex(topo.mouthIndex[ring][m])) }
 
         let yaws: [Float] = stride(from: -40, through: 40, by: 5).map { Float($0) }
-        let rows = yaws.map { jawLine(P, candidates: candidates, yaw: $0, L).map(atVertex) }
+        let rows = yaws.map { jawLine(P, candidates: candidates, yaw: $0, L).map { surface($0, topo, P) } }
         return (out, DynamicContour(yawDegrees: yaws, embeddings: rows))
     }
 
@@ -65,7 +69,7 @@ enum HeadLandmarks {
     }
 
     /// The 17 jaw-line vertices of the frontal silhouette with the head turned by `yaw` degrees.
-    static func jawLine(_ P: [SIMD3<Float>], candidates: [Int], yaw: Float, _ L: HeadLayout) -> [Int] {
+    static func jawLine(_ P: [SIMD3<Float>], candidates: [Int], yaw: Float, _ L: HeadLayout) -> [SIMD3<Float>] {
         let a = yaw * .pi / 180
         func turn(_ p: SIMD3<Float>) -> SIMD2<Float> { SIMD2(cos(a) * p.x + sin(a) * p.z, p.y) }
         let center = turn(SIMD3(0, L.canthusY - 0.030, 0.06))
@@ -90,10 +94,12 @@ enum HeadLandmarks {
         }
         var arc: [Float] = [0]
         for k in 1..<dense.count { arc.append(arc[k - 1] + hlen(turn(P[dense[k]]) - turn(P[dense[k - 1]]))) }
+        // Points between silhouette vertices (interpolated in 3D, then put on the surface).
         return (0..<17).map { j in
             let target = arc.last! * Float(j) / 16
-            let k = arc.firstIndex { $0 >= target - 1e-6 } ?? dense.count - 1
-            return dense[k]
+            let k = max(arc.firstIndex { $0 >= target - 1e-6 } ?? dense.count - 1, 1)
+            let t = (target - arc[k - 1]) / max(arc[k] - arc[k - 1], 1e-9)
+            return P[dense[k - 1]] + min(max(t, 0), 1) * (P[dense[k]] - P[dense[k - 1]])
         }
     }
 

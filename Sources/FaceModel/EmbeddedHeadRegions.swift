@@ -34,7 +34,7 @@ enum HeadRegions {
         // Hairline: above the trichion in front, above the ears at the sides, everything behind.
         let hairline = L.trichionY - 0.025 * min(ax / 0.06, 1)
         if p.y > hairline { return .scalp }
-        if p.z < 0.012 - 0.02 * max(p.y, 0) / 0.05 { return .scalp }
+        if p.y > -0.02 && p.z < 0.012 - 0.02 * max(p.y, 0) / 0.05 { return .scalp }
         if p.z < 0.03 && p.y > L.canthusY + 0.02 { return .scalp }
         return .face
     }

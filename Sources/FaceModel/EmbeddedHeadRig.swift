@@ -71,8 +71,10 @@ struct HeadRig {
             let boundary = -0.016 + (L.stomionY + 0.001 + 0.016) * t
             var w = HeadShape.smoothstep(boundary + 0.004, boundary - 0.014, p.y)
             w *= HeadShape.smoothstep(-0.012, 0.03, p.z)
-            // Below the chin the throat stretches: fade out down the neck.
-            w *= HeadShape.smoothstep(L.gnathionY - 0.075, L.gnathionY - 0.005, p.y)
+            // Below the mandible's lower border (gnathion → gonion) the skin stretches instead of
+            // following: fade out over ~3.5 cm under the border.
+            let border = L.gnathionY + (L.gonionY - L.gnathionY) * min(max((0.08 - p.z) / 0.08, 0), 1)
+            w *= HeadShape.smoothstep(border - 0.035, border + 0.005, p.y)
             return w
         }
     }

@@ -30,7 +30,7 @@ enum HeadRings {
         let half = 0.5 * L.fissureLength
         let c = L.eyeballCenter
         // Margin: almond with the upper lid's peak medial of centre, the lower lid's low point lateral.
-        let hu = 0.64 * L.fissureHeight, hl = 0.36 * L.fissureHeight
+        let hu = 0.72 * L.fissureHeight, hl = 0.42 * L.fissureHeight
         let along = 1 - s * s
         var y: Float = upper ? hu * pow(along, 0.75) * (1 - 0.16 * s) : -hl * pow(along, 0.85) * (1 + 0.22 * s)
         var x = half * s
@@ -39,6 +39,8 @@ enum HeadRings {
         y += (upper ? eyeGrowUp[ring] : eyeGrowDown[ring]) * sin(theta)
         // Canthal tilt: the lateral canthus sits higher than the medial one.
         y += tan(L.canthalTilt) * half * s
+        // The lateral canthus tucks down into the lateral commissure.
+        y -= 0.0018 * pow(max(s, 0), 6) * max(1 - Float(ring) / 3, 0)
         let px = side * (c.x - 0.0004 + x)
         let py = L.canthusY + 0.0008 + y
         // Depth estimate on the lid sphere (only used to aim the chart ray).

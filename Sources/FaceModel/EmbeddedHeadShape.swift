@@ -68,9 +68,9 @@ struct HeadShape {
     /// Radius of the primitive union (no relief).
     func baseRadius(_ d: SIMD3<Float>) -> Float {
         let L = layout
-        let skullB: Float = 0.100
+        let skullB: Float = 0.090
         let skull = Self.ellipsoid2(d, center: SIMD3(0, L.vertexY - skullB, L.glabellaZ - 0.004 - L.skullHalfLength),
-                                    radii: SIMD3(L.skullHalfWidth, skullB, L.skullHalfLength), lowerY: 0.066)
+                                    radii: SIMD3(L.skullHalfWidth, skullB, L.skullHalfLength), lowerY: 0.060)
         let midface = Self.ellipsoid(d, center: SIMD3(0, -0.004, L.faceFrontZ - 0.080),
                                      radii: SIMD3(L.zygionHalfWidth, 0.062, 0.080))
         // Dental arch: carries the lips and the upper-lip skin forward.
@@ -78,27 +78,31 @@ struct HeadShape {
                                   radii: SIMD3(0.036, 0.030, 0.046))
         let jawTop = L.stomionY + 0.004, jawBottom = L.gnathionY + 0.004
         let jawCenterY = 0.5 * (jawTop + jawBottom) + 0.010
-        let jawRy = 0.5 * (jawTop - jawBottom) + 0.018
+        // Submental fullness deepens the mandible's soft underside (smoothly, not as a relief
+        // along the grazing rays under the chin).
+        let jawRy = 0.5 * (jawTop - jawBottom) + 0.018 + 0.5 * L.dm(.submentalFullness)
         let jawCz: Float = -0.004 + 0.4 * L.dm(.jawDepth)
         let jaw = Self.ellipsoid2(d, center: SIMD3(0, jawCenterY, jawCz),
                                   radii: SIMD3(L.gonionHalfWidth * 1.04, jawRy, L.chinZ - 0.006 - jawCz), backZ: 0.03)
         let chin = Self.ellipsoid(d, center: SIMD3(0, L.gnathionY + 0.018, L.chinZ - 0.034),
-                                  radii: SIMD3(0.65 * L.m(.chinWidth), 0.018, 0.033))
+                                  radii: SIMD3(0.5 * L.m(.chinWidth), 0.018, 0.033))
         var r = Self.smax(skull, midface, 0.02)
         r = Self.smax(r, arch, 0.012)
         r = Self.smax(r, jaw, 0.016)
         r = Self.smax(r, chin, 0.012)
-        r = Self.smax(r, neckRadius(d), 0.012)
+        r = Self.smax(r, neckRadius(d), d.z < 0 ? 0.03 : 0.012)
         return r
     }
 
     /// Ray intersection with the (tilted) elliptic neck cylinder; 0 above the jaw.
     func neckRadius(_ d: SIMD3<Float>) -> Float {
         let L = layout
-        if d.y > -0.12 { return 0 }
+        // Fades out upwards (rays above ≈ −15° meet the skull, not the neck) so the nape blends.
+        let fade = Self.smoothstep(-0.08, -0.40, d.y)
+        if fade <= 0 { return 0 }
         let tiltZ = tan(L.neckTilt)
         // Cylinder axis: x = 0, z = cz + tiltZ·(−0.1 − y).
-        let cz: Float = -0.020
+        let cz: Float = -0.030
         let a = L.neckHalfWidth, b = L.neckHalfDepth
         // Solve ((t dx)/a)² + ((t dz − cz − tiltZ(−0.1 − t dy))/b)² = 1 for t > 0.
         let kz = d.z + tiltZ * d.y
@@ -108,7 +112,7 @@ struct HeadShape {
         let qc = (k0 / b) * (k0 / b) - 1
         let disc = qb * qb - 4 * qa * qc
         if disc <= 0 { return 0 }
-        return (-qb + disc.squareRoot()) / (2 * qa)
+        return fade * (-qb + disc.squareRoot()) / (2 * qa)
     }
 
     /// Skin radius in direction (φ, e): base union plus facial relief.
@@ -163,10 +167,8 @@ struct HeadShape {
         h -= 0.005 * Self.bump(ax, y, L.eyeCenterX, L.canthusY + 0.002, 0.015, 0.0105) * front
         h -= nasolabial(ax, y) * front
         // Chin, mentolabial sulcus, submental soft tissue.
-        h += 0.6 * L.m(.chinProjection) * Self.bump(x, y, 0, L.gnathionY + 0.014, 0.014, 0.011) * front
+        h += 0.3 * L.m(.chinProjection) * Self.bump(x, y, 0, L.gnathionY + 0.014, 0.016, 0.012) * front
         h -= 0.0010 * Self.bump(x, y, 0, L.stomionY - 0.021, 0.014, 0.005) * front
-        let under = Self.smoothstep(L.gnathionY + 0.005, L.gnathionY - 0.025, y)
-        h += L.m(.submentalFullness) * Self.bump(x, p.z, 0, 0.03, 0.03, 0.025) * under
         // Thyroid cartilage.
         h += 0.0025 * Self.bump(x, y, 0, L.gnathionY - 0.045, 0.010, 0.014) * front
         return h
@@ -178,7 +180,7 @@ struct HeadShape {
         let top = L.nasionY, sn = L.subnasaleY
         let len = top - sn
         let tipY = sn + 0.17 * len + L.dm(.noseTipRotation)
-        let tip = L.noseTipProtrusion + 0.0045
+        let tip = L.noseTipProtrusion + 0.0025
         let ax = abs(x)
         var h: Float = 0
         // Dorsum: height rises from the root to the tip; width narrows then widens to the lobule.

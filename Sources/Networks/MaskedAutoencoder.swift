@@ -85,8 +85,14 @@ public final class MaskedAutoencoder: Module {
         self.maskingRatio = maskingRatio
     }
 
-    public var localParameters: [(String, Tensor)] { [("detail_latent", detailLatent)] }
-    public var children: [(String, Module)] { [("encoder", encoder), ("decoder", decoder)] }
+    /// Names follow the flat layout of the reference MAE implementation (He et al.): encoder
+    /// parameters at the top level (`patch_embed…`, `cls_token`, `pos_embed`, `blocks.<i>…`,
+    /// `norm…`), then the decoder's (`decoder_embed…`, `mask_token`, `decoder_pos_embed`,
+    /// `decoder_blocks.<i>…`, `decoder_norm…`, `decoder_pred…`), plus `detail_latent`.
+    public var localParameters: [(String, Tensor)] {
+        encoder.localParameters + [("detail_latent", detailLatent)] + decoder.localParameters
+    }
+    public var children: [(String, Module)] { encoder.children + decoder.children }
 
     /// Reconstructs `images` `[B, C, H, W]` → `[B, outChannels, H, W]`; `g` draws the masks.
     public func forward(_ images: Tensor, using g: inout SeededGenerator) throws -> MAEOutput {

@@ -14,8 +14,8 @@ import Foundation
 public enum LandmarkFit {
     public struct Options: Sendable {
         public var iterations = 40
-        public var identityPrior: Float = 2e-4
-        public var expressionPrior: Float = 1e-4
+        public var identityPrior: Float = 1e-5
+        public var expressionPrior: Float = 1e-6
         public var useDynamicContour = true
         public init() {}
     }

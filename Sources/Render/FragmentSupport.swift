@@ -8,24 +8,24 @@ struct TextureView: @unchecked Sendable {
     let height: Int
     let channels: Int
 
-    @inlinable func tap(u: Float, v: Float) -> BilinearTap {
+    @inline(__always) func tap(u: Float, v: Float) -> BilinearTap {
         BilinearTap(x: u * Float(width) - 0.5, y: (1 - v) * Float(height) - 0.5, width: width, height: height)
     }
 
-    @inlinable func sampleRGB(u: Float, v: Float) -> SIMD3<Float> {
+    @inline(__always) func sampleRGB(u: Float, v: Float) -> SIMD3<Float> {
         let t = tap(u: u, v: v), w = t.weights
         return SIMD3((t.gather(data, channels: 3, channel: 0) * w).sum(),
                      (t.gather(data, channels: 3, channel: 1) * w).sum(),
                      (t.gather(data, channels: 3, channel: 2) * w).sum())
     }
 
-    @inlinable func sampleScalar(u: Float, v: Float) -> Float {
+    @inline(__always) func sampleScalar(u: Float, v: Float) -> Float {
         let t = tap(u: u, v: v)
         return (t.gather(data, channels: channels, channel: 0) * t.weights).sum()
     }
 
     /// (∂D/∂u, ∂D/∂v) of the bilinear channel-0 interpolant: ∂/∂u = W·∂/∂x, ∂/∂v = −H·∂/∂y.
-    @inlinable func slope(u: Float, v: Float) -> SIMD2<Float> {
+    @inline(__always) func slope(u: Float, v: Float) -> SIMD2<Float> {
         let t = tap(u: u, v: v)
         let d = t.gather(data, channels: channels, channel: 0)
         return SIMD2(Float(width) * (d * t.weightsDx).sum(), -Float(height) * (d * t.weightsDy).sum())
@@ -115,20 +115,20 @@ struct FragmentContext: @unchecked Sendable {
     let skinMask: TextureView?
     let frames: UnsafePointer<Float>?
 
-    @inlinable func corners(_ t: Int) -> (Int, Int, Int) {
+    @inline(__always) func corners(_ t: Int) -> (Int, Int, Int) {
         (Int(triangles[3 * t]), Int(triangles[3 * t + 1]), Int(triangles[3 * t + 2]))
     }
 
-    @inlinable func uvCorner(_ t: Int, _ k: Int) -> SIMD2<Float> {
+    @inline(__always) func uvCorner(_ t: Int, _ k: Int) -> SIMD2<Float> {
         let i = Int(uvTriangles[3 * t + k])
         return SIMD2(uvs[2 * i], uvs[2 * i + 1])
     }
 
-    @inlinable func interpolatedUV(_ t: Int, _ b: SIMD3<Float>) -> SIMD2<Float> {
+    @inline(__always) func interpolatedUV(_ t: Int, _ b: SIMD3<Float>) -> SIMD2<Float> {
         uvCorner(t, 0) * b.x + uvCorner(t, 1) * b.y + uvCorner(t, 2) * b.z
     }
 
-    @inlinable func frame(_ t: Int) -> (pu: SIMD3<Float>, pv: SIMD3<Float>, jacobian: Float)? {
+    @inline(__always) func frame(_ t: Int) -> (pu: SIMD3<Float>, pv: SIMD3<Float>, jacobian: Float)? {
         guard let f = frames else { return nil }
         let q = f + 7 * t
         if q[6] == 0 { return nil }

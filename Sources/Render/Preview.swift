@@ -61,11 +61,9 @@ public enum Preview {
     /// Pixel positions of surface points (triangle + barycentrics, e.g. the model's 68 landmarks).
     public static func project(_ embeddings: [LandmarkEmbedding], mesh: RenderMesh,
                                camera: OrthoCamera) -> [SIMD2<Float>] {
-        embeddings.map { e in
-            let t = Int(e.triangle)
-            var point = SIMD3<Float>(0, 0, 0)
-            for k in 0..<3 { point += e.barycentric[k] * mesh.position(Int(mesh.triangles[3 * t + k])) }
-            return camera.project(point)
+        let points = mesh.surfacePoints(embeddings)
+        return stride(from: 0, to: points.count, by: 3).map {
+            camera.project(SIMD3(points[$0], points[$0 + 1], points[$0 + 2]))
         }
     }
 

@@ -109,34 +109,25 @@ public enum Rasterizer {
     /// small triangles keep full precision. With e₁ = x₁−x₀, e₂ = x₂−x₀, A = e₁×e₂, d = p−x₀:
     /// b₁ = (d×e₂)/A, b₂ = (e₁×d)/A, b₀ = 1 − b₁ − b₂.
     /// Also returns each triangle's pixel-centre bounding box (F×4: minX, maxX, minY, maxY; empty
-    /// for skipped triangles).
+    /// for skipped triangles). Triangles are split between the cores.
     static func triangleSetup(screen: [Float], triangles: [Int32], culling: FaceCulling)
         -> (setup: [Float], bounds: [Int32]) {
         let count = triangles.count / 3
         var setup = [Float](repeating: 0, count: count * 6)
         var bounds = [Int32](repeating: 0, count: count * 4)
-        for t in 0..<count {
-            let i0 = Int(triangles[3 * t]), i1 = Int(triangles[3 * t + 1]), i2 = Int(triangles[3 * t + 2])
-            let x0 = Double(screen[2 * i0]), y0 = Double(screen[2 * i0 + 1])
-            let e1x = Double(screen[2 * i1]) - x0, e1y = Double(screen[2 * i1 + 1]) - y0
-            let e2x = Double(screen[2 * i2]) - x0, e2y = Double(screen[2 * i2 + 1]) - y0
-            let area = e1x * e2y - e1y * e2x
-            if abs(area) < 1e-10 || (culling == .backFaces && area >= 0) || !area.isFinite {
-                bounds[4 * t] = 1  // minX > maxX: empty
-                continue
+        let chunks = max(1, min(count / 2048, ProcessInfo.processInfo.activeProcessorCount))
+        screen.withUnsafeBufferPointer { sp in
+            triangles.withUnsafeBufferPointer { tp in
+                setup.withUnsafeMutableBufferPointer { out in
+                    bounds.withUnsafeMutableBufferPointer { box in
+                        let job = SetupJob(screen: sp.baseAddress!, triangles: tp.baseAddress!,
+                                           setup: out.baseAddress!, bounds: box.baseAddress!, culling: culling)
+                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                            for t in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) { job.run(t) }
+                        }
+                    }
+                }
             }
-            let pixelRange = { (v: Double) -> Int32 in Int32(min(1e8, max(-1e8, v))) }
-            let xs = (x0, x0 + e1x, x0 + e2x), ys = (y0, y0 + e1y, y0 + e2y)
-            bounds[4 * t] = pixelRange((min(xs.0, xs.1, xs.2) - 0.5).rounded(.up))
-            bounds[4 * t + 1] = pixelRange((max(xs.0, xs.1, xs.2) - 0.5).rounded(.down))
-            bounds[4 * t + 2] = pixelRange((min(ys.0, ys.1, ys.2) - 0.5).rounded(.up))
-            bounds[4 * t + 3] = pixelRange((max(ys.0, ys.1, ys.2) - 0.5).rounded(.down))
-            setup[6 * t] = Float(x0)
-            setup[6 * t + 1] = Float(y0)
-            setup[6 * t + 2] = Float(e2y / area)
-            setup[6 * t + 3] = Float(-e2x / area)
-            setup[6 * t + 4] = Float(-e1y / area)
-            setup[6 * t + 5] = Float(e1x / area)
         }
         return (setup, bounds)
     }
@@ -156,27 +147,35 @@ public enum Rasterizer {
             let i2 = Int(source.triangles[3 * t + 2])
             let z0 = source.vertexDepth[i0], dz1 = source.vertexDepth[i1] - z0, dz2 = source.vertexDepth[i2] - z0
             let eps: Float = -1e-5
+            let a0 = -(a1 + a2), c0 = -(c1 + c2)
+            let r0 = a0 == 0 ? 0 : 1 / a0, r1 = a1 == 0 ? 0 : 1 / a1, r2 = a2 == 0 ? 0 : 1 / a2
+            let narrow = maxX - minX < 6
             for y in minY...maxY {
                 let dy = Float(y) + 0.5 - y0
-                // The row's span where all three barycentrics are ≥ eps (each is affine in x);
-                // the per-pixel test below stays as the exact criterion.
+                // The row's span where all three barycentrics are ≥ eps (each is affine in x),
+                // widened by a pixel; the per-pixel test below stays the exact criterion.
                 var lo = Float(minX), hi = Float(maxX)
-                func clip(_ slope: Float, _ offset: Float) {  // slope·dx + offset ≥ eps
+                func clip(_ slope: Float, _ reciprocal: Float, _ offset: Float) {  // slope·dx + offset ≥ eps
+                    // Clamped to the box first so the integer floor cannot overflow.
+                    let edge = min(max((eps - offset) * reciprocal + x0 - 0.5, lo - 2), hi + 2)
                     if slope > 0 {
-                        lo = max(lo, ((eps - offset) / slope + x0 - 0.5).rounded(.up) - 1)
+                        lo = max(lo, Float(floorToInt(edge) - 1))
                     } else if slope < 0 {
-                        hi = min(hi, ((eps - offset) / slope + x0 - 0.5).rounded(.down) + 1)
+                        hi = min(hi, Float(floorToInt(edge) + 1))
                     } else if offset < eps {
                         hi = lo - 1
                     }
                 }
-                clip(a1, c1 * dy)
-                clip(a2, c2 * dy)
-                clip(-(a1 + a2), 1 - (c1 + c2) * dy)
-                if lo > hi { continue }
+                if narrow == false {  // small boxes: testing every pixel is cheaper than clipping
+                    clip(a1, r1, c1 * dy)
+                    clip(a2, r2, c2 * dy)
+                    clip(a0, r0, 1 + c0 * dy)
+                    if lo > hi { continue }
+                }
                 let row = y * width
+                var dx = lo + 0.5 - x0
                 for x in Int(lo)...Int(hi) {
-                    let dx = Float(x) + 0.5 - x0
+                    defer { dx += 1 }
                     let b1 = a1 * dx + c1 * dy, b2 = a2 * dx + c2 * dy, b0 = 1 - b1 - b2
                     if b1 < eps || b2 < eps || b0 < eps { continue }
                     let z = z0 + b1 * dz1 + b2 * dz2
@@ -200,6 +199,49 @@ struct RasterSource: @unchecked Sendable {
     let vertexDepth: UnsafePointer<Float>
     let triangles: UnsafePointer<Int32>
     let count: Int
+}
+
+/// One triangle's setup (see `Rasterizer.triangleSetup`), written through raw pointers so the
+/// triangles can be split between threads.
+struct SetupJob: @unchecked Sendable {
+    let screen: UnsafePointer<Float>
+    let triangles: UnsafePointer<Int32>
+    let setup: UnsafeMutablePointer<Float>
+    let bounds: UnsafeMutablePointer<Int32>
+    let culling: FaceCulling
+
+    func run(_ t: Int) {
+        let i0 = Int(triangles[3 * t]), i1 = Int(triangles[3 * t + 1]), i2 = Int(triangles[3 * t + 2])
+        let x0 = Double(screen[2 * i0]), y0 = Double(screen[2 * i0 + 1])
+        let e1x = Double(screen[2 * i1]) - x0, e1y = Double(screen[2 * i1 + 1]) - y0
+        let e2x = Double(screen[2 * i2]) - x0, e2y = Double(screen[2 * i2 + 1]) - y0
+        let area = e1x * e2y - e1y * e2x
+        let box = bounds + 4 * t
+        if abs(area) < 1e-10 || (culling == .backFaces && area >= 0) || !area.isFinite {
+            (box[0], box[1], box[2], box[3]) = (1, 0, 1, 0)  // empty
+            for k in 0..<6 { setup[6 * t + k] = 0 }
+            return
+        }
+        // First and last pixel centres inside the box: ⌈min − ½⌉ and ⌊max − ½⌋ (clamped, and by
+        // truncation: libm's ceil/floor are calls on baseline x86-64).
+        @inline(__always) func floorPixel(_ v: Double) -> Int32 {
+            let c = min(1e8, max(-1e8, v)), i = Int32(c)
+            return c < Double(i) ? i - 1 : i
+        }
+        func ceilPixel(_ v: Double) -> Int32 { -floorPixel(-v) }
+        box[0] = ceilPixel(min(x0, x0 + e1x, x0 + e2x) - 0.5)
+        box[1] = floorPixel(max(x0, x0 + e1x, x0 + e2x) - 0.5)
+        box[2] = ceilPixel(min(y0, y0 + e1y, y0 + e2y) - 0.5)
+        box[3] = floorPixel(max(y0, y0 + e1y, y0 + e2y) - 0.5)
+        let inverse = 1 / area
+        let s = setup + 6 * t
+        s[0] = Float(x0)
+        s[1] = Float(y0)
+        s[2] = Float(e2y * inverse)
+        s[3] = Float(-e2x * inverse)
+        s[4] = Float(-e1y * inverse)
+        s[5] = Float(e1x * inverse)
+    }
 }
 
 struct RasterTarget: @unchecked Sendable {

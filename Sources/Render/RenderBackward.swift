@@ -64,18 +64,18 @@ extension Renderer {
         }
         for other in accumulators.dropFirst() { accumulators[0].add(other) }
         var gradients = finish(accumulators[0], mesh: mesh, scene: scene, output: output)
-        if rotation != .identity {
-            // g_v = Rᵀ g_c and ∂L/∂R = Σᵢ g_cᵢ vᵢᵀ.
-            var gR = Mat3.zero
-            let rT = rotation.transposed
-            for i in 0..<modelMesh.vertexCount {
-                let gc = load(gradients.positions, i), v = modelMesh.position(i)
-                gR = gR + Mat3(rows: gc.x * v, gc.y * v, gc.z * v)
+        // g_v = Rᵀ g_c and ∂L/∂R = Σᵢ g_cᵢ vᵢᵀ (also at R = I, where a fit starts).
+        var gR = Mat3.zero
+        let rT = rotation.transposed, rotated = rotation != .identity
+        for i in 0..<modelMesh.vertexCount {
+            let gc = load(gradients.positions, i), v = modelMesh.position(i)
+            gR = gR + Mat3(rows: gc.x * v, gc.y * v, gc.z * v)
+            if rotated {
                 let gv = rT * gc
                 for c in 0..<3 { gradients.positions[3 * i + c] = gv[c] }
             }
-            gradients.cameraRotation = gR
         }
+        gradients.cameraRotation = gR
         return gradients
     }
 
@@ -169,7 +169,7 @@ private func backwardFragment(_ f: Int, ctx: FragmentContext, saved: SavedFragme
     acc.screen[2 * i2] -= b.z * wx; acc.screen[2 * i2 + 1] -= b.z * wy
 }
 
-@inlinable func dot(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float { (a * b).sum() }
+@inline(__always) func dot(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float { (a * b).sum() }
 
 struct SavedFragments: @unchecked Sendable {
     let uv, normal, albedo, shading, smoothNormal, normalLength, slope, imageGradient: UnsafePointer<Float>

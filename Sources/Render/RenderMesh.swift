@@ -59,6 +59,16 @@ public struct RenderMesh: Sendable {
         positions = newPositions
     }
 
+    /// Surface points Σₖ bₖ v_{tₖ} of embeddings (e.g. the 68 landmarks), flat K×3; embeddings
+    /// whose triangle is out of range are skipped.
+    public func surfacePoints(_ embeddings: [LandmarkEmbedding]) -> [Float] {
+        embeddings.filter { $0.triangle >= 0 && Int($0.triangle) < triangleCount }.flatMap { e -> [Float] in
+            var point = SIMD3<Float>(0, 0, 0)
+            for k in 0..<3 { point += e.barycentric[k] * position(Int(triangles[3 * Int(e.triangle) + k])) }
+            return [point.x, point.y, point.z]
+        }
+    }
+
     @inlinable func position(_ i: Int) -> SIMD3<Float> {
         SIMD3(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2])
     }

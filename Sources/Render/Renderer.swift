@@ -38,7 +38,7 @@ public struct RenderOutput: Sendable {
     public let mask: [Float]
     public let rasterization: Rasterization
     /// Per covered pixel (in `rasterization.coveredPixels` order): UV (K×2), unit shading normal
-    /// n̂ (K×3), albedo sample (K×3), SH shading (K×3).
+    /// n̂ in camera space (K×3), albedo sample (K×3), SH shading (K×3).
     public let uv: [Float]
     public let normal: [Float]
     public let albedo: [Float]
@@ -195,7 +195,7 @@ private func shadeFragment(_ f: Int, ctx: FragmentContext, sink: ShadeSink) {
     o.normalLength[f] = mLen
 }
 
-@inlinable func store(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: SIMD3<Float>) {
+@inline(__always) func store(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: SIMD3<Float>) {
     p[3 * i] = v.x
     p[3 * i + 1] = v.y
     p[3 * i + 2] = v.z

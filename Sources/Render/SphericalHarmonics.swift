@@ -43,13 +43,13 @@ public struct SphericalHarmonics: Sendable, Equatable, Codable {
     }()
 
     /// Hₖ(n) for k = 1…9 (constants included).
-    @inlinable public static func basis(_ n: SIMD3<Float>, constants c: UnsafePointer<Float>) -> SHBasis {
+    @inline(__always) public static func basis(_ n: SIMD3<Float>, constants c: UnsafePointer<Float>) -> SHBasis {
         SHBasis(c[0], c[1] * n.x, c[2] * n.y, c[3] * n.z, c[4] * n.x * n.y, c[5] * n.x * n.z,
                 c[6] * n.y * n.z, c[7] * (n.x * n.x - n.y * n.y), c[8] * (3 * n.z * n.z - 1))
     }
 
     /// ∇ₙ Σₖ wₖ Hₖ(n) for weights w (e.g. the lighting of one channel times an upstream gradient).
-    @inlinable public static func basisGradient(_ n: SIMD3<Float>, weights w: SHBasis,
+    @inline(__always) public static func basisGradient(_ n: SIMD3<Float>, weights w: SHBasis,
                                                 constants c: UnsafePointer<Float>) -> SIMD3<Float> {
         let w1 = w.b1 * c[1], w2 = w.b2 * c[2], w3 = w.b3 * c[3], w4 = w.b4 * c[4], w5 = w.b5 * c[5]
         let w6 = w.b6 * c[6], w7 = w.b7 * c[7], w8 = w.b8 * c[8]
@@ -78,7 +78,7 @@ public struct SHBasis: Sendable {
     }
 
     /// Σₖ l[3k + c]·Hₖ for c = 0, 1, 2.
-    @inlinable public func shade(_ l: UnsafePointer<Float>) -> SIMD3<Float> {
+    @inline(__always) public func shade(_ l: UnsafePointer<Float>) -> SIMD3<Float> {
         var s = SIMD3<Float>(l[0], l[1], l[2]) * b0
         s += SIMD3<Float>(l[3], l[4], l[5]) * b1
         s += SIMD3<Float>(l[6], l[7], l[8]) * b2
@@ -92,14 +92,14 @@ public struct SHBasis: Sendable {
     }
 
     /// The per-band weights Σ_c g_c·l[3k + c] (the gradient of g·shade w.r.t. the basis values).
-    @inlinable public static func weights(_ l: UnsafePointer<Float>, _ g: SIMD3<Float>) -> SHBasis {
-        func w(_ k: Int) -> Float { g.x * l[3 * k] + g.y * l[3 * k + 1] + g.z * l[3 * k + 2] }
+    @inline(__always) public static func weights(_ l: UnsafePointer<Float>, _ g: SIMD3<Float>) -> SHBasis {
+        @inline(__always) func w(_ k: Int) -> Float { g.x * l[3 * k] + g.y * l[3 * k + 1] + g.z * l[3 * k + 2] }
         return SHBasis(w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7), w(8))
     }
 
     /// Adds g_c·Hₖ to dl[3k + c] (the gradient of g·shade w.r.t. the coefficients).
-    @inlinable public func accumulate(into dl: UnsafeMutablePointer<Float>, _ g: SIMD3<Float>) {
-        func add(_ k: Int, _ h: Float) {
+    @inline(__always) public func accumulate(into dl: UnsafeMutablePointer<Float>, _ g: SIMD3<Float>) {
+        @inline(__always) func add(_ k: Int, _ h: Float) {
             dl[3 * k] += g.x * h
             dl[3 * k + 1] += g.y * h
             dl[3 * k + 2] += g.z * h

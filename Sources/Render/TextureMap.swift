@@ -61,9 +61,15 @@ public struct TextureMap: Sendable, Equatable {
     }
 
     /// The texel coordinates of UV point (u, v) and its bilinear footprint.
-    @inlinable func tap(u: Float, v: Float) -> BilinearTap {
+    @inline(__always) func tap(u: Float, v: Float) -> BilinearTap {
         BilinearTap(x: u * Float(width) - 0.5, y: (1 - v) * Float(height) - 0.5, width: width, height: height)
     }
+}
+
+/// ⌊x⌋ for |x| < 2³¹ without a libm call.
+@inline(__always) func floorToInt(_ x: Float) -> Int {
+    let i = Int(x)
+    return x < Float(i) ? i - 1 : i
 }
 
 /// The four texels around a texel-space point and the bilinear weights; edge-clamped.
@@ -75,32 +81,36 @@ public struct TextureMap: Sendable, Equatable {
     @usableFromInline var i00: Int, i10: Int, i01: Int, i11: Int
     @usableFromInline var fx: Float, fy: Float
 
-    @inlinable init(x: Float, y: Float, width: Int, height: Int) {
-        let xf = x.rounded(.down), yf = y.rounded(.down)
-        fx = x - xf
-        fy = y - yf
-        let x0 = Int(max(0, min(Float(width - 1), xf))), x1 = Int(max(0, min(Float(width - 1), xf + 1)))
-        let y0 = Int(max(0, min(Float(height - 1), yf))), y1 = Int(max(0, min(Float(height - 1), yf + 1)))
+    @inline(__always) init(x rawX: Float, y rawY: Float, width: Int, height: Int) {
+        // Clamp first (NaN to 0) so the integer conversions below cannot trap; then floor by
+        // truncation (libm's floorf is a call on baseline x86-64).
+        let x = rawX.isNaN ? 0 : min(max(rawX, -2), Float(width + 1))
+        let y = rawY.isNaN ? 0 : min(max(rawY, -2), Float(height + 1))
+        let xi = floorToInt(x), yi = floorToInt(y)
+        fx = x - Float(xi)
+        fy = y - Float(yi)
+        let x0 = min(max(xi, 0), width - 1), x1 = min(max(xi + 1, 0), width - 1)
+        let y0 = min(max(yi, 0), height - 1), y1 = min(max(yi + 1, 0), height - 1)
         i00 = y0 * width + x0
         i10 = y0 * width + x1
         i01 = y1 * width + x0
         i11 = y1 * width + x1
     }
 
-    @inlinable var weights: SIMD4<Float> {
+    @inline(__always) var weights: SIMD4<Float> {
         SIMD4((1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy)
     }
     /// ∂weights/∂x and ∂weights/∂y (texel units).
-    @inlinable var weightsDx: SIMD4<Float> { SIMD4(-(1 - fy), 1 - fy, -fy, fy) }
-    @inlinable var weightsDy: SIMD4<Float> { SIMD4(-(1 - fx), -fx, 1 - fx, fx) }
+    @inline(__always) var weightsDx: SIMD4<Float> { SIMD4(-(1 - fy), 1 - fy, -fy, fy) }
+    @inline(__always) var weightsDy: SIMD4<Float> { SIMD4(-(1 - fx), -fx, 1 - fx, fx) }
     /// ∂²weights/∂x∂y.
     static let weightsDxy = SIMD4<Float>(1, -1, -1, 1)
 
-    @inlinable func gather(_ p: UnsafePointer<Float>, channels: Int, channel c: Int) -> SIMD4<Float> {
+    @inline(__always) func gather(_ p: UnsafePointer<Float>, channels: Int, channel c: Int) -> SIMD4<Float> {
         SIMD4(p[i00 * channels + c], p[i10 * channels + c], p[i01 * channels + c], p[i11 * channels + c])
     }
 
-    @inlinable func scatter(_ p: UnsafeMutablePointer<Float>, channels: Int, channel c: Int, _ w: SIMD4<Float>) {
+    @inline(__always) func scatter(_ p: UnsafeMutablePointer<Float>, channels: Int, channel c: Int, _ w: SIMD4<Float>) {
         p[i00 * channels + c] += w[0]
         p[i10 * channels + c] += w[1]
         p[i01 * channels + c] += w[2]

@@ -73,26 +73,26 @@ public struct VertexNormals: Sendable {
     }
 }
 
-@inlinable func cross(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> SIMD3<Float> {
+@inline(__always) func cross(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> SIMD3<Float> {
     SIMD3(a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x)
 }
 
-@inlinable func dot(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float { (a * b).sum() }
+@inline(__always) func dot(_ a: SIMD3<Float>, _ b: SIMD3<Float>) -> Float { (a * b).sum() }
 
-@inlinable func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD3<Float> {
+@inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD3<Float> {
     SIMD3(p[3 * i], p[3 * i + 1], p[3 * i + 2])
 }
 
-@inlinable func load(_ a: [Float], _ i: Int) -> SIMD3<Float> { SIMD3(a[3 * i], a[3 * i + 1], a[3 * i + 2]) }
+@inline(__always) func load(_ a: [Float], _ i: Int) -> SIMD3<Float> { SIMD3(a[3 * i], a[3 * i + 1], a[3 * i + 2]) }
 
-@inlinable func add(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: SIMD3<Float>) {
+@inline(__always) func add(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: SIMD3<Float>) {
     p[3 * i] += v.x
     p[3 * i + 1] += v.y
     p[3 * i + 2] += v.z
 }
 
 /// c = (v₁ − v₀) × (v₂ − v₀) for vertex indices i₀, i₁, i₂ of an N×3 array.
-@inlinable func faceCross(_ p: UnsafePointer<Float>, _ i0: Int, _ i1: Int, _ i2: Int) -> SIMD3<Float> {
+@inline(__always) func faceCross(_ p: UnsafePointer<Float>, _ i0: Int, _ i1: Int, _ i2: Int) -> SIMD3<Float> {
     let v0 = load(p, i0)
     return cross(load(p, i1) - v0, load(p, i2) - v0)
 }

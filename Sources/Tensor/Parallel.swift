@@ -14,9 +14,18 @@ import Dispatch
 public enum Compute {
     public enum Strategy: String, Sendable, CaseIterable { case engine, openBLAS }
 
-    /// Worker count for the engine's parallel loops.
-    public private(set) static var threads = 1
-    public private(set) static var strategy = Strategy.engine
+    /// Worker count for the engine's parallel loops. Initially OpenBLAS's own thread count
+    /// (`OPENBLAS_NUM_THREADS` or the number of cores), with the `.engine` strategy.
+    public private(set) static var threads: Int = initialThreads
+    public private(set) static var strategy: Strategy = { _ = initialThreads; return .engine }()
+
+    /// Adopts OpenBLAS's thread count as the engine's and makes OpenBLAS single-threaded (the
+    /// `.engine` default), once, before the first GEMM.
+    private static let initialThreads: Int = {
+        let n = max(1, Int(openblas_get_num_threads()))
+        openblas_set_num_threads(1)
+        return n
+    }()
 
     /// Sets the engine's thread count and strategy (and OpenBLAS's thread count accordingly).
     public static func setThreads(_ count: Int, strategy: Strategy = .engine) {

@@ -40,6 +40,10 @@ final class AlignmentTests: XCTestCase {
         let aligner = FaceAligner(meanShape: sp.meanShape)
         let box = FaceBox(left: 100, top: 50, right: 300, bottom: 250)
         let t = aligner.transform(box: box)
+        XCTAssertThrowsError(try aligner.transform(landmarks: Array(aligner.template.prefix(5)))) {
+            XCTAssertEqual($0 as? AlignmentError, .wrongPointCount(expected: 68, found: 5))
+        }
+        XCTAssertThrowsError(try SkinMask().mask(landmarks: [], width: 8, height: 8))
         for i in 0..<68 {
             let u = Point2(sp.meanShape[2 * i], sp.meanShape[2 * i + 1])
             let photo = Point2(box.left + u.x * (box.right - box.left), box.top + u.y * (box.bottom - box.top))
@@ -55,7 +59,7 @@ final class AlignmentTests: XCTestCase {
         var p = aligner.template
         // Open the mouth so the inner-lip polygon has an interior.
         for i in 65...67 { p[i].y += 12 }
-        let mask = SkinMask().mask(landmarks: p, width: 256, height: 256)
+        let mask = try SkinMask().mask(landmarks: p, width: 256, height: 256)
         func at(_ q: Point2) -> UInt8 { mask[Int(q.x.rounded()), Int(q.y.rounded()), 0] }
         func centre(_ r: ClosedRange<Int>) -> Point2 {
             let n = Float(r.count)

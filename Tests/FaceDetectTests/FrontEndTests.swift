@@ -35,7 +35,10 @@ final class FrontEndTests: XCTestCase {
         let frontEnd = FaceFrontEnd(detector: try FaceDetector.standard(), predictor: predictor)
         let item = try AnnotatedFolder.read(shared.appendingPathComponent("data/faces-300w/afw")).first { $0.name == "1051618982_1" }!
         let photo = try ImageDecoder.decode(contentsOf: item.imageURL)
-        let located = try frontEnd.locate(in: photo)
+        let prepared = try frontEnd.prepare(photo)
+        let located = prepared.located
+        XCTAssertEqual(prepared.crop.image.width, 256)
+        XCTAssertEqual(prepared.skinMask.channels, 1)
         XCTAssertGreaterThan(located.face.box.iou(item.landmarkBox), 0.5)
         XCTAssertLessThan(try LandmarkMetrics.nme(predicted: located.landmarks, truth: item.landmarks).all, 0.05)
 
@@ -50,5 +53,20 @@ final class FrontEndTests: XCTestCase {
         XCTAssertThrowsError(try frontEnd.locate(in: Image(width: 320, height: 240, channels: 3))) {
             XCTAssertEqual($0 as? FaceRejection, .noFace)
         }
+    }
+
+    /// The second stage answers only when the first finds nothing.
+    func testFallbackStage() throws {
+        let shared = try TestSupport.shared()
+        let standard = try FaceDetector.standard()
+        XCTAssertEqual(standard.stages.count, 2)
+        let photo = try ImageDecoder.decode(contentsOf: shared.appendingPathComponent("data/faces-300w/afw/1051618982_1.jpg"))
+        var blind = standard.stages[0]
+        blind.cascade.minFaceSize = 10_000          // finds nothing
+        let second = FaceDetector(stages: [standard.stages[1]]).detect(photo)
+        XCTAssertFalse(second.isEmpty)
+        XCTAssertEqual(FaceDetector(stages: [blind, standard.stages[1]]).detect(photo), second)
+        XCTAssertEqual(FaceDetector(stages: [standard.stages[0], blind]).detect(photo), FaceDetector(stages: [standard.stages[0]]).detect(photo))
+        XCTAssertEqual(standard.withoutBoxMapping().detect(photo).map(\.box), standard.detect(photo).map(\.detectorBox))
     }
 }

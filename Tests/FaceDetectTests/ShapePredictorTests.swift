@@ -64,3 +64,14 @@ final class ShapePredictorTests: XCTestCase {
         }
     }
 }
+
+extension ShapePredictorTests {
+    /// A degenerate or non-finite box gives points (or NaNs), never a trap.
+    func testDegenerateBoxesDoNotTrap() throws {
+        let sp = try TestSupport.predictor()
+        let gray = Image(width: 32, height: 32, channels: 1)
+        XCTAssertEqual(sp.predict(gray: gray, box: FaceBox(left: 5, top: 5, right: 5, bottom: 5)).count, 68)
+        XCTAssertEqual(sp.predict(gray: gray, box: FaceBox(left: .nan, top: 0, right: 10, bottom: 10)).count, 68)
+        XCTAssertEqual(sp.predict(gray: gray, box: FaceBox(left: -1e30, top: 0, right: 1e30, bottom: 10)).count, 68)
+    }
+}

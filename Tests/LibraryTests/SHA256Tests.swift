@@ -45,7 +45,7 @@ final class SHA256Tests: XCTestCase {
         try data.write(to: url)
         XCTAssertEqual(try SHA256.hex(fileAt: url), SHA256.hex(data))
         XCTAssertThrowsError(try SHA256.hex(fileAt: url.appendingPathExtension("missing"))) { error in
-            guard case FileSystemError.io(operation: "open", _, ENOENT) = error else { return XCTFail("\(error)") }
+            guard case ChecksumError.io(operation: "open", _, ENOENT) = error else { return XCTFail("\(error)") }
         }
     }
 }

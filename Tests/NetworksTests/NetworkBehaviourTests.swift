@@ -108,6 +108,13 @@ final class NetworkBehaviourTests: XCTestCase {
         let out = try mae.forward(randomImages([3, 4, 16, 16], seed: 11), using: &g)
         XCTAssertEqual(out.prediction.shape, [3, 1, 16, 16])
         XCTAssertEqual(out.visible.map(\.count), [4, 4, 4])
+        let names = Set(mae.namedParameters.map(\.name))
+        for expected in ["patch_embed.proj.weight", "cls_token", "blocks.0.attn.qkv.weight", "norm.bias", "detail_latent",
+                         "decoder_embed.weight", "mask_token", "decoder_pos_embed", "decoder_blocks.0.mlp.fc2.bias",
+                         "decoder_norm.weight", "decoder_pred.weight"] {
+            XCTAssertTrue(names.contains(expected), expected)
+        }
+        XCTAssertEqual(names.count, mae.namedParameters.count)
         mae.maskingRatio = 0
         XCTAssertEqual(try mae.forward(randomImages([1, 4, 16, 16], seed: 12), using: &g).visible, [Array(0..<16)])
         mae.maskingRatio = 1

@@ -5,7 +5,8 @@ import Tensor
 /// The parallel paths (split GEMMs, parallel heads and rows) give the single-threaded results.
 /// Sizes are chosen above the thresholds at which work is shared (65 tokens × batch 4).
 final class ThreadingTests: XCTestCase {
-    override func tearDown() { Compute.setThreads(1) }
+    private var saved = (Compute.threads, Compute.strategy)
+    override func tearDown() { Compute.setThreads(saved.0, strategy: saved.1) }
 
     func testForwardAndGradientsMatchAcrossThreadingStrategies() throws {
         var g = SeededGenerator(seed: 1)

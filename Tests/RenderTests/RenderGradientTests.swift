@@ -120,21 +120,25 @@ final class RenderGradientTests: XCTestCase {
     }
 
     func testRotatedCameraGradients() throws {
-        let r = Mat3(rows: [0.96, 0, 0.28], [0, 1, 0], [-0.28, 0, 0.96])  // 16° yaw
-        let problem = try makeProblem(displacement: false, rotation: r)
-        let g = try problem.gradients()
-        checkFiniteDifferences(g.positions, top: 8, every: 131, eps: 2e-5, "positions (rotated)") { i, eps in
-            var mesh = problem.mesh
-            mesh.positions[i] += eps
-            return problem.loss(mesh: mesh)
-        }
-        checkFiniteDifferences(g.cameraRotation.flat, top: 9, every: 100, eps: 1e-4, "rotation") { i, eps in
-            var flat = r.flat
-            flat[i] += eps
-            var scene = problem.scene
-            scene.camera.rotation = Mat3(rows: [flat[0], flat[1], flat[2]], [flat[3], flat[4], flat[5]],
-                                         [flat[6], flat[7], flat[8]])
-            return problem.loss(scene: scene)
+        let yaw16 = Mat3(rows: [0.96, 0, 0.28], [0, 1, 0], [-0.28, 0, 0.96])
+        for r in [yaw16, .identity] {
+            let problem = try makeProblem(displacement: false, rotation: r)
+            let g = try problem.gradients()
+            if r != .identity {
+                checkFiniteDifferences(g.positions, top: 8, every: 131, eps: 2e-5, "positions (rotated)") { i, eps in
+                    var mesh = problem.mesh
+                    mesh.positions[i] += eps
+                    return problem.loss(mesh: mesh)
+                }
+            }
+            checkFiniteDifferences(g.cameraRotation.flat, top: 9, every: 100, eps: 1e-4, "rotation") { i, eps in
+                var flat = r.flat
+                flat[i] += eps
+                var scene = problem.scene
+                scene.camera.rotation = Mat3(rows: [flat[0], flat[1], flat[2]], [flat[3], flat[4], flat[5]],
+                                             [flat[6], flat[7], flat[8]])
+                return problem.loss(scene: scene)
+            }
         }
     }
 

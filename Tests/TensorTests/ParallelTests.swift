@@ -2,7 +2,8 @@ import XCTest
 @testable import Tensor
 
 final class ParallelTests: XCTestCase {
-    override func tearDown() { Compute.setThreads(1) }
+    private var saved = (Compute.threads, Compute.strategy)
+    override func tearDown() { Compute.setThreads(saved.0, strategy: saved.1) }
 
     /// Row- and column-split GEMMs (engine strategy) equal the single-threaded product, for every
     /// transposition and for both the tall (row split) and wide (column split) cases.

@@ -57,28 +57,3 @@ struct BenchFaceModel: ParsableCommand {
         print(String(format: "  landmark Jacobian (204 × %d): %.3f ms", model.identityCount + model.expressionCount + 3 * model.joints.count, jacobian))
     }
 }
-
-/// Timing helpers and the sgemm reference every benchmark reports against.
-enum BenchReference {
-    /// Single-call sgemm throughput on 512×512×512 (median of 7 runs).
-    static func sgemmGFLOPS(size n: Int = 512) -> Double {
-        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-        var c = [Float](repeating: 0, count: n * n)
-        let ms = medianMilliseconds(7) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
-        }
-        return 2 * pow(Double(n), 3) / (ms * 1e6)
-    }
-
-    /// Median wall time in milliseconds of `repetitions` runs (after one warm-up).
-    static func medianMilliseconds(_ repetitions: Int, _ body: () -> Void) -> Double {
-        body()
-        var times = [Double]()
-        for _ in 0..<max(1, repetitions) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        return times.sorted()[times.count / 2]
-    }
-}

@@ -18,7 +18,7 @@ struct BenchImaging: ParsableCommand {
     @Option(help: "Repetitions per measurement (the best is reported).") var repeats = 3
 
     func run() throws {
-        let gflops = Self.sgemmGFLOPS()
+        let gflops = BenchReference.sgemmGFLOPS()
         print(String(format: "reference cblas_sgemm (512³): %.1f GFLOP/s", gflops))
         let photo = Self.syntheticPhoto(width: width, height: height)
         let megapixels = Double(width * height) / 1e6
@@ -68,22 +68,5 @@ struct BenchImaging: ParsableCommand {
             }
         }
         return image
-    }
-
-    /// Plain sgemm throughput on 512×512 matrices, best of 5.
-    static func sgemmGFLOPS() -> Double {
-        let n = 512
-        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-        var c = [Float](repeating: 0, count: n * n)
-        var fastest = Double.infinity
-        for _ in 0..<5 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            c.withUnsafeMutableBufferPointer { cp in
-                sgemm(transA: false, transB: false, m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, beta: 0,
-                      c: cp.baseAddress!, ldc: n)
-            }
-            fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return 2 * Double(n * n * n) / fastest / 1e9
     }
 }

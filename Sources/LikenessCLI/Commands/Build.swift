@@ -37,12 +37,18 @@ struct Build: ParsableCommand {
         configuration.jobMemoryLimitMB = memoryLimitMb
         let service = try WatchService(configuration: configuration, executor: DaemonOptions.childExecutor(),
                                        logger: logger, useInotify: false, onlyPerson: person)
-        guard try service.runUntilIdle(timeout: timeout) else { throw ValidationError("the build did not finish within \(timeout) s") }
+        guard try service.runUntilIdle(timeout: timeout) else { throw DaemonCommandFailure("the build did not finish within \(timeout) s") }
         let ledger = try Ledger(url: service.layout.ledgerURL, readOnly: true)
         let status = try PersonStatus.build(person, ledger: ledger)
         if let failed = try ledger.jobs(in: [.failed]).last(where: { $0.person == person }), status.latestVersion == nil {
-            throw ValidationError("the build failed: \(failed.error ?? "unknown error")")
+            throw DaemonCommandFailure("the build failed: \(failed.error ?? "unknown error")")
         }
         print(StatusPrinter.describe(status))
     }
+}
+
+/// A daemon command that ran but could not do its work (no usage text is printed for it).
+struct DaemonCommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

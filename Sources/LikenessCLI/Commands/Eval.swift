@@ -79,7 +79,7 @@ struct EvalLandmarks: ParsableCommand {
         switch source {
         case .detector:
             var detector = try FaceDetector.standard()
-            if noBoxMapping { detector.mapping = .identity }
+            if noBoxMapping { detector = detector.withoutBoxMapping() }
             let src = DetectorLandmarkSource(detector: detector, predictor: try ShapePredictor())
             return noBoxMapping ? ClosureLandmarkSource(name: "detector-unmapped", src.landmarks(for:)) : src
         case .fit:
@@ -112,20 +112,23 @@ struct EvalDetect: ParsableCommand {
     @Argument(help: "Folders of images with 300-W .pts files.")
     var folders: [String]
 
-    @Option(help: "An OpenCV cascade XML (default: the chosen Haar frontal-face cascade).")
-    var cascade: String = FaceDetector.defaultCascadePath
+    @Option(help: "One OpenCV cascade XML to evaluate alone (default: the standard detector, Haar default + alt2 fallback).")
+    var cascade: String?
 
-    @Option(help: "JSON of reference (dlib HOG) boxes to fit the box mapping to.")
+    @Option(help: "JSON of reference (dlib HOG) boxes to fit the box mapping of --cascade to.")
     var fitMapping: String?
 
     @Flag(help: "Run on the photos as they are instead of on a 640×480 canvas.")
     var noCanvas = false
 
     func run() throws {
-        let model = try CascadeModel(contentsOf: URL(fileURLWithPath: cascade))
-        let detector = FaceDetector(cascade: model, mapping: FaceDetector.defaultMapping)
+        if fitMapping != nil && cascade == nil { throw ValidationError("--fit-mapping needs --cascade: a map is fitted per cascade") }
+        let detector = try cascade.map {
+            FaceDetector(cascade: try CascadeModel(contentsOf: URL(fileURLWithPath: $0)), mapping: FaceDetector.defaultMapping)
+        } ?? FaceDetector.standard()
         var outcomes: [DetectionOutcome] = []
-        print("cascade: \(URL(fileURLWithPath: cascade).lastPathComponent)")
+        print("detector: " + (cascade.map { URL(fileURLWithPath: $0).lastPathComponent + " (recall(mapped) uses the default cascade's map)" }
+            ?? "standard (haarcascade_frontalface_default, alt2 when it finds nothing)"))
         print("set            photos  recall(raw)  recall(mapped)  ms/photo(mean)  ms/photo(median)")
         for folder in folders {
             let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))

@@ -16,7 +16,7 @@ struct Render: ParsableCommand {
             the procedural test head. Model parameters: --expression name=weight (repeatable), \
             --identity β₀,β₁,…. Writes grey.png, textured.png, landmarks.png and sheet.png into \
             --output. The camera is u = s·Π(R v) + t in pixels (x right, y down); by default it \
-            frames the mesh, --scale/--tx/--ty set it explicitly.
+            frames the face (the model's landmarks) or the whole mesh, --scale/--tx/--ty set it explicitly.
             """
     )
 
@@ -34,6 +34,8 @@ struct Render: ParsableCommand {
     var expression: [String] = []
     @Option(help: "Identity coefficients β (comma-separated, in standard deviations).")
     var identity: String?
+    @Option(help: "Joint rotation, joint=x,y,z (axis-angle in degrees, e.g. jaw=8,0,0; repeatable).")
+    var pose: [String] = []
     @Option(help: "With --obj: keep only triangles whose vertices are all below this index.")
     var vertexLimit: Int?
     @Option(help: "Comma-separated vertex ids to mark as landmarks.")
@@ -65,7 +67,7 @@ struct Render: ParsableCommand {
         guard (1...8192).contains(width), (1...8192).contains(height) else {
             throw ValidationError("render size must be 1...8192 pixels")
         }
-        let camera = makeCamera(mesh: mesh, width: width, height: height)
+        let camera = makeCamera(mesh: mesh, landmarks: embeddings, width: width, height: height)
         let albedo = try texture.map { TextureMap(image: try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)).converted(channels: 3)) }
             ?? ProceduralHead.checkerAlbedo(size: 256)
         let details = try displacement.map(loadDisplacement)
@@ -99,8 +101,8 @@ struct Render: ParsableCommand {
         let sources = [ict != nil, flame != nil, obj != nil, procedural].filter { $0 }.count
         guard sources <= 1 else { throw ValidationError("choose one of --ict, --flame, --obj, --procedural") }
         if procedural || obj != nil {
-            guard expression.isEmpty, identity == nil else {
-                throw ValidationError("--expression and --identity need a morphable model (--ict, --flame or the embedded head)")
+            guard expression.isEmpty, identity == nil, pose.isEmpty else {
+                throw ValidationError("--expression, --identity and --pose need a morphable model (--ict, --flame or the embedded head)")
             }
             return (try obj.map(loadOBJ) ?? ProceduralHead.mesh(), [])
         }
@@ -141,6 +143,18 @@ struct Render: ParsableCommand {
             }
             code.identity.replaceSubrange(0..<values.count, with: values)
         }
+        for item in pose {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let angles = parts.count == 2 ? parts[1].split(separator: ",").compactMap { Float($0) } : []
+            guard angles.count == 3, angles.allSatisfy(\.isFinite) else {
+                throw ValidationError("--pose wants joint=x,y,z in degrees, got '\(item)'")
+            }
+            guard let j = model.joints.firstIndex(where: { $0.name == parts[0] }) else {
+                let known = model.joints.isEmpty ? "none" : model.joints.map(\.name).joined(separator: ", ")
+                throw ValidationError("the model has no joint '\(parts[0])' (it has: \(known))")
+            }
+            code.setRotation(SIMD3(angles[0], angles[1], angles[2]) * (Float.pi / 180), ofJoint: j)
+        }
         if code == FaceCode.neutral(for: model) { return model.template }
         return try FaceEvaluator(model: model).evaluate(code).vertices
     }
@@ -159,13 +173,19 @@ struct Render: ParsableCommand {
         return try RenderMesh(positions: parsed.positions, triangles: triangles, uvs: parsed.uvs, uvTriangles: uvTriangles)
     }
 
-    private func makeCamera(mesh: RenderMesh, width: Int, height: Int) -> OrthoCamera {
+    /// Frames the face (the 68 landmarks, filling 55% of the frame like an aligned face crop) when
+    /// the model has landmarks, else the whole mesh (80%); --scale/--tx/--ty override.
+    private func makeCamera(mesh: RenderMesh, landmarks: [LandmarkEmbedding], width: Int, height: Int) -> OrthoCamera {
         let radians = Float.pi / 180
         let rotation = Rodrigues.matrix([0, yaw * radians, 0]) * Rodrigues.matrix([-pitch * radians, 0, 0])
-        let used = Set(mesh.triangles.map(Int.init))
-        var rotated: [Float] = []
-        for i in used { let v = rotation * SIMD3(mesh.positions[3 * i], mesh.positions[3 * i + 1], mesh.positions[3 * i + 2]); rotated += [v.x, v.y, v.z] }
-        var camera = OrthoCamera.framing(positions: rotated, width: width, height: height)
+        let points = landmarks.isEmpty ? mesh.positions : mesh.surfacePoints(landmarks)
+        var rotated = points
+        for i in stride(from: 0, to: points.count, by: 3) {
+            let v = rotation * SIMD3(points[i], points[i + 1], points[i + 2])
+            (rotated[i], rotated[i + 1], rotated[i + 2]) = (v.x, v.y, v.z)
+        }
+        var camera = OrthoCamera.framing(positions: rotated, width: width, height: height,
+                                         fill: landmarks.isEmpty ? 0.8 : 0.55)
         camera.rotation = rotation
         if let scale { camera.scale = scale }
         if let tx { camera.translation.x = tx }

@@ -20,7 +20,7 @@ struct Status: ParsableCommand {
     func run() throws {
         let layout = LibraryLayout(root: URL(fileURLWithPath: library))
         guard FileManager.default.fileExists(atPath: layout.ledgerURL.path) else {
-            throw ValidationError("no Library ledger at \(layout.ledgerURL.path)")
+            throw DaemonCommandFailure("no Library ledger at \(layout.ledgerURL.path)")
         }
         let ledger = try Ledger(url: layout.ledgerURL, readOnly: true)
         let persons = Set(try ledger.files().map(\.person) + ledger.photos().map(\.person) + ledger.latest().keys).sorted()

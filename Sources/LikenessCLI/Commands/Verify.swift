@@ -17,7 +17,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         let layout = LibraryLayout(root: URL(fileURLWithPath: library))
         guard FileManager.default.fileExists(atPath: layout.root.path) else {
-            throw ValidationError("no Library at \(layout.root.path)")
+            throw DaemonCommandFailure("no Library at \(layout.root.path)")
         }
         let result = BundleVerifier(layout: layout).verifyAll()
         for problem in result.problems { print("FAIL \(problem)") }

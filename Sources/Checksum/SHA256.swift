@@ -77,7 +77,7 @@ public struct SHA256: Sendable {
     /// The hex digest of a file's contents, read in 1 MiB chunks (constant memory).
     public static func hex(fileAt url: URL) throws -> String {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileSystemError.io(operation: "open", path: url.path, code: errno) }
+        guard fd >= 0 else { throw ChecksumError.io(operation: "open", path: url.path, code: errno) }
         defer { close(fd) }
         var hasher = SHA256()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -86,7 +86,7 @@ public struct SHA256: Sendable {
             let count = read(fd, chunk.baseAddress, chunk.count)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw FileSystemError.io(operation: "read", path: url.path, code: errno)
+                throw ChecksumError.io(operation: "read", path: url.path, code: errno)
             }
             if count == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
@@ -147,4 +147,16 @@ public struct SHA256: Sendable {
         0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
+}
+
+/// Why a file could not be hashed.
+public enum ChecksumError: Error, CustomStringConvertible, Equatable {
+    case io(operation: String, path: String, code: Int32)
+
+    public var description: String {
+        switch self {
+        case let .io(operation, path, code):
+            return "\(operation) failed for \(path) while hashing: \(String(cString: strerror(code)))"
+        }
+    }
 }

@@ -1,0 +1,77 @@
+import Daemon
+import Foundation
+import Imaging
+import Library
+import Logging
+import XCTest
+@testable import LikenessCLI
+
+/// The production stage on crafted bad inputs (typed rejections, nothing published) and, when
+/// `../shared` is present, on a real face photo (a fitted head.glb).
+final class ProductionStageTests: XCTestCase {
+    var folder: URL!
+    let alice = try! PersonName("alice")
+
+    override func setUpWithError() throws { folder = try DaemonCLISupport.temporaryFolder("stage") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func photo(_ name: String, _ data: Data) throws -> StagePhoto {
+        let url = folder.appendingPathComponent(name)
+        try data.write(to: url)
+        return StagePhoto(name: name, path: url.path, sha256: SHA256.hex(data))
+    }
+
+    func run(_ photos: [StagePhoto]) throws -> (StageOutput, [String]) {
+        let build = folder.appendingPathComponent("build")
+        try FileManager.default.createDirectory(at: build, withIntermediateDirectories: true)
+        let output = try ProductionStage().build(StageRequest(person: alice, photos: photos, buildDirectory: build,
+                                                             logger: Logger(label: "test")))
+        return (output, try FileManager.default.contentsOfDirectory(atPath: build.path).sorted())
+    }
+
+    func testCorruptBombAndNonImagesAreRejectedWithTypedReasons() throws {
+        var gradient = Image(width: 96, height: 96, channels: 3)
+        for y in 0..<96 { for x in 0..<96 { for c in 0..<3 { gradient.pixels[(y * 96 + x) * 3 + c] = UInt8((x + y * c) & 255) } } }
+        let jpeg = try JPEGEncoder.encode(gradient)
+        let photos = [
+            try photo("truncated.jpg", jpeg.prefix(jpeg.count / 2)),
+            try photo("bomb.png", DaemonCLISupport.pngDeclaring(width: 100_000, height: 100_000)),
+            try photo("notes.jpg", Data("shopping list".utf8)),
+            try photo("empty.jpg", Data()),
+            try photo("anim.gif", Data("GIF89a".utf8) + Data(repeating: 0, count: 20)),
+        ]
+        let (output, files) = try run(photos)
+        XCTAssertEqual(output.accepted, [])
+        XCTAssertEqual(files, [], "nothing is left in the build folder when nothing is accepted")
+        let kinds = Dictionary(uniqueKeysWithValues: output.rejected.map { ($0.name, $0.reason.kind) })
+        XCTAssertEqual(kinds, ["truncated.jpg": .corrupt, "bomb.png": .tooLarge, "notes.jpg": .notAnImage,
+                               "empty.jpg": .notAnImage, "anim.gif": .notAnImage])
+        XCTAssertTrue(output.rejected.first { $0.name == "bomb.png" }!.reason.detail.contains("100000×100000"))
+        XCTAssertEqual(Set(output.models.map(\.role)), ["face-detector", "landmarks", "face-model", "base-model"])
+        XCTAssertTrue(output.models.allSatisfy { !$0.licence.isEmpty })
+    }
+
+    func testFacelessPhotoIsRejectedAsNoFace() throws {
+        var plain = Image(width: 320, height: 240, channels: 3)
+        for index in plain.pixels.indices { plain.pixels[index] = UInt8(90 + index % 7) }
+        let (output, files) = try run([try photo("wall.png", try PNGEncoder.encode(plain))])
+        XCTAssertEqual(output.accepted, [])
+        XCTAssertEqual(output.rejected.map(\.reason.kind), [.noFace])
+        XCTAssertEqual(files, [])
+    }
+
+    func testFacePhotoGivesAFittedHead() throws {
+        let url = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
+        let data = try Data(contentsOf: url)
+        let (output, files) = try run([try photo("obama.jpg", data), try photo("notes.jpg", Data("x".utf8))])
+        XCTAssertEqual(output.accepted, [SHA256.hex(data)])
+        XCTAssertEqual(output.rejected.map(\.name), ["notes.jpg"])
+        for name in ["head.glb", "head.obj", "head.png", "parameters", "preview.png", "summary.json"] {
+            XCTAssertTrue(files.contains(name), "missing \(name) in \(files)")
+        }
+        XCTAssertFalse(files.contains(".work"))
+        let glb = try Data(contentsOf: folder.appendingPathComponent("build/head.glb"))
+        XCTAssertEqual(Array(glb.prefix(4)), Array("glTF".utf8))
+        XCTAssertGreaterThan(output.statistics["secondsSharedFit"] ?? -1, 0)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import XCTest
+
+/// `likeness watch`, `status`, `verify` and `build` end to end through the binary, with job child
+/// processes running the production stage.
+final class WatchCommandTests: XCTestCase {
+    var root: URL!
+
+    override func setUpWithError() throws { root = try DaemonCLISupport.temporaryFolder("cli-watch") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+
+    func testWatchPublishesRejectsAndStopsCleanlyOnSIGTERM() throws {
+        let face = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
+        let inbox = root.appendingPathComponent("Inbox"), library = root.appendingPathComponent("Library")
+        for name in ["alice", "bad name", "semi;colon", ".hidden"] {
+            try FileManager.default.createDirectory(at: inbox.appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+        try Data("x".utf8).write(to: inbox.appendingPathComponent("bad name/a.jpg"))
+        let process = Process()
+        process.executableURL = LikenessBinary.url
+        process.arguments = ["watch", "--inbox", inbox.path, "--library", library.path, "--settle", "0.3", "--retry-base", "0.1"]
+        let log = root.appendingPathComponent("watch.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = process.standardError
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        // Copied in while the watcher runs: a face, a corrupt file, a decompression bomb, a partial download.
+        let alice = inbox.appendingPathComponent("alice")
+        try FileManager.default.copyItem(at: face, to: alice.appendingPathComponent("me.jpg"))
+        try Data(try Data(contentsOf: face).prefix(2000)).write(to: alice.appendingPathComponent("broken.jpg"))
+        try DaemonCLISupport.pngDeclaring(width: 60_000, height: 60_000).write(to: alice.appendingPathComponent("bomb.png"))
+        try Data("partial".utf8).write(to: alice.appendingPathComponent("next.jpg.part"))
+        let before = try DaemonCLISupport.fingerprint(inbox)
+        let manifest = library.appendingPathComponent("alice/latest/manifest.json")
+        XCTAssertTrue(DaemonCLISupport.wait(120) { FileManager.default.fileExists(atPath: manifest.path) },
+                      (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        XCTAssertTrue(DaemonCLISupport.wait(10) {
+            ((try? String(contentsOf: library.appendingPathComponent("alice/status.json"), encoding: .utf8)) ?? "").contains("too-large")
+        })
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0)
+
+        XCTAssertEqual(try DaemonCLISupport.fingerprint(inbox), before, "the inbox is byte-identical, mtimes included")
+        let library_ = try FileManager.default.contentsOfDirectory(atPath: library.path).sorted()
+        XCTAssertEqual(library_.filter { !$0.hasPrefix(".") }, ["alice"], "no Library folder for refused names")
+        let text = try String(contentsOf: log, encoding: .utf8)
+        XCTAssertTrue(text.contains("inbox folder ignored"), text)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: library.appendingPathComponent("alice/v0001/head.glb").path))
+
+        let status = try LikenessBinary.run(["status", "--library", library.path])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        XCTAssertTrue(status.stdout.contains("alice: latest v0001"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("rejected bomb.png: too-large"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("rejected broken.jpg: corrupt"), status.stdout)
+        let verify = try LikenessBinary.run(["verify", "--library", library.path])
+        XCTAssertEqual(verify.status, 0, verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("1 versions checked, 0 problems"), verify.stdout)
+
+        // Tampering is caught.
+        let glb = library.appendingPathComponent("alice/v0001/head.glb")
+        var bytes = try Data(contentsOf: glb)
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: glb)
+        let tampered = try LikenessBinary.run(["verify", "--library", library.path])
+        XCTAssertNotEqual(tampered.status, 0)
+        XCTAssertTrue(tampered.stdout.contains("sha256 differs"), tampered.stdout)
+    }
+
+    /// SIGKILL of the real watcher in the middle of a job: its job process exits on its own, the
+    /// next start cleans the staging folder and publishes one complete version.
+    func testKilledWatcherMidJobRecoversOnRestart() throws {
+        let inbox = root.appendingPathComponent("Inbox"), library = root.appendingPathComponent("Library")
+        let alice = inbox.appendingPathComponent("alice")
+        try FileManager.default.createDirectory(at: alice, withIntermediateDirectories: true)
+        for index in 1...4 {
+            let frame = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_000\(index).jpg")
+            try FileManager.default.copyItem(at: frame, to: alice.appendingPathComponent("f\(index).jpg"))
+        }
+        let log = root.appendingPathComponent("watch.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        func startWatcher() throws -> Process {
+            let process = Process()
+            process.executableURL = LikenessBinary.url
+            process.arguments = ["watch", "--inbox", inbox.path, "--library", library.path, "--settle", "0.2"]
+            let handle = try FileHandle(forWritingTo: log)
+            handle.seekToEndOfFile()
+            process.standardError = handle
+            process.standardOutput = handle
+            try process.run()
+            return process
+        }
+        let first = try startWatcher()
+        XCTAssertTrue(DaemonCLISupport.wait(60) { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("job started") })
+        let staging = try FileManager.default.contentsOfDirectory(atPath: library.appendingPathComponent("alice").path)
+            .filter { $0.hasPrefix(".tmp-job") }
+        XCTAssertFalse(staging.isEmpty, "a job is running")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        XCTAssertTrue(DaemonCLISupport.wait(5) { !Self.jobProcessRunning(for: library) }, "the orphaned job process exits")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: library.appendingPathComponent("alice/v0001").path))
+
+        let second = try startWatcher()
+        defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(DaemonCLISupport.wait(120) {
+            FileManager.default.fileExists(atPath: library.appendingPathComponent("alice/latest/head.glb").path)
+        }, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        XCTAssertEqual(second.terminationStatus, 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: library.appendingPathComponent("alice").path).sorted()
+        XCTAssertEqual(names, ["latest", "status.json", "v0001"])
+        XCTAssertTrue(try String(contentsOf: log, encoding: .utf8).contains("requeued interrupted jobs"))
+        XCTAssertEqual(try LikenessBinary.run(["verify", "--library", library.path]).status, 0)
+    }
+
+    /// True while some `likeness build-job` process works on a spec in this Library.
+    static func jobProcessRunning(for library: URL) -> Bool {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.contains { pid in
+            guard Int(pid) != nil, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let arguments = String(decoding: data, as: UTF8.self)
+            return arguments.contains("build-job") && arguments.contains(library.path)
+        }
+    }
+
+    func testBuildRespectsTheJobMemoryLimit() throws {
+        let face = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
+        let folder = root.appendingPathComponent("photos/bob")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: face, to: folder.appendingPathComponent("bob.jpg"))
+        let library = root.appendingPathComponent("Library")
+        let starved = try LikenessBinary.run(["build", folder.path, "--library", library.path, "--memory-limit-mb", "64"])
+        XCTAssertNotEqual(starved.status, 0)
+        XCTAssertTrue(starved.stderr.contains("the build failed"), starved.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: library.appendingPathComponent("bob/v0001").path))
+        XCTAssertEqual(try LikenessBinary.run(["verify", "--library", library.path]).status, 0)
+    }
+
+    func testConfigFileAndBadConfiguration() throws {
+        let config = root.appendingPathComponent("config.json")
+        try Data(#"{"settleSeconds": -1}"#.utf8).write(to: config)
+        let bad = try LikenessBinary.run(["watch", "--config", config.path, "--inbox", root.path + "/In", "--library", root.path + "/Lib"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("settleSeconds must be positive"), bad.stderr)
+        try Data("{not json".utf8).write(to: config)
+        let broken = try LikenessBinary.run(["watch", "--config", config.path])
+        XCTAssertTrue(broken.stderr.contains("is not valid"), broken.stderr)
+        let nested = try LikenessBinary.run(["watch", "--inbox", root.path, "--library", root.appendingPathComponent("Lib").path])
+        XCTAssertNotEqual(nested.status, 0)
+        XCTAssertTrue(nested.stderr.contains("must not contain each other"), nested.stderr)
+    }
+}
