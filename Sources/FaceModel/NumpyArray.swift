@@ -45,9 +45,15 @@ public struct NumpyArray: Sendable {
         let fortran = header.contains("'fortran_order': True")
         shape = shapeText
         dtype = descr
-        let count = shapeText.reduce(1, *)
         let start = headerStart + headerLength
         guard let (width, convert) = NumpyArray.converter(descr) else { throw fail("unsupported dtype \(descr)") }
+        // The shape must fit the bytes that follow (checked without overflowing on hostile shapes).
+        var count = 1
+        for d in shapeText {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard d >= 0, !overflow, product <= b.count / width else { throw fail("data shorter than shape \(shapeText)") }
+            count = product
+        }
         guard start + count * width <= b.count else { throw fail("data shorter than shape \(shapeText)") }
         var exact = [Int](repeating: 0, count: descr.contains("f") ? 0 : count)
         var values = [Float](repeating: 0, count: count)

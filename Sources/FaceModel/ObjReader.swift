@@ -104,8 +104,12 @@ private struct ObjParser {
     mutating func integer() -> Int? {
         var sign = 1, value = 0, digits = 0
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { sign = -1; i += 1 }
-        while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { value = value * 10 + Int(bytes[i] - 48); i += 1; digits += 1 }
-        return digits > 0 ? sign * value : nil
+        while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 {
+            if digits < 15 { value = value * 10 + Int(bytes[i] - 48) }
+            i += 1
+            digits += 1
+        }
+        return digits > 0 && digits < 15 ? sign * value : nil
     }
 
     /// Reads `v`, `v/vt`, `v//vn` or `v/vt/vn` corners until the end of the line.
@@ -122,7 +126,7 @@ private struct ObjParser {
             }
             let vi = v < 0 ? vertexCount + v : v - 1
             let ti = vt == 0 ? -1 : (vt < 0 ? uvCount + vt : vt - 1)
-            guard vi >= 0, vi < vertexCount, ti < uvCount else { throw fail("face index out of range") }
+            guard vi >= 0, vi < vertexCount, ti >= -1, ti < uvCount else { throw fail("face index out of range") }
             corners.append((Int32(vi), Int32(ti)))
         }
     }

@@ -39,14 +39,17 @@ public struct ZipArchive: Sendable {
             throw FaceModelError.missingEntry(path: path, entry: name)
         }
         let local = entry.localHeaderOffset
-        guard local + 30 <= bytes.count, le32(bytes, local) == 0x0403_4b50 else { throw corrupt("bad local header of \(name)") }
+        guard local >= 0, local + 30 <= bytes.count, le32(bytes, local) == 0x0403_4b50 else { throw corrupt("bad local header of \(name)") }
         let start = local + 30 + Int(le16(bytes, local + 26)) + Int(le16(bytes, local + 28))
-        guard start + entry.compressedSize <= bytes.count else { throw corrupt("entry \(name) runs past the end") }
+        guard entry.compressedSize >= 0, entry.size >= 0, entry.compressedSize <= bytes.count - start else { throw corrupt("entry \(name) runs past the end") }
         let raw = Data(bytes[start..<(start + entry.compressedSize)])
         let out: Data
         switch entry.method {
         case 0: out = raw
-        case 8: out = try inflateRaw(raw, expected: entry.size, name: name)
+        case 8:
+            // Deflate expands at most ~1032:1; a larger claim is a corrupt or hostile header.
+            guard entry.size <= entry.compressedSize * 1100 + 1024 else { throw corrupt("entry \(name) claims an impossible size") }
+            out = try inflateRaw(raw, expected: entry.size, name: name)
         default: throw corrupt("entry \(name) uses compression method \(entry.method) (only stored and deflate are read)")
         }
         guard out.count == entry.size else { throw corrupt("entry \(name) has \(out.count) bytes, expected \(entry.size)") }
@@ -71,10 +74,11 @@ public struct ZipArchive: Sendable {
         var offset = Int(le32(bytes, eocd + 16))
         // ZIP64: the locator precedes the EOCD and points at the ZIP64 end record.
         if eocd >= 20, le32(bytes, eocd - 20) == 0x0706_4b50 {
-            let record = Int(le64(bytes, eocd - 12))
-            guard record + 56 <= bytes.count, le32(bytes, record) == 0x0606_4b50 else { throw fail("bad ZIP64 end record") }
-            count = Int(le64(bytes, record + 32))
-            offset = Int(le64(bytes, record + 48))
+            let record = Int(truncatingIfNeeded: le64(bytes, eocd - 12))
+            guard record >= 0, record + 56 <= bytes.count, le32(bytes, record) == 0x0606_4b50 else { throw fail("bad ZIP64 end record") }
+            count = Int(truncatingIfNeeded: le64(bytes, record + 32))
+            offset = Int(truncatingIfNeeded: le64(bytes, record + 48))
+            guard count >= 0, offset >= 0 else { throw fail("bad ZIP64 end record") }
         }
         var entries: [Entry] = []
         var p = offset
@@ -90,10 +94,13 @@ public struct ZipArchive: Sendable {
             while e + 4 <= extraEnd {
                 let id = le16(bytes, e), length = Int(le16(bytes, e + 2))
                 if id == 1 {
+                    // ZIP64 sizes/offset, present only for the fields marked 0xFFFFFFFF.
                     var q = e + 4
-                    if size == 0xFFFF_FFFF { size = Int(le64(bytes, q)); q += 8 }
-                    if compressed == 0xFFFF_FFFF { compressed = Int(le64(bytes, q)); q += 8 }
-                    if local == 0xFFFF_FFFF { local = Int(le64(bytes, q)) }
+                    func next() -> Int { defer { q += 8 }; return q + 8 <= extraEnd ? Int(truncatingIfNeeded: le64(bytes, q)) : -1 }
+                    if size == 0xFFFF_FFFF { size = next() }
+                    if compressed == 0xFFFF_FFFF { compressed = next() }
+                    if local == 0xFFFF_FFFF { local = next() }
+                    guard size >= 0, compressed >= 0, local >= 0 else { throw fail("bad ZIP64 extra field") }
                 }
                 e += 4 + length
             }

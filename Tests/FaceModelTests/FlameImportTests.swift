@@ -89,6 +89,52 @@ final class NpzTests: XCTestCase {
         XCTAssertEqual(try fixture.array("shape_count").integers, [3])
     }
 
+    func testHostileHeadersAreTypedErrors() throws {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        let data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8) + [0, 0, 0, 0])
+        XCTAssertThrowsError(try NumpyArray(npy: data, name: "huge")) { error in
+            guard case FaceModelError.unreadableFile = error else { return XCTFail("\(error)") }
+        }
+        // A ZIP whose entry claims 4 GB inflated from a few bytes.
+        var zip = ZipWriter()
+        zip.add("a.npy", Data([1, 2, 3]))
+        var bytes = [UInt8](zip.data)
+        let central = bytes.count - 22 - 46 - 5
+        bytes[central + 10] = 8  // method: deflate
+        for k in 0..<4 { bytes[central + 24 + k] = 0xFE }  // uncompressed size ≈ 4 GB
+        XCTAssertThrowsError(try ZipArchive(data: Data(bytes)).read("a.npy")) { error in
+            guard case FaceModelError.unreadableFile = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    /// Truncated and bit-flipped copies of the fixture never crash the reader: each loads or throws.
+    func testDamagedFilesFailCleanly() throws {
+        let original = [UInt8](try Data(contentsOf: TestData.fixture("flame_tiny.npz")))
+        var rng = SplitMix64(seed: 11)
+        var failures = 0
+        for trial in 0..<120 {
+            var bytes = original
+            if trial < 40 {
+                bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
+            } else {
+                for _ in 0..<(1 + trial % 4) { bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(1 << (rng.next() % 8)) }
+            }
+            do {
+                let npz = try NpzFile(data: Data(bytes))
+                for key in npz.keys { _ = try npz.array(key) }
+            } catch is FaceModelError {
+                failures += 1
+            }
+        }
+        XCTAssertGreaterThan(failures, 60, "damage must be detected (CRC, sizes, headers)")
+        // Damaged OBJ text: truncated lines and junk indices.
+        for text in ["v 1 2\nf 1 2 3\n", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 99999999999999999999\n", "vt 0.5\n", "f 1/-7 2 3\n"] {
+            XCTAssertThrowsError(try ObjMesh(data: Data(text.utf8), path: "bad.obj"))
+        }
+    }
+
     func testFortranOrderIsReordered() throws {
         // 2×3 array [[1,2,3],[4,5,6]] stored column-major.
         var header = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }"
