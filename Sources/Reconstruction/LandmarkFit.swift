@@ -137,8 +137,9 @@ public enum LandmarkFit {
         return OrthoCamera(scale: s, translation: mt - s * ms)
     }
 
-    /// Dense Cholesky-free solve (Gaussian elimination with partial pivoting) of A x = b, n×n.
-    static func solve(_ a: [Double], _ b: [Double], _ n: Int) -> [Double]? {
+    /// Dense Cholesky-free solve (Gaussian elimination with partial pivoting) of A x = b, n×n
+    /// (row-major); nil when A is singular.
+    public static func solve(_ a: [Double], _ b: [Double], _ n: Int) -> [Double]? {
         var A = a, x = b
         for col in 0..<n {
             var piv = col

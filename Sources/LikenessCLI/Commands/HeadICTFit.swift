@@ -1,5 +1,6 @@
 import FaceModel
 import Foundation
+import Reconstruction
 
 /// Fits the embedded head's identity to an ICT-FaceKit identity mesh and measures the distance.
 ///
@@ -88,7 +89,7 @@ struct HeadICTFit {
             }
         }
         for a in 0..<k { H[a * k + a] += lambda }
-        return (Gauss.solve(H, g, k) ?? [Double](repeating: 0, count: k)).map(Float.init)
+        return (LandmarkFit.solve(H, g, k) ?? [Double](repeating: 0, count: k)).map(Float.init)
     }
 }
 
@@ -151,30 +152,6 @@ enum SVD3 {
             for i in 0..<3 { u[i][j] = sigma[j] > 1e-15 ? a[i][j] / sigma[j] : (i == j ? 1 : 0) }
         }
         return (u, sigma, v)
-    }
-}
-
-enum Gauss {
-    static func solve(_ a: [Double], _ b: [Double], _ n: Int) -> [Double]? {
-        var A = a, x = b
-        for col in 0..<n {
-            var piv = col
-            for r in (col + 1)..<n where abs(A[r * n + col]) > abs(A[piv * n + col]) { piv = r }
-            if abs(A[piv * n + col]) < 1e-18 { return nil }
-            if piv != col { for c in 0..<n { A.swapAt(col * n + c, piv * n + c) }; x.swapAt(col, piv) }
-            for r in (col + 1)..<n {
-                let f = A[r * n + col] / A[col * n + col]
-                if f == 0 { continue }
-                for c in col..<n { A[r * n + c] -= f * A[col * n + c] }
-                x[r] -= f * x[col]
-            }
-        }
-        for r in stride(from: n - 1, through: 0, by: -1) {
-            var s = x[r]
-            for c in (r + 1)..<n { s -= A[r * n + c] * x[c] }
-            x[r] = s / A[r * n + r]
-        }
-        return x
     }
 }
 
