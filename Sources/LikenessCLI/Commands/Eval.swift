@@ -47,7 +47,7 @@ struct EvalLandmarks: ParsableCommand {
     @Option(help: "With --source fit: jaw-line matching, silhouette (Eq. 1) or marching (the ablation).")
     var boundary: BoundaryMode = .silhouette
 
-    @OptionGroup var fitModel: FitModelOptions
+    @OptionGroup var fitModel: ModelOptions
 
     func run() throws {
         let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))

@@ -17,17 +17,7 @@ struct Export: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "ICT-FaceKit FaceXModel folder.")
-    var ict: String?
-
-    @Flag(help: "With --ict: only the face area (vertices 0–9408).")
-    var faceOnly = false
-
-    @Option(help: "FLAME .npz written by Scripts/flame_to_npz.py.")
-    var flame: String?
-
-    @Option(help: "Extra FLAME files (.npz with landmarks/masks, or head_template.obj for UVs).")
-    var flameExtra: [String] = []
+    @OptionGroup var modelOptions: ModelOptions
 
     @Option(help: "Identity coefficients β, comma-separated (default: the template).")
     var identity: String?
@@ -39,21 +29,13 @@ struct Export: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard ict == nil || flame == nil else { throw ValidationError("give at most one of --ict or --flame") }
         let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
         guard ["glb", "obj"].contains(ext) else { throw ValidationError("the output must end in .glb or .obj, not .\(ext)") }
     }
 
     func run() throws {
         let logger = global.makeLogger("likeness.export")
-        let model: MorphableModel
-        if let ict {
-            model = try ICTFaceKitImporter.load(URL(fileURLWithPath: ict), faceOnly: faceOnly)
-        } else if let flame {
-            model = try FlameImporter.load(URL(fileURLWithPath: flame), extras: flameExtra.map { URL(fileURLWithPath: $0) })
-        } else {
-            model = EmbeddedHead.make()
-        }
+        let model = try modelOptions.load()
         let beta = try identity.map { text in
             try text.split(separator: ",").map { part -> Float in
                 guard let v = Float(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("bad identity value '\(part)'") }

@@ -17,7 +17,7 @@ struct Fit: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @OptionGroup var modelOptions: FitModelOptions
+    @OptionGroup var modelOptions: ModelOptions
 
     @Argument(help: "Photos, or folders of photos, of one person.")
     var photos: [String]
@@ -69,34 +69,3 @@ struct Fit: ParsableCommand {
 }
 
 extension BoundaryMode: ExpressibleByArgument {}
-
-/// Which head model to fit: the embedded head by default, or ICT-FaceKit / FLAME when given.
-struct FitModelOptions: ParsableArguments {
-    @Option(help: "ICT-FaceKit FaceXModel folder (instead of the embedded head).")
-    var ict: String?
-
-    @Flag(help: "With --ict: only the face area (vertices 0–9408).")
-    var faceOnly = false
-
-    @Option(help: "FLAME .npz written by Scripts/flame_to_npz.py (instead of the embedded head).")
-    var flame: String?
-
-    @Option(help: "Extra FLAME files (.npz with landmarks/masks, or head_template.obj for UVs).")
-    var flameExtra: [String] = []
-
-    func validate() throws {
-        if ict != nil, flame != nil { throw ValidationError("give at most one of --ict or --flame") }
-    }
-
-    func load() throws -> MorphableModel {
-        if let ict { return try ICTFaceKitImporter.load(URL(fileURLWithPath: ict), faceOnly: faceOnly) }
-        if let flame {
-            return try FlameImporter.load(URL(fileURLWithPath: flame), extras: flameExtra.map { URL(fileURLWithPath: $0) })
-        }
-        let model = EmbeddedHead.make()
-        guard model.landmarks.count == 68 else {
-            throw ValidationError("the embedded head has no 68-point landmarks yet; give --ict or --flame")
-        }
-        return model
-    }
-}
