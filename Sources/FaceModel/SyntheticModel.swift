@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// A deterministic synthetic model with FLAME's layout (five joints, skinning, pose correctives,
 /// 68 landmarks, regions, UV seams) on a latitude–longitude sphere: for tests and benchmarks where
@@ -105,22 +106,10 @@ public enum SyntheticModel {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for synthetic data.
-public struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The deterministic generator for synthetic data: Tensor's SplitMix64 `SeededGenerator`.
+public typealias SplitMix64 = SeededGenerator
+
+extension SeededGenerator {
     /// Uniform in [0, 1).
     public mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    /// Standard normal (Box–Muller).
-    public mutating func normal() -> Float {
-        let u = max(uniform(), 1e-7), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
 }
