@@ -17,6 +17,8 @@ public enum LandmarkFit {
         public var identityPrior: Float = 1e-5
         public var expressionPrior: Float = 1e-6
         public var useDynamicContour = true
+        /// Weight of the jaw-line residuals (0–16) relative to the inner points.
+        public var jawWeight: Float = 1
         public init() {}
     }
 
@@ -54,8 +56,12 @@ public enum LandmarkFit {
         guard iod > 0 else { throw FitError.degenerateTarget }
         let model = evaluator.model
         let kb = model.identityCount, ke = model.expressionCount
-        var code = FaceCode.neutral(for: model)
-        var camera = initialCamera(evaluator, code: code, target: target)
+        // Start from the affine pose of the mean face (an upright start leaves turned heads in a
+        // wrong local minimum: the roll absorbs the yaw).
+        let start = try RigidInitialisation.initialState(evaluator, targets: FitTargets(target),
+                                                         identity: [Float](repeating: 0, count: kb))
+        var code = start.code
+        var camera = start.camera
         var mu: Float = 1e-3
         var (energy, _) = try evaluate(evaluator, code: code, camera: camera, target: target, iod: iod, options: options)
         // Parameter vector: β (kb), ψ (ke), θ_global (3), s, tx, ty.
@@ -74,10 +80,11 @@ public enum LandmarkFit {
             let cols = proj.parameters.columns
             for row in 0..<136 {
                 let p = proj.points[row / 2], t = target[row / 2]
-                r[row] = Double(((row % 2 == 0) ? p.x - t.x : p.y - t.y) / iod)
-                for c in 0..<(kb + ke) { J[row * n + c] = Double(proj.parameters.values[row * cols + c] / iod) }
-                for c in 0..<3 { J[row * n + kb + ke + c] = Double(proj.parameters.values[row * cols + kb + ke + c] / iod) }
-                for c in 0..<3 { J[row * n + kb + ke + 3 + c] = Double(proj.camera[row * 3 + c] / iod) }
+                let w = (row / 2 < 17 ? options.jawWeight : 1) / iod
+                r[row] = Double(((row % 2 == 0) ? p.x - t.x : p.y - t.y) * w)
+                for c in 0..<(kb + ke) { J[row * n + c] = Double(proj.parameters.values[row * cols + c] * w) }
+                for c in 0..<3 { J[row * n + kb + ke + c] = Double(proj.parameters.values[row * cols + kb + ke + c] * w) }
+                for c in 0..<3 { J[row * n + kb + ke + 3 + c] = Double(proj.camera[row * 3 + c] * w) }
             }
             var H = [Double](repeating: 0, count: n * n), g = [Double](repeating: 0, count: n)
             for row in 0..<136 {
@@ -121,7 +128,10 @@ public enum LandmarkFit {
         let points = options.useDynamicContour ? evaluator.marchedLandmarks(output).landmarks : output.landmarks
         let predicted = points.map(camera.project)
         var e: Float = 0
-        for (p, t) in zip(predicted, target) { let d = (p - t) / iod; e += (d * d).sum() }
+        for (i, (p, t)) in zip(predicted, target).enumerated() {
+            let d = (p - t) * ((i < 17 ? options.jawWeight : 1) / iod)
+            e += (d * d).sum()
+        }
         e += options.identityPrior * code.identity.reduce(0) { $0 + $1 * $1 }
         e += options.expressionPrior * code.expression.reduce(0) { $0 + $1 * $1 }
         return (e, predicted)

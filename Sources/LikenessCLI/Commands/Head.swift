@@ -68,8 +68,14 @@ struct HeadLikeness: ParsableCommand {
     @Option(help: "The shared data folder (default: $LIKENESS_SHARED or ../shared).")
     var shared: String?
 
+    @OptionGroup(title: "Model (default: the embedded head; another model gives a reference figure)")
+    var modelOptions: ModelOptions
+
     @Option(help: "Fit at most this many AFW faces (0 = all).")
     var limit = 0
+
+    @Option(help: "The 300-W subset under data/faces-300w to fit (afw is the reported figure; helen-train is for tuning).")
+    var faces = "afw"
 
     @Option(help: "Identity prior weight λβ of the landmark fit.")
     var identityPrior: Float = LandmarkFit.Options().identityPrior
@@ -80,19 +86,25 @@ struct HeadLikeness: ParsableCommand {
     @Option(help: "Write the fitted AFW landmarks (JSON: file → 68 points) to this path.")
     var dumpFits: String?
 
+    @Flag(help: "Print each AFW face's NME, head rotation and strongest expressions.")
+    var perFace = false
+
+    @Option(help: "Weight of the jaw-line points in the landmark fit.")
+    var jawWeight: Float = LandmarkFit.Options().jawWeight
+
     @Option(help: "Levenberg–Marquardt iterations of the landmark fit.")
     var iterations = LandmarkFit.Options().iterations
 
     func run() throws {
         let root = shared ?? ProcessInfo.processInfo.environment["LIKENESS_SHARED"] ?? "../shared"
-        let model = EmbeddedHead.make()
+        let model = try modelOptions.load()
         print("model: \(model.info.name) \(model.info.version) \(model.info.contentHash.prefix(12)) — \(model.vertexCount) vertices, \(model.identityCount) identity, \(model.expressionCount) expression modes")
         try measureAFW(model, root: root)
         try measureICT(model, root: root)
     }
 
     func measureAFW(_ model: MorphableModel, root: String) throws {
-        let dir = URL(fileURLWithPath: root).appendingPathComponent("data/faces-300w/afw")
+        let dir = URL(fileURLWithPath: root).appendingPathComponent("data/faces-300w/\(faces)")
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
             print("(a) skipped: \(dir.path) not found"); return
         }
@@ -109,8 +121,14 @@ struct HeadLikeness: ParsableCommand {
             options.identityPrior = identityPrior
             options.expressionPrior = expressionPrior
             options.iterations = iterations
+            options.jawWeight = jawWeight
             let result = try LandmarkFit.fit(evaluator, to: points, options: options)
             errors.append(result.nme)
+            if perFace {
+                let active = result.code.expression.enumerated().filter { $0.element > 0.3 }.map { model.expressionNames[$0.offset] }
+                print(String(format: "%@ NME %.4f, root rotation (%.3f, %.3f, %.3f) rad, ", name, result.nme, result.code.pose[0],
+                             result.code.pose[1], result.code.pose[2]) + "expressions > 0.3: \(active.joined(separator: " "))")
+            }
             fitted[name] = result.landmarks.map { [$0.x, $0.y] }
             let iod = ((points[36] - points[45]) * (points[36] - points[45])).sum().squareRoot()
             for i in 0..<68 { perPoint[i] += ((result.landmarks[i] - points[i]) * (result.landmarks[i] - points[i])).sum().squareRoot() / iod }
@@ -125,7 +143,7 @@ struct HeadLikeness: ParsableCommand {
         errors.sort()
         let median = errors.isEmpty ? .nan : errors[errors.count / 2]
         let mean = errors.reduce(0, +) / Float(max(errors.count, 1))
-        print(String(format: "(a) AFW landmark fit: %d faces, median NME %.4f, mean %.4f (%.1f s)", errors.count, median, mean,
+        print(String(format: "(a) %@ landmark fit: %d faces, median NME %.4f, mean %.4f (%.1f s)", faces, errors.count, median, mean,
                      Date().timeIntervalSince(start)))
     }
 
