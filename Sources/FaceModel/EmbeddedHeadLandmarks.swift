@@ -96,18 +96,21 @@ enum HeadLandmarks {
         return (out, DynamicContour(yawDegrees: yaws, embeddings: rows))
     }
 
-    /// Vertices allowed on the jaw contour: face, neck-top and lips-free skin in front of the ears.
+    /// Vertices allowed on the jaw contour: face and neck-top skin in front of the ears, below the
+    /// canthi.
     static func contourCandidates(_ topo: HeadTopology, _ P: [SIMD3<Float>], _ regions: [FaceRegion], _ L: HeadLayout) -> [Int] {
-        (0..<P.count).filter { i in
+        let zBack: Float = -0.005
+        return (0..<P.count).filter { i in
             guard case .grid = topo.kinds[i] else { return false }
             let r = regions[i]
-            return (r == .face || r == .neck) && P[i].z > -0.005 && P[i].y > L.gnathionY - 0.010 && P[i].y < L.canthusY
+            return (r == .face || r == .neck) && P[i].z > zBack && P[i].y > L.gnathionY - 0.010 && P[i].y < L.canthusY
         }
     }
 
     /// The 17 jaw-line points of the silhouette with the head turned by `yaw` degrees, from the
     /// right cheek at the height `top` of the lateral canthi (where 300-W starts and ends the jaw
-    /// line) through the chin to the left cheek, at equal arc length as 300-W annotates it.
+    /// line) through the chin to the left cheek, evenly spaced on each side of the chin as 300-W
+    /// annotates it.
     /// Candidates stop at the canthi's height, so the line's ends are the outermost candidates there.
     static func jawLine(_ P: [SIMD3<Float>], candidates: [Int], yaw: Float, top: Float, _ L: HeadLayout) -> [SIMD3<Float>] {
         let a = yaw * .pi / 180
@@ -137,11 +140,26 @@ enum HeadLandmarks {
         if let right = level.min(by: { turn(P[$0]).x < turn(P[$1]).x }), let left = level.max(by: { turn(P[$0]).x < turn(P[$1]).x }) {
             poly = [P[right]] + poly + [P[left]]
         }
+        // 300-W puts point 8 on the chin's midline and spaces 0–8 and 8–16 evenly along each half.
+        var chin = poly.count - 1
+        for k in 1..<poly.count where poly[k - 1].x <= 0 && poly[k].x > 0 {
+            let t = -poly[k - 1].x / (poly[k].x - poly[k - 1].x)
+            poly.insert(poly[k - 1] + t * (poly[k] - poly[k - 1]), at: k)
+            chin = k
+            break
+        }
+        let right = evenly(Array(poly[...chin]), count: 9, turn)
+        let left = evenly(Array(poly[chin...]), count: 9, turn)
+        return right + left.dropFirst()
+    }
+
+    /// `count` points at equal arc length (measured in the turned view) along a polyline.
+    static func evenly(_ poly: [SIMD3<Float>], count: Int, _ turn: (SIMD3<Float>) -> SIMD2<Float>) -> [SIMD3<Float>] {
+        guard poly.count > 1 else { return [SIMD3<Float>](repeating: poly.first ?? .zero, count: count) }
         var arc: [Float] = [0]
         for k in 1..<poly.count { arc.append(arc[k - 1] + hlen(turn(poly[k]) - turn(poly[k - 1]))) }
-        // Points between silhouette vertices (interpolated in 3D, then put on the surface).
-        return (0..<17).map { j in
-            let target = arc.last! * Float(j) / 16
+        return (0..<count).map { j in
+            let target = arc.last! * Float(j) / Float(count - 1)
             let k = max(arc.firstIndex { $0 >= target - 1e-6 } ?? poly.count - 1, 1)
             let t = (target - arc[k - 1]) / max(arc[k] - arc[k - 1], 1e-9)
             return poly[k - 1] + min(max(t, 0), 1) * (poly[k] - poly[k - 1])
