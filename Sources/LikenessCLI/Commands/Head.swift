@@ -86,6 +86,9 @@ struct HeadLikeness: ParsableCommand {
     @Option(help: "Write the fitted AFW landmarks (JSON: file → 68 points) to this path.")
     var dumpFits: String?
 
+    @Flag(help: "Keep the jaw-line landmarks of the frontal pose instead of the dynamic contour.")
+    var staticContour = false
+
     @Flag(help: "Print each AFW face's NME, head rotation and strongest expressions.")
     var perFace = false
 
@@ -122,6 +125,7 @@ struct HeadLikeness: ParsableCommand {
             options.expressionPrior = expressionPrior
             options.iterations = iterations
             options.jawWeight = jawWeight
+            options.useDynamicContour = !staticContour
             let result = try LandmarkFit.fit(evaluator, to: points, options: options)
             errors.append(result.nme)
             if perFace {
