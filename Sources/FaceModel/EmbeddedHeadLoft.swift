@@ -7,7 +7,7 @@ import Foundation
 /// the skin being ρ = 1. W is the half width, zc + F the midline front, zc − B the midline back,
 /// and n the squareness (2 = ellipse; lower = more pointed, as the chin and the eye-level face
 /// seen from above; higher = boxier). Both halves meet at z = zc with ∂ρ/∂z = 0, so the section
-/// is C¹. The six parameters are tabulated at 16 heights anchored to the layout's landmarks
+/// is C¹. The six parameters are tabulated at 17 heights anchored to the layout's landmarks
 /// (`rows`) and interpolated in y by monotone cubic Hermite splines (Fritsch–Carlson slopes), which
 /// are C¹ and never overshoot the table — the chin–throat corner stays a corner, not a ripple.
 ///
@@ -72,22 +72,22 @@ struct HeadLoft {
         }
         let mid = gn - 0.050, cervical = gn - 0.020, submental = gn - 0.011
         r.append(row(mid, zc: -0.016 + neckZ(mid), front: 0.037 + neckD + neckZ(mid), back: -0.078 - neckD + neckZ(mid),
-                     width: 0.052 + neckW, nF: 2.0, nB: 2.0))
+                     width: 0.049 + neckW, nF: 2.0, nB: 2.0))
         // Throat (cervical point): the submental line meets the neck front at ≈ 115°.
-        r.append(row(cervical, zc: -0.014 + 0.5 * neckZ(cervical), front: 0.041 + 0.7 * neckD + 0.8 * sub,
-                     back: -0.072 - 0.7 * neckD, width: 0.052 + 0.8 * neckW, nF: 1.9, nB: 2.0))
-        r.append(row(submental, zc: -0.012, front: 0.066 + sub + 0.5 * jaw, back: -0.070 - 0.3 * neckD,
-                     width: 0.047 + 0.4 * neckW + 0.3 * jawW, nF: 1.5, nB: 2.0))
+        r.append(row(cervical, zc: -0.015 + 0.5 * neckZ(cervical), front: 0.041 + 0.7 * neckD + 0.8 * sub,
+                     back: -0.072 - 0.7 * neckD, width: 0.0485 + 0.8 * neckW, nF: 1.8, nB: 2.0))
+        r.append(row(submental, zc: -0.014, front: 0.066 + sub + 0.5 * jaw, back: -0.070 - 0.3 * neckD,
+                     width: 0.047 + 0.4 * neckW + 0.3 * jawW, nF: 1.45, nB: 2.0))
         // Chin: menton/gnathion, pogonion, mentolabial sulcus (fractions of sto–gn).
-        r.append(row(gn, zc: -0.010, front: 0.080 + 0.8 * jaw, back: -0.069, width: 0.045 + 0.6 * jawW,
-                     nF: 1.3 + chinN, nB: 2.0))
-        r.append(row(st + 0.72 * (gn - st), zc: -0.008, front: 0.088 + jaw, back: -0.067, width: 0.048 + 0.9 * jawW,
-                     nF: 1.4 + chinN, nB: 2.0))
+        r.append(row(gn, zc: -0.012, front: 0.080 + 0.8 * jaw, back: -0.069, width: 0.047 + 0.6 * jawW,
+                     nF: 1.35 + chinN, nB: 2.0))
+        r.append(row(st + 0.72 * (gn - st), zc: -0.010, front: 0.088 + jaw, back: -0.067, width: 0.049 + 0.9 * jawW,
+                     nF: 1.45 + chinN, nB: 2.0))
         r.append(row(st + 0.40 * (gn - st), zc: -0.006, front: 0.084 + 0.7 * jaw + 0.3 * lip, back: -0.066,
                      width: 0.053 + jawW, nF: 1.6, nB: 2.0))
         // Mouth (dental arch) and subnasale: the maxilla carries the lips.
-        r.append(row(st, zc: -0.004, front: 0.090 + midface + lip, back: -0.067 - 0.3 * occ,
-                     width: 0.056 + 0.6 * jawW + 0.3 * faceW, nF: 1.75, nB: 2.1))
+        r.append(row(st, zc: -0.004, front: 0.0915 + midface + lip, back: -0.067 - 0.3 * occ,
+                     width: 0.056 + 0.6 * jawW + 0.3 * faceW, nF: 1.9, nB: 2.1))
         r.append(row(L.subnasaleY, zc: -0.004, front: 0.089 + midface + 0.5 * headL, back: -0.073 - 0.6 * occ - 0.3 * headL,
                      width: 0.062 + 0.7 * faceW, nF: 1.9, nB: 2.1))
         // Zygomatic level (tragion height), canthal level: the face seen from above is a V whose

@@ -35,6 +35,16 @@ struct HeadShape {
         return b + disc.squareRoot()
     }
 
+    /// Far intersection with a sphere continued smoothly past its silhouette: r = b + √max(Δ, 0)
+    /// (b = d·c, Δ = b² − |c|² + R², R² − Δ the squared miss distance of the ray), with a weight
+    /// smoothstep(0, (0.2 R)², Δ) that reaches 0 at the silhouette (and 1 for rays passing within
+    /// 0.98 R of the centre). Blending by this weight keeps
+    /// the surface continuous where rays stop meeting the sphere.
+    @inline(__always) static func softSphere(_ d: SIMD3<Float>, center: SIMD3<Float>, radius: Float) -> (r: Float, weight: Float) {
+        let b = hdot(d, center), disc = b * b - hdot(center, center) + radius * radius
+        return (b + max(disc, 0).squareRoot(), smoothstep(0, 0.04 * radius * radius, disc))
+    }
+
     @inline(__always) static func smax(_ a: Float, _ b: Float, _ k: Float) -> Float {
         let h = max(k - abs(a - b), 0) / k
         return max(a, b) + k * h * h * 0.25
@@ -54,16 +64,23 @@ struct HeadShape {
     /// by the Illinois variant of regula falsi inside the bracket [1 cm, 40 cm]. The loft is
     /// star-shaped about the origin (every ray leaves it once), so the root is unique.
     func baseRadius(_ d: SIMD3<Float>) -> Float {
-        var a: Float = 0.01, b: Float = 0.40
-        var fa = loft.rho(a * d) - 1, fb = loft.rho(b * d) - 1
+        Self.illinois(0.01, 0.40, tolerance: 1e-7) { loft.rho($0 * d) - 1 }
+    }
+
+    /// Root of an increasing function f in [a, b] by the Illinois variant of regula falsi (falls
+    /// back to bisection when the secant leaves the bracket); returns an end when f does not
+    /// change sign. Deterministic: a fixed sequence of evaluations for a given f.
+    static func illinois(_ a0: Float, _ b0: Float, tolerance: Float, _ f: (Float) -> Float) -> Float {
+        var a = a0, b = b0
+        var fa = f(a), fb = f(b)
         if fa >= 0 { return a }
         if fb <= 0 { return b }
         var side = 0
         for _ in 0..<60 {
             var t = (a * fb - b * fa) / (fb - fa)
             if !(t > a && t < b) { t = 0.5 * (a + b) }
-            let ft = loft.rho(t * d) - 1
-            if abs(ft) < 1e-6 || b - a < 1e-7 { return t }
+            let ft = f(t)
+            if abs(ft) < 1e-7 || b - a < tolerance { return t }
             if ft > 0 {
                 b = t; fb = ft
                 if side == 1 { fa *= 0.5 }
@@ -87,7 +104,7 @@ struct HeadShape {
     /// Orbits: around each eye the skin is pulled towards a sphere concentric with the eyeball
     /// whose soft-tissue cover t(ρ) = 1.5 mm + 11 mm·ρ² thickens outwards, with weight
     /// w(ρ) = 0.7·(1 − smoothstep(0.5, 1.3, ρ)); ρ is the frontal distance from the eye centre
-    /// in units of the orbital opening (half axes 23 mm laterally, 13.5 mm medially — the nasal
+    /// in units of the orbital opening (half axes 23 mm laterally, 11 mm medially — the nasal
     /// wall keeps the medial canthus forward — and 17 mm vertically). The lid loops (`HeadRings`) lie on
     /// the same sphere family, so lids, orbits and face meet without a crease.
     func orbits(_ d: SIMD3<Float>, _ r: Float) -> Float {
@@ -99,13 +116,13 @@ struct HeadShape {
             var c = L.eyeballCenter
             c.x *= side
             let dx = side * (p.x - c.x)
-            let q = SIMD2(dx / (dx > 0 ? 0.023 : 0.0135), (p.y - c.y) / 0.017)
+            let q = SIMD2(dx / (dx > 0 ? 0.023 : 0.011), (p.y - c.y) / 0.017)
             let rho = hlen(q)
             let w = 0.7 * (1 - Self.smoothstep(0.5, 1.3, rho))
             if w <= 0 { continue }
             let tissue = 0.0015 + 0.011 * min(rho * rho, 1.7)
-            guard let hit = Self.sphere(d, center: c, radius: L.eyeballRadius + tissue) else { continue }
-            out += w * (hit - out)
+            let hit = Self.softSphere(d, center: c, radius: L.eyeballRadius + tissue)
+            out += w * hit.weight * (hit.r - out)
         }
         return out
     }
