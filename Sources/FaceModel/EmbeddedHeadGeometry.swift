@@ -46,18 +46,22 @@ enum HeadGeometry {
 
     /// Skin point for chart position c. On the neck, rays graze the surface, so a small change of
     /// neck width would slide vertices far along the ray: there the vertex keeps its neutral height
-    /// and moves horizontally (secant solve of R(φ, e)·sin e = y₀ for e), blended in below the chin.
+    /// and moves horizontally (Illinois solve of R(φ, e)·sin e = y₀ for e), blended in below the chin in
+    /// front and below the jaw angle at the sides and back.
     static func neckAware(_ shape: HeadShape, _ c: SIMD2<Float>, neutralY y0: Float) -> SIMD3<Float> {
         let radial = shape.radius(c.x, c.y) * HeadShape.direction(c.x, c.y)
-        let w = HeadShape.smoothstep(-0.11, -0.13, y0)
+        // Under the chin (front) the surface is nearly level, so the blend starts below the throat;
+        // behind the jaw angle the sides are steep and the rays graze from the gonion down.
+        let front = HeadShape.smoothstep(-0.11, -0.13, y0), back = HeadShape.smoothstep(-0.075, -0.10, y0)
+        let w = front + (back - front) * HeadShape.smoothstep(0.6, 1.0, abs(c.x))
         if w <= 0 || y0.isNaN { return radial }
         func height(_ e: Float) -> Float { shape.radius(c.x, e) * sin(e) - y0 }
-        var e0 = c.y, e1 = c.y - 0.01
-        var h0 = height(e0), h1 = height(e1)
-        for _ in 0..<6 where abs(h1 - h0) > 1e-9 {
-            let e2 = e1 - h1 * (e1 - e0) / (h1 - h0)
-            e0 = e1; h0 = h1; e1 = min(max(e2, -1.55), 0); h1 = height(e1)
-        }
+        // The height along a meridian rises monotonically with e (the surface is star-shaped), so
+        // the root is bracketed by a step either side of the neutral elevation.
+        var lo = max(c.y - 0.08, -1.56), hi = min(c.y + 0.08, 0)
+        while height(lo) > 0 && lo > -1.56 { lo = max(lo - 0.08, -1.56) }
+        while height(hi) < 0 && hi < 0 { hi = min(hi + 0.08, 0) }
+        let e1 = HeadShape.illinois(lo, hi, tolerance: 1e-7, height)
         let level = shape.radius(c.x, e1) * HeadShape.direction(c.x, e1)
         return radial + w * (level - radial)
     }

@@ -51,12 +51,15 @@ enum HeadRings {
     }
 
     /// Skin radius along unit ray d for an eye-loop vertex: the lid sphere blended into the face.
+    /// Near the sphere's silhouette (the canthi) the lid's weight fades with the ray's clearance
+    /// (`HeadShape.softSphere`), so a loop vertex never jumps between lid and face when a control
+    /// moves it across the silhouette.
     static func eyeRadius(_ L: HeadLayout, shape: HeadShape, side: Float, ring: Int, d: SIMD3<Float>, face: Float) -> Float {
         var c = L.eyeballCenter
         c.x *= side
-        guard let lid = HeadShape.sphere(d, center: c, radius: L.eyeballRadius + lidThickness[ring]) else { return face }
-        let w = lidWeight[ring]
-        return w * lid + (1 - w) * face
+        let lid = HeadShape.softSphere(d, center: c, radius: L.eyeballRadius + lidThickness[ring])
+        let w = lidWeight[ring] * lid.weight
+        return w * lid.r + (1 - w) * face
     }
 
     /// Designed point of mouth loop `ring`, vertex `m`.

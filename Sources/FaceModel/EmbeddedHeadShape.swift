@@ -4,14 +4,19 @@ import Foundation
 ///
 /// A skin point in chart direction (φ, e) — azimuth φ about +y measured from +z towards +x,
 /// elevation e above the horizontal — is p = R(φ, e)·d(φ, e), d = (sin φ cos e, sin e, cos φ cos e).
-/// R = smax(skull, midface, mandible, chin, neck radii) + relief(x, y): the radii of the primitives
-/// are exact ray intersections; smax is the polynomial smooth maximum
-///     smax(a, b; k) = max(a, b) + k·h²/4,  h = max(k − |a − b|, 0)/k,
-/// and the relief (brows, nose, cheekbones, chin, folds) is a sum of compact bumps evaluated at the
+/// R = base + relief(x, y), eased into the orbits: the base is the exact ray intersection with a
+/// smooth loft of horizontal cross-sections from the crown to the neck base (`HeadLoft`), and the
+/// relief (brows, nose, cheekbones, chin, folds) is a sum of broad, low bumps evaluated at the
 /// frontal coordinates (x, y) of the base point. Eyelids and lips are sampled by ring vertices
 /// (`HeadRingPoint`) that add their own lid-sphere and lip profiles on top.
 struct HeadShape {
     let layout: HeadLayout
+    let loft: HeadLoft
+
+    init(layout: HeadLayout) {
+        self.layout = layout
+        loft = HeadLoft(layout: layout)
+    }
 
     @inline(__always) static func direction(_ phi: Float, _ e: Float) -> SIMD3<Float> {
         SIMD3(sin(phi) * cos(e), sin(e), cos(phi) * cos(e))
@@ -22,21 +27,22 @@ struct HeadShape {
         SIMD2(atan2(p.x, p.z), atan2(p.y, (p.x * p.x + p.z * p.z).squareRoot()))
     }
 
-    /// Distance along unit ray d from the origin to the far side of an axis-aligned ellipsoid.
-    @inline(__always) static func ellipsoid(_ d: SIMD3<Float>, center: SIMD3<Float>, radii: SIMD3<Float>) -> Float {
-        let q = d / radii, o = -center / radii
-        let a = hdot(q, q), b = 2 * hdot(q, o), cc = hdot(o, o) - 1
-        let disc = b * b - 4 * a * cc
-        if disc <= 0 { return 0 }
-        return max((-b + disc.squareRoot()) / (2 * a), 0)
-    }
-
     /// Far intersection with a sphere, or nil when the ray misses it.
     @inline(__always) static func sphere(_ d: SIMD3<Float>, center: SIMD3<Float>, radius: Float) -> Float? {
         let b = hdot(d, center), cc = hdot(center, center) - radius * radius
         let disc = b * b - cc
         if disc <= 0 { return nil }
         return b + disc.squareRoot()
+    }
+
+    /// Far intersection with a sphere continued smoothly past its silhouette: r = b + √max(Δ, 0)
+    /// (b = d·c, Δ = b² − |c|² + R², R² − Δ the squared miss distance of the ray), with a weight
+    /// smoothstep(0, (0.2 R)², Δ) that reaches 0 at the silhouette (and 1 for rays passing within
+    /// 0.98 R of the centre). Blending by this weight keeps
+    /// the surface continuous where rays stop meeting the sphere.
+    @inline(__always) static func softSphere(_ d: SIMD3<Float>, center: SIMD3<Float>, radius: Float) -> (r: Float, weight: Float) {
+        let b = hdot(d, center), disc = b * b - hdot(center, center) + radius * radius
+        return (b + max(disc, 0).squareRoot(), smoothstep(0, 0.04 * radius * radius, disc))
     }
 
     @inline(__always) static func smax(_ a: Float, _ b: Float, _ k: Float) -> Float {
@@ -54,73 +60,71 @@ struct HeadShape {
         return exp(-0.5 * (u * u + v * v))
     }
 
-    /// Far intersection with an ellipsoid whose lower half (below the centre) has y-radius `lowerY`
-    /// and whose back half (behind the centre) has z-radius `backZ`.
-    @inline(__always) static func ellipsoid2(_ d: SIMD3<Float>, center: SIMD3<Float>, radii: SIMD3<Float>,
-                                             lowerY: Float? = nil, backZ: Float? = nil) -> Float {
-        var r = radii
-        var t = ellipsoid(d, center: center, radii: r)
-        if let lowerY, t * d.y < center.y { r.y = lowerY; t = ellipsoid(d, center: center, radii: r) }
-        if let backZ, t * d.z < center.z { r.z = backZ; t = ellipsoid(d, center: center, radii: r) }
-        return t
-    }
-
-    /// Radius of the primitive union (no relief).
+    /// Radius of the lofted base (no relief): the far root of ρ(t·d) = 1 (`HeadLoft.rho`), found
+    /// by the Illinois variant of regula falsi inside the bracket [1 cm, 40 cm]. The loft is
+    /// star-shaped about the origin (every ray leaves it once), so the root is unique.
     func baseRadius(_ d: SIMD3<Float>) -> Float {
-        let L = layout
-        let skullB: Float = 0.090
-        let skull = Self.ellipsoid2(d, center: SIMD3(0, L.vertexY - skullB, L.glabellaZ - 0.004 - L.skullHalfLength),
-                                    radii: SIMD3(L.skullHalfWidth, skullB, L.skullHalfLength), lowerY: 0.060)
-        let midface = Self.ellipsoid(d, center: SIMD3(0, -0.004, L.faceFrontZ - 0.080),
-                                     radii: SIMD3(L.zygionHalfWidth, 0.062, 0.080))
-        // Dental arch: carries the lips and the upper-lip skin forward.
-        let arch = Self.ellipsoid(d, center: SIMD3(0, L.stomionY + 0.004, L.mouthZ - 0.048),
-                                  radii: SIMD3(0.036, 0.030, 0.046))
-        let jawTop = L.stomionY + 0.004, jawBottom = L.gnathionY + 0.004
-        let jawCenterY = 0.5 * (jawTop + jawBottom) + 0.010
-        // Submental fullness deepens the mandible's soft underside (smoothly, not as a relief
-        // along the grazing rays under the chin).
-        let jawRy = 0.5 * (jawTop - jawBottom) + 0.018 + 0.5 * L.dm(.submentalFullness)
-        let jawCz: Float = -0.004 + 0.4 * L.dm(.jawDepth)
-        let jaw = Self.ellipsoid2(d, center: SIMD3(0, jawCenterY, jawCz),
-                                  radii: SIMD3(L.gonionHalfWidth * 1.04, jawRy, L.chinZ - 0.006 - jawCz), backZ: 0.03)
-        let chin = Self.ellipsoid(d, center: SIMD3(0, L.gnathionY + 0.018, L.chinZ - 0.034),
-                                  radii: SIMD3(0.5 * L.m(.chinWidth), 0.018, 0.033))
-        var r = Self.smax(skull, midface, 0.02)
-        r = Self.smax(r, arch, 0.012)
-        r = Self.smax(r, jaw, 0.016)
-        r = Self.smax(r, chin, 0.012)
-        r = Self.smax(r, neckRadius(d), d.z < 0 ? 0.03 : 0.012)
-        return r
+        Self.illinois(0.01, 0.40, tolerance: 1e-7) { loft.rho($0 * d) - 1 }
     }
 
-    /// Ray intersection with the (tilted) elliptic neck cylinder; 0 above the jaw.
-    func neckRadius(_ d: SIMD3<Float>) -> Float {
-        let L = layout
-        // Fades out upwards (rays above ≈ −15° meet the skull, not the neck) so the nape blends.
-        let fade = Self.smoothstep(-0.08, -0.40, d.y)
-        if fade <= 0 { return 0 }
-        let tiltZ = tan(L.neckTilt)
-        // Cylinder axis: x = 0, z = cz + tiltZ·(−0.1 − y).
-        let cz: Float = -0.030
-        let a = L.neckHalfWidth, b = L.neckHalfDepth
-        // Solve ((t dx)/a)² + ((t dz − cz − tiltZ(−0.1 − t dy))/b)² = 1 for t > 0.
-        let kz = d.z + tiltZ * d.y
-        let k0 = -cz - tiltZ * -0.1
-        let qa = (d.x / a) * (d.x / a) + (kz / b) * (kz / b)
-        let qb = 2 * kz * k0 / (b * b)
-        let qc = (k0 / b) * (k0 / b) - 1
-        let disc = qb * qb - 4 * qa * qc
-        if disc <= 0 { return 0 }
-        return fade * (-qb + disc.squareRoot()) / (2 * qa)
+    /// Root of an increasing function f in [a, b] by the Illinois variant of regula falsi (falls
+    /// back to bisection when the secant leaves the bracket); returns an end when f does not
+    /// change sign. Deterministic: a fixed sequence of evaluations for a given f.
+    static func illinois(_ a0: Float, _ b0: Float, tolerance: Float, _ f: (Float) -> Float) -> Float {
+        var a = a0, b = b0
+        var fa = f(a), fb = f(b)
+        if fa >= 0 { return a }
+        if fb <= 0 { return b }
+        var side = 0
+        for _ in 0..<60 {
+            var t = (a * fb - b * fa) / (fb - fa)
+            if !(t > a && t < b) { t = 0.5 * (a + b) }
+            let ft = f(t)
+            if abs(ft) < 1e-7 || b - a < tolerance { return t }
+            if ft > 0 {
+                b = t; fb = ft
+                if side == 1 { fa *= 0.5 }
+                side = 1
+            } else {
+                a = t; fa = ft
+                if side == -1 { fb *= 0.5 }
+                side = -1
+            }
+        }
+        return 0.5 * (a + b)
     }
 
-    /// Skin radius in direction (φ, e): base union plus facial relief.
+    /// Skin radius in direction (φ, e): lofted base plus facial relief, eased into the orbits.
     func radius(_ phi: Float, _ e: Float) -> Float {
         let d = Self.direction(phi, e)
-        let r0 = baseRadius(d)
-        let p = r0 * d
-        return coverEyeballs(d, r0 + relief(p))
+        let r0 = orbits(d, baseRadius(d))
+        return coverEyeballs(d, r0 + relief(r0 * d))
+    }
+
+    /// Orbits: around each eye the skin is pulled towards a sphere concentric with the eyeball
+    /// whose soft-tissue cover t(ρ) = 1.5 mm + 11 mm·ρ² thickens outwards, with weight
+    /// w(ρ) = 0.7·(1 − smoothstep(0.5, 1.3, ρ)); ρ is the frontal distance from the eye centre
+    /// in units of the orbital opening (half axes 23 mm laterally, 11 mm medially — the nasal
+    /// wall keeps the medial canthus forward — and 17 mm vertically). The lid loops (`HeadRings`) lie on
+    /// the same sphere family, so lids, orbits and face meet without a crease.
+    func orbits(_ d: SIMD3<Float>, _ r: Float) -> Float {
+        let L = layout
+        var out = r
+        let p = r * d
+        if p.z < 0.03 { return r }
+        for side: Float in [1, -1] {
+            var c = L.eyeballCenter
+            c.x *= side
+            let dx = side * (p.x - c.x)
+            let q = SIMD2(dx / (dx > 0 ? 0.023 : 0.011), (p.y - c.y) / 0.017)
+            let rho = hlen(q)
+            let w = 0.7 * (1 - Self.smoothstep(0.5, 1.3, rho))
+            if w <= 0 { continue }
+            let tissue = 0.0015 + 0.011 * min(rho * rho, 1.7)
+            let hit = Self.softSphere(d, center: c, radius: L.eyeballRadius + tissue)
+            out += w * hit.weight * (hit.r - out)
+        }
+        return out
     }
 
     /// Keeps skin at least 1.2 mm in front of the eyeballs so they never poke through the lids.
@@ -134,16 +138,19 @@ struct HeadShape {
         return out
     }
 
-    /// Facial and cranial relief (metres, along the ray) at base point p.
+    /// Facial relief (metres, along the ray) at base point p: broad, low features on the loft.
+    /// Each feature's amplitude is a small mean value plus the control's deviation, so the mean
+    /// face is smooth while a control still moves its feature by its full σ.
     func relief(_ p: SIMD3<Float>) -> Float {
         let L = layout
         let x = p.x, y = p.y, ax = abs(x)
         let front = Self.smoothstep(0.0, 0.05, p.z)
         var h: Float = 0
-        // Brow ridge and glabella.
+        // Brow ridge (supraorbital) and glabella.
         let browY = L.browY + 0.002
-        h += L.m(.browRidge) * Self.bump(ax, y, 0.026, browY, 0.016, 0.0075) * front
-        h += 0.6 * L.m(.browRidge) * Self.bump(ax, y, 0.0, browY - 0.003, 0.012, 0.008) * front
+        let brow = 0.0022 + L.dm(.browRidge)
+        h += brow * Self.bump(ax, y, 0.024, browY, 0.020, 0.009) * front
+        h += 0.6 * brow * Self.bump(ax, y, 0.0, browY - 0.003, 0.014, 0.009) * front
         // Forehead inclination: shear the front above the brows.
         let slope = (L[.foreheadSlope] - 14) * .pi / 180
         h -= tan(slope) * max(y - browY, 0) * front
@@ -151,26 +158,19 @@ struct HeadShape {
         h += 0.25 * L.dm(.foreheadHeight) * Self.smoothstep(browY, browY + 0.06, y) * front
         // Gonial angle: a squarer (smaller) angle flares the jaw corner.
         let side = Self.smoothstep(-0.03, 0.0, p.z) * (1 - front)
-        h += (0.0025 - 0.0004 * (L[.jawAngle] - 122)) * Self.bump(ax, y, L.gonionHalfWidth, L.gonionY + 0.004, 0.012, 0.012) * side
+        h += (0.0015 - 0.0004 * (L[.jawAngle] - 122)) * Self.bump(ax, y, L.gonionHalfWidth, L.gonionY + 0.004, 0.014, 0.014) * side
         // Nasion saddle.
-        h -= 0.0035 * Self.bump(x, y, 0, L.nasionY - 0.002, 0.009, 0.006) * front
-        // Temporal hollows and occiput.
-        h -= L.m(.templeWidth) * Self.bump(ax, y, L.skullHalfWidth * 0.85, 0.035, 0.014, 0.018) * Self.smoothstep(-0.02, 0.04, p.z)
-        let back = Self.smoothstep(0.0, -0.06, p.z)
-        h += L.m(.occiputProminence) * Self.bump(x, y, 0, 0.025, 0.05, 0.03) * back
-        // Cheekbones (malar eminence) and buccal fullness; infraorbital hollow.
-        let malarY = L.canthusY - 0.020 + L.dm(.cheekbonesHeight)
-        h += L.m(.cheekbones) * Self.bump(ax, y, 0.045, malarY, 0.015, 0.011) * front
-        h += L.m(.cheekFullness) * Self.bump(ax, y, 0.044, L.stomionY + 0.014, 0.018, 0.02) * front
+        h -= 0.0025 * Self.bump(x, y, 0, L.nasionY - 0.002, 0.009, 0.006) * front
+        // Temporal hollows.
+        h -= (0.0015 + L.dm(.templeWidth)) * Self.bump(ax, y, L.skullHalfWidth * 0.85, 0.035, 0.016, 0.022) * Self.smoothstep(-0.02, 0.04, p.z)
+        // Cheekbones (malar eminence) and buccal fullness.
+        let malarY = L.canthusY - 0.022 + L.dm(.cheekbonesHeight)
+        h += (0.0012 + L.dm(.cheekbones)) * Self.bump(ax, y, 0.044, malarY, 0.020, 0.015) * front
+        h += (0.0008 + L.dm(.cheekFullness)) * Self.bump(ax, y, 0.044, L.stomionY + 0.012, 0.022, 0.022) * front
         h += nose(x, y) * front
-        // Orbits: the face sinks towards the lids around each eye.
-        h -= 0.005 * Self.bump(ax, y, L.eyeCenterX, L.canthusY + 0.002, 0.015, 0.0105) * front
         h -= nasolabial(ax, y) * front
-        // Chin, mentolabial sulcus, submental soft tissue.
-        h += 0.3 * L.m(.chinProjection) * Self.bump(x, y, 0, L.gnathionY + 0.014, 0.016, 0.012) * front
-        h -= 0.0010 * Self.bump(x, y, 0, L.stomionY - 0.021, 0.014, 0.005) * front
-        // Thyroid cartilage.
-        h += 0.0025 * Self.bump(x, y, 0, L.gnathionY - 0.045, 0.010, 0.014) * front
+        // Chin (pogonion soft tissue), broad and low.
+        h += (0.0012 + L.dm(.chinProjection)) * Self.bump(x, y, 0, L.gnathionY + 0.014, 0.3 * L.m(.chinWidth), 0.012) * front
         return h
     }
 
