@@ -78,10 +78,7 @@ enum HeadGeometry {
                 out[i] = neckAware(shape, c, neutralY: neutralY[i])
             case .eye(let side, let ring, let m):
                 let s: Float = side == 0 ? 1 : -1
-                let c = HeadShape.chart(HeadRings.eyePoint(L, side: s, ring: ring, m: m))
-                let d = HeadShape.direction(c.x, c.y)
-                let face = shape.radius(c.x, c.y)
-                out[i] = HeadRings.eyeRadius(L, shape: shape, side: s, ring: ring, d: d, face: face) * d
+                out[i] = HeadRings.eyeVertex(L, shape: shape, side: s, ring: ring, m: m)
             case .mouth(let ring, let m):
                 let c = HeadShape.chart(HeadRings.mouthPoint(L, ring: ring, m: m))
                 let r = shape.radius(c.x, c.y) + HeadRings.lipRelief(L, ring: ring, m: m)

@@ -62,6 +62,43 @@ enum HeadRings {
         return w * lid.r + (1 - w) * face
     }
 
+    /// Depth of the canthi behind the corneal apex (metres): the medial canthus sits about 4 mm
+    /// behind it, the lateral canthus about 10 mm (the lateral orbital rim is 15–20 mm behind the
+    /// apex in exophthalmometry, the canthus in front of the rim).
+    static let medialCanthusDepth: Float = 0.004
+    static let lateralCanthusDepth: Float = 0.010
+
+    /// Eye-loop vertex: the designed frontal point (x, y) on the lid surface, blended with the
+    /// face along the chart ray for the outer loops.
+    ///
+    /// The lid surface is an ellipsoid about the eyeball centre c with y and z semi-axes
+    /// r' = eyeball radius + lid thickness and an x semi-axis aₓ chosen per side (medial/lateral) so
+    /// that the margin's corner, half a fissure length from c, lies at the canthus depth δ behind
+    /// the corneal apex: r'·√(1 − (h/aₓ)²) = r + bulge − δ. Placing the margin at its designed x
+    /// (rather than where a ray from the head's centre meets the eyeball) keeps the intercanthal
+    /// width and fissure length the anthropometric controls ask for.
+    static func eyeVertex(_ L: HeadLayout, shape: HeadShape, side: Float, ring: Int, m: Int) -> SIMD3<Float> {
+        let q = eyePoint(L, side: side, ring: ring, m: m)
+        let chart = HeadShape.chart(q)
+        let d = HeadShape.direction(chart.x, chart.y)
+        let face = shape.radius(chart.x, chart.y)
+        let onFace = eyeRadius(L, shape: shape, side: side, ring: ring, d: d, face: face) * d
+        let w = lidWeight[ring]
+        if w <= 0 { return onFace }
+        var c = L.eyeballCenter
+        c.x *= side
+        let r = L.eyeballRadius + lidThickness[ring]
+        let apex = L.eyeballRadius + HeadParts.corneaBulge(0)
+        let half = 0.5 * L.fissureLength + eyeGrowX[ring]
+        let medial = (q.x - c.x) * side < 0
+        let depth = max(r - apex + (medial ? medialCanthusDepth : lateralCanthusDepth), 0)
+        let zCorner = max(r - depth, 0.2 * r)
+        let ax = half / (1 - (zCorner / r) * (zCorner / r)).squareRoot()
+        let dx = (q.x - c.x) / ax, dy = (q.y - c.y) / r
+        let lid = SIMD3(q.x, q.y, c.z + r * max(1 - dx * dx - dy * dy, 0).squareRoot())
+        return w * lid + (1 - w) * onFace
+    }
+
     /// Designed point of mouth loop `ring`, vertex `m`.
     static func mouthPoint(_ L: HeadLayout, ring: Int, m: Int) -> SIMD3<Float> {
         let theta = 2 * Float.pi * Float(m) / Float(mouthCount)
