@@ -96,14 +96,16 @@ enum HeadLandmarks {
         return (out, DynamicContour(yawDegrees: yaws, embeddings: rows))
     }
 
-    /// Vertices allowed on the jaw contour: face and neck-top skin in front of the ears, below the
-    /// canthi.
+    /// Vertices allowed on the jaw contour: face skin in front of the ears, below the canthi. The
+    /// face region ends at the mandible's lower border (`HeadRegions`), so the outline is the jaw
+    /// line 300-W annotates — a V from the gonia to the chin in a frontal view — not the neck's
+    /// silhouette behind it, which is as wide as the jaw and would square the chin off.
     static func contourCandidates(_ topo: HeadTopology, _ P: [SIMD3<Float>], _ regions: [FaceRegion], _ L: HeadLayout) -> [Int] {
         let zBack: Float = -0.005
         return (0..<P.count).filter { i in
             guard case .grid = topo.kinds[i] else { return false }
             let r = regions[i]
-            return (r == .face || r == .neck) && P[i].z > zBack && P[i].y > L.gnathionY - 0.010 && P[i].y < L.canthusY
+            return r == .face && P[i].z > zBack && P[i].y > L.gnathionY - 0.010 && P[i].y < L.canthusY
         }
     }
 
