@@ -244,22 +244,27 @@ struct HeadExpressions {
                 out[i] = w * (Self.rotate(P[i], center: j, axis: SIMD3(1, 0, 0), angle: angle) - P[i])
             }
         }
-        // Corrective: under the mandible the rotation would drive the throat skin backwards into
-        // the neck; skin there slides down instead (its z motion is mostly cancelled).
+        // Corrective: under the mandible the rotation drives the submental skin backwards, the
+        // chin side faster than the throat side, which would fold it against the neck. There 70 %
+        // of the backward motion is taken out (fading in from 25 mm above the gnathion to 5 mm
+        // below it, and out towards the chin's front) and 60 % of that is given back as downward
+        // sliding, so the skin under the chin stretches down instead of bunching up.
         for i in 0..<P.count where out[i] != .zero {
             guard case .grid = topo.kinds[i] else { continue }
-            let g = HeadShape.smoothstep(L.gnathionY + 0.006, L.gnathionY - 0.02, P[i].y)
-            out[i].z -= 0.8 * g * min(out[i].z, 0) * (1 - HeadShape.smoothstep(0.03, 0.07, P[i].z))
+            let g = HeadShape.smoothstep(L.gnathionY + 0.025, L.gnathionY - 0.005, P[i].y)
+            let cancel = 0.7 * g * min(out[i].z, 0) * (1 - HeadShape.smoothstep(0.03, 0.07, P[i].z))
+            out[i].z -= cancel
+            out[i].y += 0.6 * cancel
         }
         // Corrective: lips thin and stretch over the teeth, corners pull in, cheeks hollow a little.
+        // The first bag rings behind the lips follow (fading), so the inner lip surface does not
+        // fold over the lip contact line at the corners.
         for i in 0..<P.count {
-            switch topo.kinds[i] {
-            case .mouth(let ring, let m):
-                let th = 2 * Float.pi * Float(m) / Float(HeadRings.mouthCount)
-                let lower = sin(th) < 0
-                let f: [Float] = [1, 0.9, 0.6, 0.3, 0.1, 0]
-                out[i] += SIMD3(-0.12 * P[i].x * f[ring] * abs(cos(th)), lower ? 0.0008 * f[ring] : 0.0012 * f[ring], -0.0015 * f[ring])
-            default:
+            if let slot = mouthSlot(i) {
+                let f: Float = slot.ring >= 0 ? [1, 0.9, 0.6, 0.3, 0.1, 0][slot.ring] : max(1 - 0.4 * Float(-slot.ring), 0)
+                let lower = sin(slot.theta) < 0
+                out[i] += SIMD3(-0.12 * P[i].x * f * abs(cos(slot.theta)), (lower ? 0.0008 : 0.0012) * f, -0.0015 * f)
+            } else {
                 let w = skinBump(i, cx: 0.042, cy: L.stomionY + 0.006, sx: 0.014, sy: 0.014)
                     + skinBump(i, cx: -0.042, cy: L.stomionY + 0.006, sx: 0.014, sy: 0.014)
                 out[i] -= N[i] * (0.0015 * w)
@@ -283,7 +288,8 @@ struct HeadExpressions {
     func mouthSlot(_ i: Int) -> (ring: Int, theta: Float)? {
         switch topo.kinds[i] {
         case .mouth(let ring, let m): return (ring, 2 * .pi * Float(m) / Float(HeadRings.mouthCount))
-        case .bag(let ring, let m): return (-ring, 2 * .pi * Float(m) / Float(HeadRings.mouthCount))
+        case .bag(let ring, let m) where ring < HeadMouth.partRingBase:
+            return (-ring, 2 * .pi * Float(m) / Float(HeadRings.mouthCount))
         default: return nil
         }
     }
