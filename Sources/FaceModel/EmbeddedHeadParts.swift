@@ -1,6 +1,7 @@
 import Foundation
 
-/// The parts of the embedded head that are not skin chart: the mouth bag behind the lips, the two
+/// The parts of the embedded head that are not skin chart: the mouth bag behind the lips (its
+/// shape, the teeth and the tongue are in `HeadMouth`), the two
 /// eyeballs (separate open spheres behind the lid margins, so lids close over them) and the two
 /// simplified ears (closed shells: a front face with concha, antihelix, scapha and helix rim, a back
 /// face sloping into the head).
