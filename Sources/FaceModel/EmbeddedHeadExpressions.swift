@@ -412,10 +412,11 @@ struct HeadExpressions {
     /// tongueOut: the tongue slides forward out of the mouth between the lips (ARKit's shape has no
     /// jaw motion, so with the teeth closed it passes through them; combine with jawOpen). Along
     /// the tongue (a = 0 tip … 1 root) its long axis moves forward by 6 + 36(1 − a)^0.8 mm and
-    /// up by 9(1 − ((a − 0.35)/0.65)²) mm behind a = 0.35, easing to 7.5 mm at the tip, so it
+    /// up by 8.6(1 − ((a − 0.35)/0.65)²) mm behind a = 0.35, easing to 7.4 mm at the tip, so it
     /// leaves over the lower incisors at the lip line. The protruding part (smoothstep over
     /// a = 0.7 → 0.2) spreads to a 17 mm wide blade (at rest the front is narrow, held inside the
-    /// lower arch; behind the incisors it narrows to stay inside the arch) and thins by up to 25 %. The lips part around it: upper +5 mm, lower −6.5 mm
+    /// lower arch; behind the incisors it narrows to stay inside the arch) at least 7 mm thick with a
+    /// blunt tip. The lips part around it: upper +5 mm, lower −6.5 mm
     /// and 1.5 mm forward, weighted (1 − (x/22 mm)²)² across the mouth; the corners stay.
     func tongueOut() -> [SIMD3<Float>] {
         var out = zero()
@@ -432,18 +433,20 @@ struct HeadExpressions {
             let a = HeadMouth.tongueAlong(index: index)
             let dz = 0.006 + 0.036 * pow(1 - a, 0.8)
             let peak: Float = 0.35
-            let dy: Float = a >= peak ? 0.0090 * (1 - pow((a - peak) / (1 - peak), 2)) : 0.0090 - 0.0015 * (1 - a / peak)
-            var widen: Float = 1
+            let dy: Float = a >= peak ? 0.0086 * (1 - pow((a - peak) / (1 - peak), 2)) : 0.0086 - 0.0012 * (1 - a / peak)
+            var widen: Float = 1, thicken: Float = 1
             if index > 0, index < HeadMouth.tongueVertexCount - 1 {
                 let ring = (index - 1) / HeadMouth.tongueLon
-                let blade = 0.0085 * min(1.6 * sin(HeadMouth.tongueAlpha[ring]), 1)
-                widen = 1 + (max(blade, half[ring]) / half[ring] - 1) * HeadShape.smoothstep(0.7, 0.2, a)
+                let out = HeadShape.smoothstep(0.7, 0.2, a), sa = sin(HeadMouth.tongueAlpha[ring])
+                let blade = 0.0085 * min(1.6 * sa, 1), height = HeadMouth.tongueHalfHeight * pow(sa, 0.6)
+                widen = 1 + (max(blade, half[ring]) / half[ring] - 1) * out
+                thicken = 1 + (max(0.0036 * min(2 * sa, 1), height) / height - 1) * out
                 // Behind the lower incisors the tongue stays inside the arch it slides into.
                 let z = P[i].z + dz
                 if z < front - 0.008 { widen = min(widen, HeadMouth.tongueRoom(L, z: z) / half[ring]) }
             }
             let p = P[i]
-            let moved = SIMD3(p.x * widen, mid + (p.y - mid) * (1 - 0.25 * (1 - a)) + dy, p.z + dz)
+            let moved = SIMD3(p.x * widen, mid + (p.y - mid) * thicken + dy, p.z + dz)
             out[i] = moved - p
         }
         for i in 0..<P.count {

@@ -237,12 +237,14 @@ enum HeadMouth {
     /// ≈ 3 mm below the stomion with a shallow median groove, the floor 12.5 mm below it.
     /// Height of the tongue's long axis (midway between dorsum and underside).
     static func tongueMidY(_ L: HeadLayout) -> Float { L.stomionY - 0.0074 }
+    /// Half the tongue's thickness at its fullest (dorsum 2.8 mm below the stomion).
+    static let tongueHalfHeight: Float = 0.0046
 
     static func tonguePoint(_ L: HeadLayout, index: Int) -> SIMD3<Float> {
         let S = L.stomionY
         let lower = arch(L, upper: false)
         let tipZ = lower.front - 0.5 * lowerTeeth[0].neck * 0.001 - 0.0012
-        let top = S - 0.0028, bottom = S - 0.0120, mid = tongueMidY(L)
+        let mid = tongueMidY(L), top = mid + tongueHalfHeight, bottom = mid - tongueHalfHeight
         if index == 0 { return SIMD3(0, mid, tipZ) }
         if index == tongueVertexCount - 1 { return SIMD3(0, mid, tipZ - tongueLength) }
         let i = (index - 1) / tongueLon, j = (index - 1) % tongueLon
