@@ -8,10 +8,10 @@ import Foundation
 /// vertex to `HeadParts.bagPoint`, so the new parts follow identity changes (stomion, lip
 /// projection, mouth width) without a kind of their own.
 ///
-/// Frame (mean head): S = stomion height, the lip contact line ≈ 9 mm in front of the upper
-/// incisors' labial surface. Teeth are closed tubes along their arch (cross-section: gum, neck,
-/// edge on the labial side and back on the lingual side) capped at the distal ends; the tongue is a
-/// closed shell with poles at its tip and root.
+/// Mean head: the upper incisors' labial surface sits ≈ 11.5 mm behind the lip front (≈ 7 mm
+/// behind the lip contact line), their edges 1.2 mm below the stomion. Teeth are closed tubes
+/// along their arch (cross-section: gum, neck, edge on the labial side and back on the lingual
+/// side) capped at the distal ends; the tongue is a closed shell with poles at its tip and root.
 enum HeadMouth {
     /// What a `.bag` vertex is.
     enum MouthPart: Equatable {
