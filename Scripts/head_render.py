@@ -6,19 +6,20 @@ Usage:
   python3 Scripts/head_render.py /tmp/head Docs/head      # writes the PNG sheets
 
 Smooth-shaded (interpolated vertex normals), orthographic, Lambert + Blinn-Phong with a key, fill
-and rim light; per-region albedo (skin, lips, sclera/iris/pupil, mouth interior). A development
+and rim light; per-region albedo (skin, lips, sclera/iris/pupil, mouth interior, teeth, tongue). A development
 aid for looking at the model, not part of the package.
 """
 import json, os, sys
 import numpy as np
 from PIL import Image, ImageDraw
 
-REGIONS = ["face", "nose", "ears", "eyes", "lips", "scalp", "neck", "eyeballs", "mouthInterior"]
+REGIONS = ["face", "nose", "ears", "eyes", "lips", "scalp", "neck", "eyeballs", "mouthInterior", "teeth", "tongue"]
 SKIN = np.array([0.86, 0.66, 0.55])
 ALBEDO = {
     "face": SKIN, "nose": SKIN * [1.0, 0.97, 0.97], "ears": SKIN * [1.0, 0.95, 0.95], "eyes": SKIN * [0.97, 0.93, 0.93],
     "lips": np.array([0.72, 0.40, 0.40]), "scalp": SKIN * 0.97, "neck": SKIN,
     "eyeballs": np.array([0.93, 0.92, 0.90]), "mouthInterior": np.array([0.35, 0.10, 0.10]),
+    "teeth": np.array([0.90, 0.87, 0.78]), "tongue": np.array([0.70, 0.33, 0.34]),
 }
 
 
@@ -210,7 +211,7 @@ def main():
     if which in ("all", "expressions") and m["names"]:
         picks = ["jawOpen", "mouthSmileLeft", "eyeBlinkLeft", "browInnerUp", "cheekPuff", "mouthFunnel",
                  "mouthPucker", "browDownLeft", "noseSneerLeft", "mouthFrownLeft", "eyeWideLeft", "mouthLeft",
-                 "jawLeft", "mouthStretchLeft", "mouthRollLower", "eyeLookOutLeft"]
+                 "jawLeft", "mouthStretchLeft", "mouthRollLower", "eyeLookOutLeft", "tongueOut", "mouthClose"]
         picks = [p for p in picks if p in m["names"]]
         ims, labs = [], []
         for p in picks:
@@ -230,6 +231,26 @@ def main():
             for vn, y in VIEWS:
                 ims.append(render(v, tris, alb, yaw=y, size=300)); labs.append(f"{name} {vn}")
         sheet(ims, labs, 3, os.path.join(out, "expression-combos.png"), "Combined expressions")
+    if which in ("all", "mouth") and m["names"]:
+        # Close-ups of the mouth, and the interior alone (teeth, gums, tongue, bag) front and side.
+        def close(yaw, depth=0.085):   # centred on the mouth (≈ 8.5 cm in front of the head centre)
+            return dict(size=300, center=np.array([depth * np.sin(np.radians(yaw)), -0.052, 0]), scale=300 / 0.075)
+        looks = [("jawOpen", {"jawOpen": 1}), ("jawOpen 0.5 + smile", {"jawOpen": 0.5, "mouthSmileLeft": 1, "mouthSmileRight": 1}),
+                 ("tongueOut", {"tongueOut": 1}), ("tongueOut + jawOpen 0.5", {"tongueOut": 1, "jawOpen": 0.5}),
+                 ("mouthFunnel", {"mouthFunnel": 1}), ("mouthUpperUp + LowerDown", {"mouthUpperUpLeft": 1, "mouthUpperUpRight": 1, "mouthLowerDownLeft": 1, "mouthLowerDownRight": 1})]
+        ims, labs = [], []
+        for name, psi in looks:
+            psi = {k: w for k, w in psi.items() if k in m["names"]}
+            v = shape(m, psi=psi)
+            for vn, y in [("front", 0), ("3/4", 30)]:
+                ims.append(render(v, tris, alb, yaw=y, **close(y))); labs.append(f"{name} {vn}")
+        inside = np.isin(m["regions"], [REGIONS.index(r) for r in ("mouthInterior", "teeth", "tongue")])
+        itris = tris[inside[tris].all(1)]
+        for name, psi in [("interior", {}), ("interior, jawOpen", {"jawOpen": 1})]:
+            v = shape(m, psi={k: w for k, w in psi.items() if k in m["names"]})
+            for vn, y in [("front", 0), ("3/4", 40), ("side", 90)]:  # the side view shows the tongue
+                ims.append(render(v, itris, alb, yaw=y, **close(y, 0.055))); labs.append(f"{name} {vn}")
+        sheet(ims, labs, 6, os.path.join(out, "mouth.png"), "Mouth close-ups and the mouth interior alone")
     ict = os.environ.get("ICT", os.path.join(os.path.dirname(__file__), "../../shared/models/ict-facekit"))
     if which in ("all", "ict") and os.path.exists(os.path.join(ict, "generic_neutral_mesh.obj")):
         iv, itr = load_obj(os.path.join(ict, "generic_neutral_mesh.obj"))

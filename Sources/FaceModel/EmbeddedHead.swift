@@ -5,8 +5,9 @@ import Foundation
 /// `EmbeddedHead.make()` builds a complete `MorphableModel` from code and the small tables in the
 /// `EmbeddedHead*` files — no mesh file is read:
 /// - skin chart with edge loops around eyes and mouth (`HeadTopology`, `HeadRings`), closed crown,
-///   open neck cut; mouth bag behind the lips; **separate eyeballs** behind open lid margins (the
-///   lids close over them); simplified ear shells (`HeadParts`);
+///   open neck cut; mouth bag behind the lips with teeth, gums and tongue (`HeadMouth`);
+///   **separate eyeballs** behind open lid margins (the lids close over them); simplified ear
+///   shells (`HeadParts`);
 /// - identity: orthogonal modes ordered by variance from named anthropometric controls
 ///   (`EmbeddedHeadControl`, `HeadIdentity`);
 /// - expressions: ARKit-named blendshapes (`HeadExpressions`);

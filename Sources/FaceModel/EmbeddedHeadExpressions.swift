@@ -1,7 +1,7 @@
 import Foundation
 
-/// The ARKit blendshapes of the embedded head (51 of ARKit's 52; `tongueOut` is absent because
-/// the head has no tongue), each a displacement field on the neutral mean head at weight 1.
+/// The 52 ARKit blendshapes of the embedded head, each a displacement field on the neutral mean
+/// head at weight 1.
 ///
 /// Conventions: "Left" is the subject's left (+x), as in ARKit. Displacements are authored from
 /// the loop structure (lids rotate about the eyeball centre, lips move by loop and angle) and from
@@ -25,7 +25,7 @@ struct HeadExpressions {
         "mouthStretchLeft", "mouthStretchRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
         "mouthPressLeft", "mouthPressRight", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthUpperUpLeft", "mouthUpperUpRight",
         "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-        "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight",
+        "cheekPuff", "cheekSquintLeft", "cheekSquintRight", "noseSneerLeft", "noseSneerRight", "tongueOut",
     ]
 
     /// (3N)×K row-major basis in `names` order.
@@ -78,6 +78,7 @@ struct HeadExpressions {
         case "cheekPuff": return cheekPuff()
         case "cheekSquint": return cheekRaise(side: side, amount: 0.0035)
         case "noseSneer": return sneer(side: side, amount: 1)
+        case "tongueOut": return tongueOut()
         default: return zero()
         }
     }
@@ -244,22 +245,27 @@ struct HeadExpressions {
                 out[i] = w * (Self.rotate(P[i], center: j, axis: SIMD3(1, 0, 0), angle: angle) - P[i])
             }
         }
-        // Corrective: under the mandible the rotation would drive the throat skin backwards into
-        // the neck; skin there slides down instead (its z motion is mostly cancelled).
+        // Corrective: under the mandible the rotation drives the submental skin backwards, the
+        // chin side faster than the throat side, which would fold it against the neck. There 70 %
+        // of the backward motion is taken out (fading in from 25 mm above the gnathion to 5 mm
+        // below it, and out towards the chin's front) and 60 % of that is given back as downward
+        // sliding, so the skin under the chin stretches down instead of bunching up.
         for i in 0..<P.count where out[i] != .zero {
             guard case .grid = topo.kinds[i] else { continue }
-            let g = HeadShape.smoothstep(L.gnathionY + 0.006, L.gnathionY - 0.02, P[i].y)
-            out[i].z -= 0.8 * g * min(out[i].z, 0) * (1 - HeadShape.smoothstep(0.03, 0.07, P[i].z))
+            let g = HeadShape.smoothstep(L.gnathionY + 0.025, L.gnathionY - 0.005, P[i].y)
+            let cancel = 0.7 * g * min(out[i].z, 0) * (1 - HeadShape.smoothstep(0.03, 0.07, P[i].z))
+            out[i].z -= cancel
+            out[i].y += 0.6 * cancel
         }
         // Corrective: lips thin and stretch over the teeth, corners pull in, cheeks hollow a little.
+        // The first bag rings behind the lips follow (fading), so the inner lip surface does not
+        // fold over the lip contact line at the corners.
         for i in 0..<P.count {
-            switch topo.kinds[i] {
-            case .mouth(let ring, let m):
-                let th = 2 * Float.pi * Float(m) / Float(HeadRings.mouthCount)
-                let lower = sin(th) < 0
-                let f: [Float] = [1, 0.9, 0.6, 0.3, 0.1, 0]
-                out[i] += SIMD3(-0.12 * P[i].x * f[ring] * abs(cos(th)), lower ? 0.0008 * f[ring] : 0.0012 * f[ring], -0.0015 * f[ring])
-            default:
+            if let slot = mouthSlot(i) {
+                let f: Float = slot.ring >= 0 ? [1, 0.9, 0.6, 0.3, 0.1, 0][slot.ring] : max(1.4 - 0.4 * Float(-slot.ring), 0)
+                let lower = sin(slot.theta) < 0
+                out[i] += SIMD3(-0.12 * P[i].x * f * abs(cos(slot.theta)), (lower ? 0.0008 : 0.0012) * f, -0.0015 * f)
+            } else {
                 let w = skinBump(i, cx: 0.042, cy: L.stomionY + 0.006, sx: 0.014, sy: 0.014)
                     + skinBump(i, cx: -0.042, cy: L.stomionY + 0.006, sx: 0.014, sy: 0.014)
                 out[i] -= N[i] * (0.0015 * w)
@@ -283,7 +289,8 @@ struct HeadExpressions {
     func mouthSlot(_ i: Int) -> (ring: Int, theta: Float)? {
         switch topo.kinds[i] {
         case .mouth(let ring, let m): return (ring, 2 * .pi * Float(m) / Float(HeadRings.mouthCount))
-        case .bag(let ring, let m): return (-ring, 2 * .pi * Float(m) / Float(HeadRings.mouthCount))
+        case .bag(let ring, let m) where ring < HeadMouth.partRingBase:
+            return (-ring, 2 * .pi * Float(m) / Float(HeadRings.mouthCount))
         default: return nil
         }
     }
@@ -398,6 +405,56 @@ struct HeadExpressions {
             let sw = HeadShape.smoothstep(-0.010, 0.014, side * P[i].x) * (1 - pow(abs(cos(slot.theta)), 6))
             let f: Float = slot.ring < 0 ? max(0.8 - 0.25 * Float(-slot.ring), 0) : [1, 1, 0.9, 0.6, 0.3, 0.1][slot.ring]
             out[i] = SIMD3(0, amount, 0.25 * abs(amount)) * f * sw
+        }
+        return out
+    }
+
+    /// tongueOut: the tongue slides forward out of the mouth between the lips (ARKit's shape has no
+    /// jaw motion, so with the teeth closed it passes through them; combine with jawOpen). Along
+    /// the tongue (a = 0 tip … 1 root) its long axis moves forward by 6 + 36(1 − a)^0.8 mm and
+    /// up by 8.6(1 − ((a − 0.35)/0.65)²) mm behind a = 0.35, easing to 7.4 mm at the tip, so it
+    /// leaves over the lower incisors at the lip line. The protruding part (smoothstep over
+    /// a = 0.7 → 0.2) spreads to a 17 mm wide blade (at rest the front is narrow, held inside the
+    /// lower arch; behind the incisors it narrows to stay inside the arch) at least 7 mm thick with a
+    /// blunt tip. The lips part around it: upper +5 mm, lower −6.5 mm
+    /// and 1.5 mm forward, weighted (1 − (x/22 mm)²)² across the mouth; the corners stay.
+    func tongueOut() -> [SIMD3<Float>] {
+        var out = zero()
+        let mid = HeadMouth.tongueMidY(L), front = HeadMouth.arch(L, upper: false).front
+        // Rest half-width of each tongue ring.
+        var half = [Float](repeating: 0, count: HeadMouth.tongueAlpha.count)
+        for (i, kind) in topo.kinds.enumerated() {
+            if case .tongue(let index)? = kind.mouthPart, index > 0, index < HeadMouth.tongueVertexCount - 1 {
+                half[(index - 1) / HeadMouth.tongueLon] = max(half[(index - 1) / HeadMouth.tongueLon], abs(P[i].x))
+            }
+        }
+        for i in 0..<P.count {
+            guard case .tongue(let index)? = topo.kinds[i].mouthPart else { continue }
+            let a = HeadMouth.tongueAlong(index: index)
+            let dz = 0.006 + 0.036 * pow(1 - a, 0.8)
+            let peak: Float = 0.35
+            let dy: Float = a >= peak ? 0.0086 * (1 - pow((a - peak) / (1 - peak), 2)) : 0.0086 - 0.0012 * (1 - a / peak)
+            var widen: Float = 1, thicken: Float = 1
+            if index > 0, index < HeadMouth.tongueVertexCount - 1 {
+                let ring = (index - 1) / HeadMouth.tongueLon
+                let out = HeadShape.smoothstep(0.7, 0.2, a), sa = sin(HeadMouth.tongueAlpha[ring])
+                let blade = 0.0085 * min(1.6 * sa, 1), height = HeadMouth.tongueHalfHeight * pow(sa, 0.6)
+                widen = 1 + (max(blade, half[ring]) / half[ring] - 1) * out
+                thicken = 1 + (max(0.0036 * min(2 * sa, 1), height) / height - 1) * out
+                // Behind the lower incisors the tongue stays inside the arch it slides into.
+                let z = P[i].z + dz
+                if z < front - 0.008 { widen = min(widen, HeadMouth.tongueRoom(L, z: z) / half[ring]) }
+            }
+            let p = P[i]
+            let moved = SIMD3(p.x * widen, mid + (p.y - mid) * thicken + dy, p.z + dz)
+            out[i] = moved - p
+        }
+        for i in 0..<P.count {
+            guard let slot = mouthSlot(i) else { continue }
+            let f: Float = slot.ring >= 0 ? [1, 1, 0.8, 0.4, 0.15, 0][slot.ring] : [1, 0.5, 0.15, 0, 0, 0][-slot.ring - 1]
+            let t = max(1 - (P[i].x / 0.022) * (P[i].x / 0.022), 0)
+            let upper = sin(slot.theta) > 0
+            out[i] = SIMD3(0, upper ? 0.0050 : -0.0065, upper ? 0 : 0.0015) * f * t * t
         }
         return out
     }

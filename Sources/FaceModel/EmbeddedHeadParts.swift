@@ -1,22 +1,15 @@
 import Foundation
 
-/// The parts of the embedded head that are not skin chart: the mouth bag behind the lips, the two
+/// The parts of the embedded head that are not skin chart: the mouth bag behind the lips (its
+/// shape, the teeth and the tongue are in `HeadMouth`), the two
 /// eyeballs (separate open spheres behind the lid margins, so lids close over them) and the two
 /// simplified ears (closed shells: a front face with concha, antihelix, scapha and helix rim, a back
 /// face sloping into the head).
 enum HeadParts {
-    // MARK: Mouth bag
-    static let bagDepth: [Float] = [0.0025, 0.0075, 0.0160, 0.0260]
-    static let bagOpen: [Float] = [0.0020, 0.0050, 0.0085, 0.0095]
-    static let bagNarrow: [Float] = [0.97, 0.88, 0.72, 0.48]
-
+    // MARK: Mouth interior
+    /// Any `.bag` vertex (bag ring k ≥ 0, teeth, tongue): see `HeadMouth`.
     static func bagPoint(_ L: HeadLayout, ring k: Int, m: Int, lip: SIMD3<Float>) -> SIMD3<Float> {
-        if k == bagDepth.count { return SIMD3(0, L.stomionY + 0.001, L.mouthZ - 0.038) }
-        let theta = 2 * Float.pi * Float(m) / Float(HeadRings.mouthCount)
-        let s = sin(theta)
-        // sign·√|sin θ| keeps the bag open right up to the corners, so lips can slide.
-        let y = L.stomionY + (lip.y - L.stomionY) * 0.8 + bagOpen[k] * (s >= 0 ? 1 : -1) * abs(s).squareRoot()
-        return SIMD3(lip.x * bagNarrow[k], y, lip.z - bagDepth[k])
+        HeadMouth.point(L, ring: k + 1, m: m, lip: lip)
     }
 
     // MARK: Eyeballs
@@ -109,12 +102,15 @@ enum HeadParts {
     /// Appends bag, eyeballs and ears to the skin topology (kinds, triangles, UVs).
     static func appendTopology(_ topo: inout HeadTopology) {
         appendBag(&topo)
+        HeadMouth.appendTeeth(&topo, upper: true)
+        HeadMouth.appendTeeth(&topo, upper: false)
+        HeadMouth.appendTongue(&topo)
         for side in 0..<2 { appendSocket(&topo, side: side) }
         for side in 0..<2 { appendEyeball(&topo, side: side) }
         for side in 0..<2 { appendEar(&topo, side: side) }
     }
 
-    private static func addTri(_ topo: inout HeadTopology, _ v: (Int, Int, Int), _ uv: (Int, Int, Int), flip: Bool) {
+    static func addTri(_ topo: inout HeadTopology, _ v: (Int, Int, Int), _ uv: (Int, Int, Int), flip: Bool) {
         if flip {
             topo.triangles.append(SIMD3(Int32(v.0), Int32(v.2), Int32(v.1)))
             topo.uvTriangles.append(SIMD3(Int32(uv.0), Int32(uv.2), Int32(uv.1)))
@@ -124,7 +120,7 @@ enum HeadParts {
         }
     }
 
-    /// The bag continues the lip surface inwards: loops ring0, bag1 … bag4, then the back centre.
+    /// The bag continues the lip surface inwards: loops ring0, bag1 … bag5, then the back centre.
     private static func appendBag(_ topo: inout HeadTopology) {
         let M = HeadRings.mouthCount
         let lip0 = topo.mouthIndex[0], lip1 = topo.mouthIndex[1]
@@ -144,15 +140,15 @@ enum HeadParts {
             }
         }
         uvLoops.append(uvRing(1.0))
-        for k in 0..<bagDepth.count {
+        for k in 0..<HeadMouth.bagDepth.count {
             loops.append((0..<M).map { m in topo.kinds.append(.bag(ring: k + 1, m: m)); topo.chart.append(.zero); return topo.kinds.count - 1 })
-            uvLoops.append(uvRing(1 - 0.22 * Float(k + 1)))
+            uvLoops.append(uvRing(1 - 0.18 * Float(k + 1)))
         }
         let back = topo.kinds.count
-        topo.kinds.append(.bag(ring: bagDepth.count + 1, m: 0)); topo.chart.append(.zero)
+        topo.kinds.append(.bag(ring: HeadMouth.bagDepth.count + 1, m: 0)); topo.chart.append(.zero)
         topo.uvs.append(center); let backUV = topo.uvs.count - 1
         // Deeper loops are "inner": quad (inner m, inner m+1, outer m+1, outer m) with inner = deeper.
-        for k in 0..<bagDepth.count {
+        for k in 0..<HeadMouth.bagDepth.count {
             let inner = loops[k + 1], outer = loops[k], iu = uvLoops[k + 1], ou = uvLoops[k]
             for m in 0..<M {
                 let n = (m + 1) % M

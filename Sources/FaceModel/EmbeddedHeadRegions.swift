@@ -1,7 +1,7 @@
 /// Region labels of the embedded head's vertices (`FaceRegion`).
 ///
 /// Loops and parts are labelled by construction (eye loops 0–2 → eyes, mouth loops 0–2 → lips,
-/// bag → mouthInterior, eyeballs, ears); grid vertices by their neutral position: the nose inside
+/// bag and gums → mouthInterior, teeth, tongue, eyeballs, ears); grid vertices by their neutral position: the nose inside
 /// the nasal relief's footprint, scalp above the hairline (trichion) or behind the ears, neck below
 /// the mandible's lower border, face elsewhere.
 enum HeadRegions {
@@ -9,7 +9,12 @@ enum HeadRegions {
         switch kind {
         case .eye(_, let ring, _): return ring <= 2 ? .eyes : .face
         case .mouth(let ring, _): return ring <= 2 ? .lips : .face
-        case .bag: return .mouthInterior
+        case .bag(let ring, let m):
+            switch HeadMouth.part(ring: ring, m: m) {
+            case .bag: return .mouthInterior
+            case .upperTeeth(let i), .lowerTeeth(let i): return HeadMouth.isGum(index: i) ? .mouthInterior : .teeth
+            case .tongue: return .tongue
+            }
         case .eyeball: return .eyeballs
         case .socket: return .eyes
         case .ear: return .ears

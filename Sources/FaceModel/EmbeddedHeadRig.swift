@@ -54,6 +54,10 @@ struct HeadRig {
     static func jawWeight(_ kind: HeadVertexKind, _ p: SIMD3<Float>, _ L: HeadLayout) -> Float {
         let M = Float(HeadRings.mouthCount)
         switch kind {
+        case .bag(let ring, let m) where ring >= HeadMouth.partRingBase:
+            // Upper teeth sit in the skull; lower teeth and tongue ride on the mandible.
+            if case .upperTeeth = HeadMouth.part(ring: ring, m: m) { return 0 }
+            return 1
         case .mouth(_, let m), .bag(_, let m):
             let th = 2 * Float.pi * Float(m) / M
             var w = HeadShape.smoothstep(0.35, -0.35, sin(th))

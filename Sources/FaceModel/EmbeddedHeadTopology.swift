@@ -10,13 +10,21 @@ enum HeadVertexKind: Equatable, Sendable {
     case mouth(ring: Int, m: Int)
     /// The crown vertex closing the chart at e = 90°.
     case pole
-    /// Mouth-bag vertex `ring` ≥ 1 deep behind the lip contact line; the last ring is the back centre.
+    /// Mouth-interior vertex: the bag ring `ring` ≥ 1 deep behind the lip contact line (the last
+    /// ring is the back centre), or a tooth / tongue vertex (ring ≥ `HeadMouth.partRingBase`,
+    /// decoded by `mouthPart`).
     case bag(ring: Int, m: Int)
     case eyeball(side: Int, index: Int)
     /// Conjunctival sac behind a lid margin (m = eyeCount is its centre): closes the socket
     /// around the eyeball at the canthi.
     case socket(side: Int, m: Int)
     case ear(side: Int, index: Int)
+
+    /// What a `.bag` vertex is (nil for other kinds).
+    var mouthPart: HeadMouth.MouthPart? {
+        if case .bag(let ring, let m) = self { return HeadMouth.part(ring: ring, m: m) }
+        return nil
+    }
 
     var side: Float {
         switch self {
@@ -32,7 +40,7 @@ enum HeadVertexKind: Equatable, Sendable {
 /// denser in front (φ = W(s) = π(a·s + (1 − a)s³), a = 0.6), meshed by Delaunay; the eye and mouth
 /// regions are replaced by structured concentric loops (`HeadRings`) so blinks and mouth shapes
 /// deform along edge loops. The back seam φ = ±π is welded (one vertex, two UVs); a fan closes the
-/// crown. Mouth bag, eyeballs and ears are separate parts appended after the skin.
+/// crown. Mouth bag, teeth, tongue, eyeballs and ears are separate parts appended after the skin.
 struct HeadTopology {
     var kinds: [HeadVertexKind] = []
     /// Neutral chart coordinates (φ, e) of every skin vertex (grid, loops, pole); zero for parts.

@@ -130,6 +130,8 @@ public struct DynamicContour: Sendable, Codable, Equatable {
 }
 
 /// Region labels. Eq. 1's mask Z excludes `.nose` and `.ears` from silhouette candidates.
+/// `mouthInterior` is the mouth bag and gums; `teeth` and `tongue` are their own parts (raw values
+/// appended, so stored labels keep their meaning).
 public enum FaceRegion: UInt8, Sendable, Codable, CaseIterable {
-    case face = 0, nose, ears, eyes, lips, scalp, neck, eyeballs, mouthInterior
+    case face = 0, nose, ears, eyes, lips, scalp, neck, eyeballs, mouthInterior, teeth, tongue
 }

@@ -68,10 +68,11 @@ extension MorphableModel {
         }
     }
 
-    /// Eq. 1's mask Z per vertex: false for the nose and ears (and eyeballs, mouth interior).
+    /// Eq. 1's mask Z per vertex: false for the nose and ears (and eyeballs, mouth interior, teeth,
+    /// tongue).
     public var silhouetteMask: [Bool] {
         guard vertexRegions.count == vertexCount else { return [Bool](repeating: true, count: vertexCount) }
-        return vertexRegions.map { ![.nose, .ears, .eyeballs, .mouthInterior].contains($0) }
+        return vertexRegions.map { ![.nose, .ears, .eyeballs, .mouthInterior, .teeth, .tongue].contains($0) }
     }
 }
 
