@@ -70,31 +70,32 @@ struct HeadLoft {
             r.append(row(y, zc: zc + neckZ(y), front: f + neckD + neckZ(y), back: b - neckD + neckZ(y),
                          width: w + neckW, nF: 2.1, nB: 2.1))
         }
-        let mid = gn - 0.050, cervical = gn - 0.020, submental = gn - 0.011
+        let mid = gn - 0.050, cervical = gn - 0.012, submental = gn - 0.0045
         r.append(row(mid, zc: -0.016 + neckZ(mid), front: 0.037 + neckD + neckZ(mid), back: -0.078 - neckD + neckZ(mid),
                      width: 0.049 + neckW, nF: 2.0, nB: 2.0))
-        // Throat (cervical point): the submental line meets the neck front at ≈ 115°.
-        r.append(row(cervical, zc: -0.015 + 0.5 * neckZ(cervical), front: 0.041 + 0.7 * neckD + 0.8 * sub,
+        // Throat (cervical point): the submental line, ≈ 20° below the horizontal, meets the neck
+        // front at ≈ 115° (cervicomental angle).
+        r.append(row(cervical, zc: -0.015 + 0.5 * neckZ(cervical), front: 0.042 + 0.7 * neckD + 0.8 * sub,
                      back: -0.072 - 0.7 * neckD, width: 0.0485 + 0.8 * neckW, nF: 1.8, nB: 2.0))
-        r.append(row(submental, zc: -0.014, front: 0.066 + sub + 0.5 * jaw, back: -0.070 - 0.3 * neckD,
+        r.append(row(submental, zc: -0.014, front: 0.062 + sub + 0.5 * jaw, back: -0.070 - 0.3 * neckD,
                      width: 0.047 + 0.4 * neckW + 0.3 * jawW, nF: 1.45, nB: 2.0))
         // Chin: menton/gnathion, pogonion, mentolabial sulcus (fractions of sto–gn).
-        r.append(row(gn, zc: -0.012, front: 0.080 + 0.8 * jaw, back: -0.069, width: 0.047 + 0.6 * jawW,
-                     nF: 1.35 + chinN, nB: 2.0))
+        r.append(row(gn + 0.003, zc: -0.012, front: 0.078 + 0.8 * jaw, back: -0.069, width: 0.047 + 0.6 * jawW,
+                     nF: 1.5 + chinN, nB: 2.0))
         r.append(row(st + 0.72 * (gn - st), zc: -0.010, front: 0.088 + jaw, back: -0.067, width: 0.049 + 0.9 * jawW,
-                     nF: 1.45 + chinN, nB: 2.0))
+                     nF: 1.6 + chinN, nB: 2.0))
         r.append(row(st + 0.40 * (gn - st), zc: -0.006, front: 0.084 + 0.7 * jaw + 0.3 * lip, back: -0.066,
                      width: 0.053 + jawW, nF: 1.6, nB: 2.0))
         // Mouth (dental arch) and subnasale: the maxilla carries the lips.
-        r.append(row(st, zc: -0.004, front: 0.0915 + midface + lip, back: -0.067 - 0.3 * occ,
+        r.append(row(st, zc: 0.002, front: 0.0915 + midface + lip, back: -0.067 - 0.3 * occ,
                      width: 0.056 + 0.6 * jawW + 0.3 * faceW, nF: 1.9, nB: 2.1))
-        r.append(row(L.subnasaleY, zc: -0.004, front: 0.089 + midface + 0.5 * headL, back: -0.073 - 0.6 * occ - 0.3 * headL,
+        r.append(row(L.subnasaleY, zc: 0.006, front: 0.089 + midface + 0.5 * headL, back: -0.073 - 0.6 * occ - 0.3 * headL,
                      width: 0.062 + 0.7 * faceW, nF: 1.9, nB: 2.1))
         // Zygomatic level (tragion height), canthal level: the face seen from above is a V whose
         // sides carry the cheekbones and the lateral orbital rims well behind the midline.
-        r.append(row(0, zc: -0.006, front: 0.091 + midface + headL, back: -0.083 - occ - headL,
+        r.append(row(0, zc: 0.006, front: 0.091 + midface + headL, back: -0.083 - occ - headL,
                      width: 0.068 + faceW + 0.4 * headW, nF: 2.0, nB: 2.1))
-        r.append(row(L.canthusY, zc: -0.008, front: 0.087 + midface + headL, back: -0.089 - occ - headL,
+        r.append(row(L.canthusY, zc: 0.0, front: 0.087 + midface + headL, back: -0.089 - occ - headL,
                      width: 0.070 + 0.6 * faceW + 0.7 * headW, nF: 1.8, nB: 2.1))
         // Forehead and skull: glabella level, euryon (widest, start of the cap), vault.
         r.append(row(L.nasionY, zc: -0.010, front: 0.093 + 0.5 * midface + headL, back: -0.094 - 0.7 * occ - headL,

@@ -103,9 +103,10 @@ struct HeadShape {
 
     /// Orbits: around each eye the skin is pulled towards a sphere concentric with the eyeball
     /// whose soft-tissue cover t(ρ) = 1.5 mm + 11 mm·ρ² thickens outwards, with weight
-    /// w(ρ) = 0.7·(1 − smoothstep(0.5, 1.3, ρ)); ρ is the frontal distance from the eye centre
-    /// in units of the orbital opening (half axes 23 mm laterally, 11 mm medially — the nasal
-    /// wall keeps the medial canthus forward — and 17 mm vertically). The lid loops (`HeadRings`) lie on
+    /// w(ρ) = 0.4·(1 − smoothstep(0.5, 1.3, ρ)); ρ is the frontal distance from the eye centre
+    /// in units of the orbital opening (half axes 23 mm laterally, 16 mm medially above the eye —
+    /// the deep upper medial orbit — and 11 mm below it, where the nasal wall keeps the medial
+    /// canthus forward; 17 mm vertically). The lid loops (`HeadRings`) lie on
     /// the same sphere family, so lids, orbits and face meet without a crease.
     func orbits(_ d: SIMD3<Float>, _ r: Float) -> Float {
         let L = layout
@@ -116,9 +117,10 @@ struct HeadShape {
             var c = L.eyeballCenter
             c.x *= side
             let dx = side * (p.x - c.x)
-            let q = SIMD2(dx / (dx > 0 ? 0.023 : 0.011), (p.y - c.y) / 0.017)
+            let medial = 0.011 + 0.005 * Self.smoothstep(c.y - 0.004, c.y + 0.006, p.y)
+            let q = SIMD2(dx / (dx > 0 ? 0.023 : medial), (p.y - c.y) / 0.017)
             let rho = hlen(q)
-            let w = 0.7 * (1 - Self.smoothstep(0.5, 1.3, rho))
+            let w = 0.4 * (1 - Self.smoothstep(0.5, 1.3, rho))
             if w <= 0 { continue }
             let tissue = 0.0015 + 0.011 * min(rho * rho, 1.7)
             let hit = Self.softSphere(d, center: c, radius: L.eyeballRadius + tissue)
@@ -170,7 +172,7 @@ struct HeadShape {
         h += nose(x, y) * front
         h -= nasolabial(ax, y) * front
         // Chin (pogonion soft tissue), broad and low.
-        h += (0.0012 + L.dm(.chinProjection)) * Self.bump(x, y, 0, L.gnathionY + 0.014, 0.3 * L.m(.chinWidth), 0.012) * front
+        h += (0.0015 + L.dm(.chinProjection)) * Self.bump(x, y, 0, L.gnathionY + 0.018, 0.3 * L.m(.chinWidth), 0.012) * front
         return h
     }
 
