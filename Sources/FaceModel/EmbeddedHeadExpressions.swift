@@ -234,6 +234,12 @@ struct HeadExpressions {
 
     // MARK: Jaw
 
+    /// Forward slide of the mandible at jawOpen = 1 (metres). Folds under the chin vanish for any
+    /// glide of 4–6 mm with a submental cancel of 25–35 % (measured), so neither is a knife edge.
+    static let condylarGlide: Float = 0.005
+    /// Share of the remaining backward motion taken out under the chin.
+    static let submentalCancel: Float = 0.3
+
     /// jawOpen = LBS(rotation of the jaw joint) − T + corrective.
     func jawOpen() -> [SIMD3<Float>] {
         var out = zero()
@@ -245,15 +251,23 @@ struct HeadExpressions {
                 out[i] = w * (Self.rotate(P[i], center: j, axis: SIMD3(1, 0, 0), angle: angle) - P[i])
             }
         }
+        // Corrective: condylar glide. The mandible does not only hinge, its condyles slide forward
+        // onto the articular eminence as it opens, so everything that follows the jaw moves forward
+        // by w·glide: the chin drops more than it swings back, and the skin under it is not
+        // pushed into the neck.
+        for i in 0..<P.count where rig.jawWeight[i] > 0 {
+            out[i].z += rig.jawWeight[i] * Self.condylarGlide
+        }
         // Corrective: under the mandible the rotation drives the submental skin backwards, the
-        // chin side faster than the throat side, which would fold it against the neck. There 70 %
-        // of the backward motion is taken out (fading in from 25 mm above the gnathion to 5 mm
-        // below it, and out towards the chin's front) and 60 % of that is given back as downward
+        // chin side faster than the throat side, which would fold it against the neck. There 30 %
+        // of the remaining backward motion is taken out (fading in from 25 mm above the gnathion to 5 mm
+        // below it, and out over the last 14 mm before the pogonion, where the skin faces forward
+        // and moving back does not fold it) and 60 % of that is given back as downward
         // sliding, so the skin under the chin stretches down instead of bunching up.
         for i in 0..<P.count where out[i] != .zero {
             guard case .grid = topo.kinds[i] else { continue }
             let g = HeadShape.smoothstep(L.gnathionY + 0.025, L.gnathionY - 0.005, P[i].y)
-            let cancel = 0.7 * g * min(out[i].z, 0) * (1 - HeadShape.smoothstep(0.03, 0.07, P[i].z))
+            let cancel = Self.submentalCancel * g * min(out[i].z, 0) * (1 - HeadShape.smoothstep(L.chinZ - 0.014, L.chinZ, P[i].z))
             out[i].z -= cancel
             out[i].y += 0.6 * cancel
         }
