@@ -50,9 +50,13 @@ enum HeadGeometry {
     /// the jaw angle the sides are steep and rays graze from the gonion down.
     static func neckWeight(_ phi: Float, neutralY y0: Float) -> Float {
         if y0.isNaN { return 0 }
-        let front = HeadShape.smoothstep(-0.11, -0.13, y0), back = HeadShape.smoothstep(-0.075, -0.10, y0)
+        let front = HeadShape.smoothstep(-0.11, sectionTop, y0), back = HeadShape.smoothstep(-0.075, -0.10, y0)
         return front + (back - front) * HeadShape.smoothstep(0.6, 1.0, abs(phi))
     }
+
+    /// Height (metres) below which every neck vertex is on the section placement alone
+    /// (`neckWeight` = 1) and the neck chart's meridians follow the sections (`HeadNeckChart`).
+    static let sectionTop: Float = -0.13
 
     /// Skin point on the horizontal loft section at height y₀, in direction ψ about the section
     /// centre (0, y₀, z_c): the section is the superellipse ρ = 1 of `HeadLoft`, and along
@@ -88,16 +92,18 @@ enum HeadGeometry {
         return radial + w * (section - radial)
     }
 
-    /// Sets the neutral frame of the neck placement: each skin vertex's height on the mean head
-    /// and, where the section placement applies, its section angle ψ₀ (NaN elsewhere).
+    /// Completes the neutral frame of the neck placement: the chart (`HeadTopology.build`) set
+    /// (y₀, ψ₀) of the vertices below `sectionTop`; every other vertex gets its height on the mean
+    /// head and, where the section placement is blended in, the section angle ψ₀ of that point.
     static func setNeutral(_ topo: inout HeadTopology, layout L0: HeadLayout) {
-        topo.neutralY = [Float](repeating: .nan, count: topo.kinds.count)
-        topo.sectionAngle = topo.neutralY
+        let pad = topo.kinds.count - topo.neutralY.count
+        topo.neutralY += [Float](repeating: .nan, count: pad)
+        topo.sectionAngle += [Float](repeating: .nan, count: pad)
         let p = positions(topo, neutral: L0, layout: L0)
         let shape = HeadShape(layout: L0)
-        topo.neutralY = p.map(\.y)
-        for (i, kind) in topo.kinds.enumerated() where kind == .grid && neckWeight(topo.chart[i].x, neutralY: p[i].y) > 0 {
-            topo.sectionAngle[i] = sectionAngle(shape, p[i])
+        for (i, kind) in topo.kinds.enumerated() where topo.sectionAngle[i].isNaN {
+            topo.neutralY[i] = p[i].y
+            if kind == .grid && neckWeight(topo.chart[i].x, neutralY: p[i].y) > 0 { topo.sectionAngle[i] = sectionAngle(shape, p[i]) }
         }
     }
 

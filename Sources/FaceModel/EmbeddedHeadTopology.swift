@@ -106,7 +106,7 @@ struct HeadTopology {
         // Background grid rows; `seamOf` pairs each s = +1 point with its s = −1 twin. `pts` are
         // chart points, `mesh` their meshing coordinates (Delaunay and UVs).
         var pts: [SIMD2<Float>] = [], mesh: [SIMD2<Float>] = [], kinds: [HeadVertexKind] = []
-        var seamTwin: [Int: Int] = [:]
+        var seamTwin: [Int: Int] = [:], sectionOf: [Int: SIMD2<Float>] = [:]
         var topRow: [Int] = []
         for (k, row) in rows.enumerated() {
             var first = -1
@@ -116,6 +116,7 @@ struct HeadTopology {
                 if s == -1 { first = pts.count }
                 if s == 1 { seamTwin[pts.count] = first }
                 if k == 0 { topRow.append(pts.count) }
+                if let q = row.section[i] { sectionOf[pts.count] = q }
                 pts.append(c); mesh.append(d); kinds.append(.grid)
             }
         }
@@ -191,6 +192,10 @@ struct HeadTopology {
         let pole = topo.kinds.count
         topo.kinds.append(.pole)
         topo.chart.append(SIMD2(0, .pi / 2))
+        // Neck vertices on loft sections carry their neutral height and section angle from the chart.
+        topo.neutralY = [Float](repeating: .nan, count: topo.kinds.count)
+        topo.sectionAngle = topo.neutralY
+        for (i, q) in sectionOf where seamTwin[i] == nil { topo.neutralY[remap[i]] = q.x; topo.sectionAngle[remap[i]] = q.y }
         let ordered = topRow.sorted { mesh[$0].x < mesh[$1].x }
         for i in 0..<(ordered.count - 1) {
             let a = ordered[i], b = ordered[i + 1]
@@ -294,7 +299,8 @@ struct HeadTopology {
 
     /// One background row: warped-azimuth parameters s of its points, their chart elevations, the
     /// row's meshing coordinate τ and its target edge length.
-    struct GridRow { var s: [Float]; var e: [Float]; var tau: Float; var spacing: Float }
+    /// `section` holds (y₀, ψ₀) for the neck vertices placed on loft sections (`HeadNeckChart.Vertex`).
+    struct GridRow { var s: [Float]; var e: [Float]; var section: [SIMD2<Float>?]; var tau: Float; var spacing: Float }
 
     /// n parameters in [−1, 1] including both ends, uniform; odd rows are shifted by half a step
     /// (one point more) so consecutive rows interleave into near-equilateral triangles.
@@ -309,7 +315,7 @@ struct HeadTopology {
         let spacing = rowSpacing(e)
         let n = max(8, Int((circumference(shape, e) * frontDensity / spacing).rounded()))
         let s = staggered(n, odd: odd)
-        return GridRow(s: s, e: [Float](repeating: e, count: s.count), tau: e, spacing: spacing)
+        return GridRow(s: s, e: [Float](repeating: e, count: s.count), section: s.map { _ in nil }, tau: e, spacing: spacing)
     }
 
     /// Target edge length of the neck rows: the face's fine spacing at the switch, coarse from
@@ -340,7 +346,7 @@ struct HeadTopology {
     static func neckRow(_ neck: HeadNeckChart, f: Float, odd: Bool) -> GridRow {
         let M = HeadNeckChart.meridians
         let ss = (0...M).map(HeadNeckChart.meridianS)
-        let ps = (0...M).map { surfacePoint(neck.shape, warpPhi(ss[$0]), neck.elevation(meridian: $0, f: f)) }
+        let ps = (0...M).map { neck.sample(meridian: $0, f: f).p }
         var arc: [Float] = [0]
         for j in 1...M { arc.append(arc[j - 1] + hlen(ps[j] - ps[j - 1])) }
         let beta = HeadShape.smoothstep(0.05, 0.45, f)
@@ -355,7 +361,8 @@ struct HeadTopology {
             let t = (u - us[j]) / max(us[j + 1] - us[j], 1e-12)
             return ss[j] + min(max(t, 0), 1) * (ss[j + 1] - ss[j])
         }
-        return GridRow(s: s, e: s.map { neck.elevation(s: $0, f: f) }, tau: neck.tau(f), spacing: spacing)
+        let vs = s.map { neck.vertex(s: $0, f: f) }
+        return GridRow(s: s, e: vs.map(\.chart.y), section: vs.map(\.section), tau: neck.tau(f), spacing: spacing)
     }
 
     /// Inverse of `warpPhi` (monotone cubic) by bisection.
