@@ -3,11 +3,13 @@ import Foundation
 /// The lower part of the embedded head's skin chart: rows from the jaw down to a level neck cut.
 ///
 /// Below the jaw the rays of the (φ, e) chart graze the skin (the neck is a near-vertical tube
-/// behind the origin), so rows of constant elevation crowd under the chin, spread far apart at the
-/// nape and end in a ragged cut. Here each meridian φ is instead parametrised by its arc-length
-/// fraction f ∈ [0, 1]: f = 0 at the switch elevation e_ref (the last row of constant e), f = 1 where
-/// the meridian reaches the cut height y_cut (R(φ, e)·sin e = y_cut). Rows are curves of constant f,
-/// so every meridian is divided evenly and the last row is exactly level.
+/// behind the origin, and where it flares downward a ray meets it up to three times), so rows of
+/// constant elevation crowd under the chin, spread far apart at the nape and end in a ragged cut.
+/// Here each meridian is a curve that follows the ray chart down to y = `HeadGeometry.sectionTop`
+/// and the horizontal loft sections below it (fixed section angle ψ, `HeadGeometry.sectionPoint`),
+/// parametrised by its arc-length fraction f ∈ [0, 1]: f = 0 at the switch elevation e_ref (the
+/// last row of constant e), f = 1 at the cut height y_cut. Rows are curves of constant f, so every
+/// meridian is divided evenly and the last row is exactly level.
 ///
 /// Meshing and texturing use the planar coordinates (φ, τ), τ = e_ref − f·Δτ, which equal the chart
 /// (φ, e) above e_ref; Δτ = S̄ / r̄ (mean meridian arc over the mean arc rate dℓ/de at e_ref), so one
