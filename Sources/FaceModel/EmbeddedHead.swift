@@ -31,8 +31,7 @@ public enum EmbeddedHead {
         let L0 = HeadLayout(controls: EmbeddedHeadControl.means)
         var topo = HeadTopology.build(layout: L0)
         HeadParts.appendTopology(&topo)
-        topo.neutralY = [Float](repeating: .nan, count: topo.kinds.count)
-        topo.neutralY = HeadGeometry.positions(topo, neutral: L0, layout: L0).map(\.y)
+        HeadGeometry.setNeutral(&topo, layout: L0)
         let neutral = HeadGeometry.positions(topo, neutral: L0, layout: L0)
         let n = neutral.count
         let regions = zip(topo.kinds, neutral).map { HeadRegions.label($0, position: $1, layout: L0) }

@@ -44,26 +44,67 @@ enum HeadGeometry {
         return c + sum / max(total, 1)
     }
 
-    /// Skin point for chart position c. On the neck, rays graze the surface, so a small change of
-    /// neck width would slide vertices far along the ray: there the vertex keeps its neutral height
-    /// and moves horizontally (Illinois solve of R(φ, e)·sin e = y₀ for e), blended in below the chin in
-    /// front and below the jaw angle at the sides and back.
-    static func neckAware(_ shape: HeadShape, _ c: SIMD2<Float>, neutralY y0: Float) -> SIMD3<Float> {
+    /// Weight of the section placement (`sectionPoint`) for a skin vertex of neutral height y₀ at
+    /// azimuth φ: 0 above the jaw (the face and chin keep the ray placement), 1 on the neck. Under
+    /// the chin (front) the surface is nearly level, so the blend starts below the throat; behind
+    /// the jaw angle the sides are steep and rays graze from the gonion down.
+    static func neckWeight(_ phi: Float, neutralY y0: Float) -> Float {
+        if y0.isNaN { return 0 }
+        let front = HeadShape.smoothstep(-0.11, sectionTop, y0), back = HeadShape.smoothstep(-0.075, -0.10, y0)
+        return front + (back - front) * HeadShape.smoothstep(0.6, 1.0, abs(phi))
+    }
+
+    /// Height (metres) below which every neck vertex is on the section placement alone
+    /// (`neckWeight` = 1) and the neck chart's meridians follow the sections (`HeadNeckChart`).
+    static let sectionTop: Float = -0.13
+
+    /// Skin point on the horizontal loft section at height y₀, in direction ψ about the section
+    /// centre (0, y₀, z_c): the section is the superellipse ρ = 1 of `HeadLoft`, and along
+    /// q = (0, y₀, z_c) + t·(sin ψ, 0, cos ψ) it reads ρ = t·(|sin ψ/W|ⁿ + |cos ψ/D|ⁿ)^(1/n), so the
+    /// hit t = (|sin ψ/W|ⁿ + |cos ψ/D|ⁿ)^(−1/n) is closed-form and unique (the section is convex).
+    /// Unlike rays from the origin, which meet the downward-flaring neck up to three times, it
+    /// moves smoothly with every control. Facial relief is added along the same direction.
+    static func sectionPoint(_ shape: HeadShape, y0: Float, psi: Float) -> SIMD3<Float> {
+        let s = shape.loft.section(y0)
+        let dx = sin(psi), dz = cos(psi)
+        let n = dz >= 0 ? s.nf : s.nb, depth = dz >= 0 ? s.f : s.b
+        let t = pow(pow(abs(dx) / s.w, n) + pow(abs(dz) / depth, n), -1 / n)
+        let dir = SIMD3<Float>(dx, 0, dz)
+        let base = SIMD3<Float>(0, y0, s.zc) + t * dir
+        return base + shape.relief(base) * dir
+    }
+
+    /// Section angle ψ of a neutral point p: its direction about the section centre at its height.
+    static func sectionAngle(_ shape: HeadShape, _ p: SIMD3<Float>) -> Float {
+        atan2(p.x, p.z - shape.loft.section(p.y).zc)
+    }
+
+    /// Skin point of a grid vertex at chart position c: the ray placement R(φ, e)·d(φ, e) above
+    /// the jaw, blended (`neckWeight`) into the section placement at the vertex's neutral height
+    /// y₀ and section angle ψ₀ below it, so neck vertices stay level and move horizontally with
+    /// the neck's width and depth. At the mean head both placements give the same point.
+    static func neckAware(_ shape: HeadShape, _ c: SIMD2<Float>, neutralY y0: Float, sectionAngle psi: Float) -> SIMD3<Float> {
+        let w = psi.isNaN ? 0 : neckWeight(c.x, neutralY: y0)
+        if w <= 0 { return shape.radius(c.x, c.y) * HeadShape.direction(c.x, c.y) }
+        let section = sectionPoint(shape, y0: y0, psi: psi)
+        if w >= 1 { return section }
         let radial = shape.radius(c.x, c.y) * HeadShape.direction(c.x, c.y)
-        // Under the chin (front) the surface is nearly level, so the blend starts below the throat;
-        // behind the jaw angle the sides are steep and the rays graze from the gonion down.
-        let front = HeadShape.smoothstep(-0.11, -0.13, y0), back = HeadShape.smoothstep(-0.075, -0.10, y0)
-        let w = front + (back - front) * HeadShape.smoothstep(0.6, 1.0, abs(c.x))
-        if w <= 0 || y0.isNaN { return radial }
-        func height(_ e: Float) -> Float { shape.radius(c.x, e) * sin(e) - y0 }
-        // The height along a meridian rises monotonically with e (the surface is star-shaped), so
-        // the root is bracketed by a step either side of the neutral elevation.
-        var lo = max(c.y - 0.08, -1.56), hi = min(c.y + 0.08, 0)
-        while height(lo) > 0 && lo > -1.56 { lo = max(lo - 0.08, -1.56) }
-        while height(hi) < 0 && hi < 0 { hi = min(hi + 0.08, 0) }
-        let e1 = HeadShape.illinois(lo, hi, tolerance: 1e-7, height)
-        let level = shape.radius(c.x, e1) * HeadShape.direction(c.x, e1)
-        return radial + w * (level - radial)
+        return radial + w * (section - radial)
+    }
+
+    /// Completes the neutral frame of the neck placement: the chart (`HeadTopology.build`) set
+    /// (y₀, ψ₀) of the vertices below `sectionTop`; every other vertex gets its height on the mean
+    /// head and, where the section placement is blended in, the section angle ψ₀ of that point.
+    static func setNeutral(_ topo: inout HeadTopology, layout L0: HeadLayout) {
+        let pad = topo.kinds.count - topo.neutralY.count
+        topo.neutralY += [Float](repeating: .nan, count: pad)
+        topo.sectionAngle += [Float](repeating: .nan, count: pad)
+        let p = positions(topo, neutral: L0, layout: L0)
+        let shape = HeadShape(layout: L0)
+        for (i, kind) in topo.kinds.enumerated() where topo.sectionAngle[i].isNaN {
+            topo.neutralY[i] = p[i].y
+            if kind == .grid && neckWeight(topo.chart[i].x, neutralY: p[i].y) > 0 { topo.sectionAngle[i] = sectionAngle(shape, p[i]) }
+        }
     }
 
     static func positions(_ topo: HeadTopology, neutral L0: HeadLayout, layout L: HeadLayout) -> [SIMD3<Float>] {
@@ -75,7 +116,7 @@ enum HeadGeometry {
             switch kind {
             case .grid:
                 let c = warp(topo.chart[i], from: f0, to: f1)
-                out[i] = neckAware(shape, c, neutralY: neutralY[i])
+                out[i] = neckAware(shape, c, neutralY: neutralY[i], sectionAngle: topo.sectionAngle[i])
             case .eye(let side, let ring, let m):
                 let s: Float = side == 0 ? 1 : -1
                 out[i] = HeadRings.eyeVertex(L, shape: shape, side: s, ring: ring, m: m)
