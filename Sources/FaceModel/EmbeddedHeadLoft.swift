@@ -91,15 +91,18 @@ struct HeadLoft {
                      width: 0.056 + 0.6 * jawW + 0.3 * faceW, nF: 1.9, nB: 2.1))
         r.append(row(L.subnasaleY, zc: 0.006, front: 0.089 + midface + 0.5 * headL, back: -0.073 - 0.6 * occ - 0.3 * headL,
                      width: 0.062 + 0.7 * faceW, nF: 1.9, nB: 2.1))
+        // From here to the cap every parameter changes monotonically with a slowly varying rate,
+        // so the temple and the side of the head are one smooth surface (a reversal of n or zc
+        // between neighbouring rows shows as a horizontal crease running back to the ear).
         // Zygomatic level (tragion height), canthal level: the face seen from above is a V whose
         // sides carry the cheekbones and the lateral orbital rims well behind the midline.
-        r.append(row(0, zc: 0.006, front: 0.091 + midface + headL, back: -0.083 - occ - headL,
-                     width: 0.068 + faceW + 0.4 * headW, nF: 2.0, nB: 2.1))
-        r.append(row(L.canthusY, zc: 0.0, front: 0.087 + midface + headL, back: -0.089 - occ - headL,
-                     width: 0.070 + 0.6 * faceW + 0.7 * headW, nF: 1.8, nB: 2.1))
+        r.append(row(0, zc: 0.0035, front: 0.091 + midface + headL, back: -0.0825 - occ - headL,
+                     width: 0.0675 + faceW + 0.4 * headW, nF: 1.95, nB: 2.1))
+        r.append(row(L.canthusY, zc: -0.0015, front: 0.087 + midface + headL, back: -0.0885 - occ - headL,
+                     width: 0.0700 + 0.6 * faceW + 0.7 * headW, nF: 2.02, nB: 2.1))
         // Forehead and skull: glabella level, euryon (widest, start of the cap), vault.
-        r.append(row(L.nasionY, zc: -0.010, front: 0.093 + 0.5 * midface + headL, back: -0.094 - 0.7 * occ - headL,
-                     width: 0.072 + headW, nF: 2.2, nB: 2.1))
+        r.append(row(L.nasionY, zc: -0.0075, front: 0.093 + 0.5 * midface + headL, back: -0.0935 - 0.7 * occ - headL,
+                     width: 0.0722 + headW, nF: 2.15, nB: 2.1))
         r.append(row(capY, zc: -0.010, front: 0.097 + headL, back: -0.096 - 0.3 * occ - headL,
                      width: 0.0737 + headW, nF: 2.4, nB: 2.1))
         let vault = 0.5 * (capY + L.vertexY), top = L.vertexY - 0.012

@@ -163,8 +163,11 @@ struct HeadShape {
         h += (0.0015 - 0.0004 * (L[.jawAngle] - 122)) * Self.bump(ax, y, L.gonionHalfWidth, L.gonionY + 0.004, 0.014, 0.014) * side
         // Nasion saddle.
         h -= 0.0025 * Self.bump(x, y, 0, L.nasionY - 0.002, 0.009, 0.006) * front
-        // Temporal hollows.
-        h -= (0.0015 + L.dm(.templeWidth)) * Self.bump(ax, y, L.skullHalfWidth * 0.85, 0.035, 0.016, 0.022) * Self.smoothstep(-0.02, 0.04, p.z)
+        // Temporal hollows: a shallow dish behind the lateral orbital rim, localised in depth and
+        // height on the side of the head (a bump in frontal x would be a horizontal band along
+        // the whole side, ending in a crease at eye level).
+        let lateral = Self.smoothstep(0.035, 0.055, ax)
+        h -= (0.0012 + L.dm(.templeWidth)) * Self.bump(p.z, y, 0.050, 0.032, 0.018, 0.016) * lateral
         // Cheekbones (malar eminence) and buccal fullness.
         let malarY = L.canthusY - 0.022 + L.dm(.cheekbonesHeight)
         h += (0.0012 + L.dm(.cheekbones)) * Self.bump(ax, y, 0.044, malarY, 0.020, 0.015) * front
