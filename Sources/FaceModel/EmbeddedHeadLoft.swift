@@ -97,17 +97,18 @@ struct HeadLoft {
         // Zygomatic level (tragion height), canthal level: the face seen from above is a V whose
         // sides carry the cheekbones and the lateral orbital rims well behind the midline.
         r.append(row(0, zc: 0.0035, front: 0.091 + midface + headL, back: -0.0825 - occ - headL,
-                     width: 0.0675 + faceW + 0.4 * headW, nF: 1.95, nB: 2.1))
-        r.append(row(L.canthusY, zc: -0.0015, front: 0.087 + midface + headL, back: -0.0885 - occ - headL,
-                     width: 0.0700 + 0.6 * faceW + 0.7 * headW, nF: 2.02, nB: 2.1))
+                     width: 0.0675 + faceW + 0.4 * headW, nF: 1.9, nB: 2.1))
+        r.append(row(L.canthusY, zc: -0.0015, front: 0.0855 + midface + headL, back: -0.0885 - occ - headL,
+                     width: 0.0700 + 0.6 * faceW + 0.7 * headW, nF: 1.9, nB: 2.1))
         // Forehead and skull: glabella level, euryon (widest, start of the cap), vault.
-        r.append(row(L.nasionY, zc: -0.0075, front: 0.093 + 0.5 * midface + headL, back: -0.0935 - 0.7 * occ - headL,
-                     width: 0.0722 + headW, nF: 2.15, nB: 2.1))
-        r.append(row(capY, zc: -0.010, front: 0.097 + headL, back: -0.096 - 0.3 * occ - headL,
-                     width: 0.0737 + headW, nF: 2.4, nB: 2.1))
+        r.append(row(L.nasionY, zc: -0.0075, front: 0.0885 + 0.5 * midface + headL, back: -0.0935 - 0.7 * occ - headL,
+                     width: 0.0722 + headW, nF: 1.95, nB: 2.1))
+        r.append(row(capY, zc: -0.010, front: 0.0925 + headL, back: -0.096 - 0.3 * occ - headL,
+                     width: 0.0737 + headW, nF: 2.1, nB: 2.1))
         let vault = 0.5 * (capY + L.vertexY), top = L.vertexY - 0.012
-        r.append(row(vault, zc: -0.010, front: 0.105 + headL, back: -0.095 - headL, width: 0.074 + headW, nF: 2.3, nB: 2.1))
-        r.append(row(top, zc: -0.010, front: 0.108 + headL, back: -0.093 - headL, width: 0.074 + headW, nF: 2.2, nB: 2.1))
+        // The forehead recedes above the brows (≈ 9 mm by mid-vault, as in profile photographs).
+        r.append(row(vault, zc: -0.010, front: 0.095 + headL, back: -0.095 - headL, width: 0.074 + headW, nF: 2.2, nB: 2.1))
+        r.append(row(top, zc: -0.010, front: 0.097 + headL, back: -0.093 - headL, width: 0.074 + headW, nF: 2.2, nB: 2.1))
         return r
     }
 

@@ -20,8 +20,10 @@ enum HeadRings {
     static let eyeGrowUp: [Float] = [0, 0.0020, 0.0045, 0.0078, 0.0112, 0.0142]
     static let eyeGrowDown: [Float] = [0, 0.0017, 0.0038, 0.0064, 0.0094, 0.0128]
     /// Skin thickness over the eyeball sphere and the weight of the lid sphere, per ring.
-    static let lidThickness: [Float] = [0.0009, 0.0019, 0.0034, 0.0056, 0.0086, 0.0110]
-    static let lidWeight: [Float] = [1, 1, 0.9, 0.55, 0.2, 0]
+    /// Rings 3–4 are thicker and weigh more than a bare lid so the upper lid rises gently into
+    /// the orbit's soft-tissue cover (`HeadShape.orbits`) instead of dropping into a sulcus.
+    static let lidThickness: [Float] = [0.0009, 0.0019, 0.0036, 0.0064, 0.0095, 0.0110]
+    static let lidWeight: [Float] = [1, 1, 0.9, 0.6, 0.3, 0]
 
     /// Designed point of eye loop `ring`, vertex `m`, for the left eye (side = +1) or right (−1).
     static func eyePoint(_ L: HeadLayout, side: Float, ring: Int, m: Int) -> SIMD3<Float> {
