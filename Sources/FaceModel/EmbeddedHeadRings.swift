@@ -126,12 +126,18 @@ enum HeadRings {
     }
 
     /// Lip relief (metres along the ray) of mouth loop `ring`, vertex `m`.
+    ///
+    /// Profiles follow the soft-tissue lip in profile: the upper vermilion is most forward near
+    /// its border (labrale superius) and slopes back to the contact line; the lower one is fullest
+    /// mid-vermilion and rolls under into the mentolabial sulcus; the upper lip stands ≈ 1 mm
+    /// ahead of the lower. The step across the vermilion border is small (a soft roll, not a
+    /// rim).
     static func lipRelief(_ L: HeadLayout, ring: Int, m: Int) -> Float {
         let theta = 2 * Float.pi * Float(m) / Float(mouthCount)
         let c = abs(cos(theta)), upper = sin(theta) >= 0
         let fullU = L.upperVermilion / 0.0085, fullL = L.lowerVermilion / 0.0095
-        let upperProfile: [Float] = [-0.0024, 0.0030, 0.0021, 0.0006, 0.0002, 0]
-        let lowerProfile: [Float] = [-0.0026, 0.0030, 0.0014, -0.0010, -0.0012, 0]
+        let upperProfile: [Float] = [-0.0024, 0.0024, 0.0022, 0.0010, 0.0004, 0]
+        let lowerProfile: [Float] = [-0.0026, 0.0022, 0.0008, -0.0008, -0.0011, 0]
         var h = upper ? upperProfile[ring] * (ring <= 2 ? fullU : 1) : lowerProfile[ring] * (ring <= 2 ? fullL : 1)
         // Lips recede into the commissures.
         let taper = 1 - pow(c, 3)
