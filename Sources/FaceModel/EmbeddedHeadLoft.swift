@@ -80,7 +80,7 @@ struct HeadLoft {
         r.append(row(submental, zc: -0.014, front: 0.062 + sub + 0.5 * jaw, back: -0.070 - 0.3 * neckD,
                      width: 0.047 + 0.4 * neckW + 0.3 * jawW, nF: 1.45, nB: 2.0))
         // Chin: menton/gnathion, pogonion, mentolabial sulcus (fractions of sto–gn).
-        r.append(row(gn + 0.003, zc: -0.012, front: 0.078 + 0.8 * jaw, back: -0.069, width: 0.047 + 0.6 * jawW,
+        r.append(row(gn + 0.003, zc: -0.012, front: 0.082 + 0.8 * jaw, back: -0.069, width: 0.047 + 0.6 * jawW,
                      nF: 1.5 + chinN, nB: 2.0))
         r.append(row(st + 0.72 * (gn - st), zc: -0.010, front: 0.088 + jaw, back: -0.067, width: 0.049 + 0.9 * jawW,
                      nF: 1.6 + chinN, nB: 2.0))
@@ -159,7 +159,18 @@ struct HeadLoft {
         }
         let dz = q.z - s.zc
         let n = dz >= 0 ? s.nf : s.nb
-        let X = abs(q.x) / s.w, Z = abs(dz) / (dz >= 0 ? s.f : s.b)
+        var X = abs(q.x) / s.w, Z = abs(dz) / (dz >= 0 ? s.f : s.b)
+        let e = 0.25 * max(2 - n, 0)
+        if e > 0 { X = Self.soften(X, e); Z = Self.soften(Z, e) }
         return pow(pow(X, n) + pow(Z, n), 1 / n)
+    }
+
+    /// Rounds the tips of a pointed (n < 2) superellipse: |t|ⁿ has unbounded curvature at t = 0
+    /// (a keel along the chin's midline, an edge down the side of the jaw), so t is replaced by
+    ///     t̃ = (√(t² + e²) − e) / (√(1 + e²) − e),  e = (2 − n)/4,
+    /// quadratic near 0, ≈ linear beyond e, increasing, and exact at t = 1 (the section keeps
+    /// its width and depth); n ≥ 2 sections are untouched.
+    @inline(__always) static func soften(_ t: Float, _ e: Float) -> Float {
+        ((t * t + e * e).squareRoot() - e) / ((1 + e * e).squareRoot() - e)
     }
 }
