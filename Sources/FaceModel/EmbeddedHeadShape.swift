@@ -104,7 +104,7 @@ struct HeadShape {
     /// Orbits: around each eye the skin is pulled towards a sphere concentric with the eyeball
     /// whose soft-tissue cover t(ρ) = 1.5 mm + 11 mm·ρ² thickens outwards, with weight
     /// w(ρ) = 0.4·(1 − smoothstep(0.5, 1.3, ρ)) below the eye centre, rising to
-    /// 0.85·(1 − smoothstep(0.6, 1.6, ρ)) above it: the upper orbit is a gentle slope from the
+    /// 0.85·(1 − smoothstep(0.6, 1.9, ρ)) above it: the upper orbit is a gentle slope from the
     /// upper lid to the brow (≈ 5 mm of rise in a real face), not a pit under an overhang; ρ is the frontal distance from the eye centre
     /// in units of the orbital opening (half axes 23 mm laterally, 16 mm medially above the eye —
     /// the deep upper medial orbit — and 11 mm below it, where the nasal wall keeps the medial
@@ -123,7 +123,7 @@ struct HeadShape {
             let q = SIMD2(dx / (dx > 0 ? 0.023 : medial), (p.y - c.y) / 0.017)
             let rho = hlen(q)
             let up = Self.smoothstep(c.y, c.y + 0.010, p.y)
-            let w = (0.4 + 0.45 * up) * (1 - Self.smoothstep(0.5 + 0.1 * up, 1.3 + 0.3 * up, rho))
+            let w = (0.4 + 0.45 * up) * (1 - Self.smoothstep(0.5 + 0.1 * up, 1.3 + 0.6 * up, rho))
             if w <= 0 { continue }
             let tissue = 0.0015 + 0.011 * min(rho * rho, 1.7)
             let hit = Self.softSphere(d, center: c, radius: L.eyeballRadius + tissue)
