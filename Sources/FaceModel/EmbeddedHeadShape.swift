@@ -188,7 +188,9 @@ struct HeadShape {
         let top = L.nasionY, sn = L.subnasaleY
         let len = top - sn
         let tipY = sn + 0.17 * len + L.dm(.noseTipRotation)
-        let tip = L.noseTipProtrusion + 0.0025
+        // The dorsum–columella ridge peaks 2 mm short of the tip protrusion; the lobule (a
+        // broad bump) supplies the rest, so the tip is rounded rather than a corner of the ridge.
+        let tip = L.noseTipProtrusion + 0.0005
         let ax = abs(x)
         var h: Float = 0
         // Dorsum: height rises from the root to the tip; width narrows then widens to the lobule.
@@ -208,7 +210,7 @@ struct HeadShape {
             h += ridge * cross * fadeTop
         }
         // Lobule (tip) roundness.
-        h += 0.003 * Self.bump(x, y, 0, tipY, 0.006, 0.005)
+        h += 0.005 * Self.bump(x, y, 0, tipY, 0.0065, 0.0058)
         // Alae: the wings beside the tip, reaching the nose width.
         let alaY = sn + 0.005
         let alaX = L.noseHalfWidth - 0.0045 + 0.5 * L.m(.nostrilFlare)
