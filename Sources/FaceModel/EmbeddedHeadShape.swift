@@ -214,7 +214,7 @@ struct HeadShape {
         // Alae: the wings beside the tip, reaching the nose width.
         let alaY = sn + 0.005
         let alaX = L.noseHalfWidth - 0.0045 + 0.5 * L.m(.nostrilFlare)
-        h += 0.0095 * Self.bump(ax, y, alaX, alaY, 0.0048, 0.0055)
+        h += 0.0080 * Self.bump(ax, y, alaX, alaY + 0.0005, 0.0048, 0.0062)
         h += 0.0050 * Self.bump(ax, y, alaX - 0.004, alaY - 0.001, 0.006, 0.005)
         // Alar-facial groove: a crease where the wing meets the cheek.
         h -= 0.0012 * Self.bump(ax, y, alaX + 0.0058, alaY + 0.001, 0.0018, 0.006)
