@@ -38,9 +38,11 @@ struct HeadLayout {
     var fissureHeight: Float { m(.eyeHeight) }
     /// Centre of the left (+x) palpebral fissure in the frontal plane.
     var eyeCenterX: Float { 0.5 * m(.eyeSpacing) + 0.5 * fissureLength }
-    /// Eyeball centre of the left eye (mirror x for the right).
+    /// Eyeball centre of the left eye (mirror x for the right). Its depth puts the corneal apex
+    /// ≈ 17 mm behind the soft-tissue nasion and ≈ 8 mm behind the brow at mid-pupil, as in
+    /// scanned adult faces (a deeper eye reads as sunken under an overhanging brow).
     var eyeballCenter: SIMD3<Float> {
-        SIMD3(eyeCenterX, canthusY + 0.0012, 0.0605 + 0.5 * dm(.headLength) + dm(.eyeDepth))
+        SIMD3(eyeCenterX, canthusY + 0.0012, 0.0635 + 0.5 * dm(.headLength) + dm(.eyeDepth))
     }
     var canthalTilt: Float { self[.eyeTilt] * .pi / 180 }
 

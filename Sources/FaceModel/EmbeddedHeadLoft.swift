@@ -80,7 +80,7 @@ struct HeadLoft {
         r.append(row(submental, zc: -0.014, front: 0.062 + sub + 0.5 * jaw, back: -0.070 - 0.3 * neckD,
                      width: 0.047 + 0.4 * neckW + 0.3 * jawW, nF: 1.45, nB: 2.0))
         // Chin: menton/gnathion, pogonion, mentolabial sulcus (fractions of sto–gn).
-        r.append(row(gn + 0.003, zc: -0.012, front: 0.078 + 0.8 * jaw, back: -0.069, width: 0.047 + 0.6 * jawW,
+        r.append(row(gn + 0.003, zc: -0.012, front: 0.082 + 0.8 * jaw, back: -0.069, width: 0.047 + 0.6 * jawW,
                      nF: 1.5 + chinN, nB: 2.0))
         r.append(row(st + 0.72 * (gn - st), zc: -0.010, front: 0.088 + jaw, back: -0.067, width: 0.049 + 0.9 * jawW,
                      nF: 1.6 + chinN, nB: 2.0))
@@ -91,20 +91,24 @@ struct HeadLoft {
                      width: 0.056 + 0.6 * jawW + 0.3 * faceW, nF: 1.9, nB: 2.1))
         r.append(row(L.subnasaleY, zc: 0.006, front: 0.089 + midface + 0.5 * headL, back: -0.073 - 0.6 * occ - 0.3 * headL,
                      width: 0.062 + 0.7 * faceW, nF: 1.9, nB: 2.1))
+        // From here to the cap every parameter changes monotonically with a slowly varying rate,
+        // so the temple and the side of the head are one smooth surface (a reversal of n or zc
+        // between neighbouring rows shows as a horizontal crease running back to the ear).
         // Zygomatic level (tragion height), canthal level: the face seen from above is a V whose
         // sides carry the cheekbones and the lateral orbital rims well behind the midline.
-        r.append(row(0, zc: 0.006, front: 0.091 + midface + headL, back: -0.083 - occ - headL,
-                     width: 0.068 + faceW + 0.4 * headW, nF: 2.0, nB: 2.1))
-        r.append(row(L.canthusY, zc: 0.0, front: 0.087 + midface + headL, back: -0.089 - occ - headL,
-                     width: 0.070 + 0.6 * faceW + 0.7 * headW, nF: 1.8, nB: 2.1))
+        r.append(row(0, zc: 0.0035, front: 0.091 + midface + headL, back: -0.0825 - occ - headL,
+                     width: 0.0675 + faceW + 0.4 * headW, nF: 1.9, nB: 2.1))
+        r.append(row(L.canthusY, zc: -0.0015, front: 0.0855 + midface + headL, back: -0.0885 - occ - headL,
+                     width: 0.0700 + 0.6 * faceW + 0.7 * headW, nF: 1.9, nB: 2.1))
         // Forehead and skull: glabella level, euryon (widest, start of the cap), vault.
-        r.append(row(L.nasionY, zc: -0.010, front: 0.093 + 0.5 * midface + headL, back: -0.094 - 0.7 * occ - headL,
-                     width: 0.072 + headW, nF: 2.2, nB: 2.1))
-        r.append(row(capY, zc: -0.010, front: 0.097 + headL, back: -0.096 - 0.3 * occ - headL,
-                     width: 0.0737 + headW, nF: 2.4, nB: 2.1))
+        r.append(row(L.nasionY, zc: -0.0075, front: 0.0885 + 0.5 * midface + headL, back: -0.0935 - 0.7 * occ - headL,
+                     width: 0.0722 + headW, nF: 1.95, nB: 2.1))
+        r.append(row(capY, zc: -0.010, front: 0.0925 + headL, back: -0.096 - 0.3 * occ - headL,
+                     width: 0.0737 + headW, nF: 2.1, nB: 2.1))
         let vault = 0.5 * (capY + L.vertexY), top = L.vertexY - 0.012
-        r.append(row(vault, zc: -0.010, front: 0.105 + headL, back: -0.095 - headL, width: 0.074 + headW, nF: 2.3, nB: 2.1))
-        r.append(row(top, zc: -0.010, front: 0.108 + headL, back: -0.093 - headL, width: 0.074 + headW, nF: 2.2, nB: 2.1))
+        // The forehead recedes above the brows (≈ 9 mm by mid-vault, as in profile photographs).
+        r.append(row(vault, zc: -0.010, front: 0.095 + headL, back: -0.095 - headL, width: 0.074 + headW, nF: 2.2, nB: 2.1))
+        r.append(row(top, zc: -0.010, front: 0.097 + headL, back: -0.093 - headL, width: 0.074 + headW, nF: 2.2, nB: 2.1))
         return r
     }
 
@@ -155,7 +159,18 @@ struct HeadLoft {
         }
         let dz = q.z - s.zc
         let n = dz >= 0 ? s.nf : s.nb
-        let X = abs(q.x) / s.w, Z = abs(dz) / (dz >= 0 ? s.f : s.b)
+        var X = abs(q.x) / s.w, Z = abs(dz) / (dz >= 0 ? s.f : s.b)
+        let e = 0.25 * max(2 - n, 0)
+        if e > 0 { X = Self.soften(X, e); Z = Self.soften(Z, e) }
         return pow(pow(X, n) + pow(Z, n), 1 / n)
+    }
+
+    /// Rounds the tips of a pointed (n < 2) superellipse: |t|ⁿ has unbounded curvature at t = 0
+    /// (a keel along the chin's midline, an edge down the side of the jaw), so t is replaced by
+    ///     t̃ = (√(t² + e²) − e) / (√(1 + e²) − e),  e = (2 − n)/4,
+    /// quadratic near 0, ≈ linear beyond e, increasing, and exact at t = 1 (the section keeps
+    /// its width and depth); n ≥ 2 sections are untouched.
+    @inline(__always) static func soften(_ t: Float, _ e: Float) -> Float {
+        ((t * t + e * e).squareRoot() - e) / ((1 + e * e).squareRoot() - e)
     }
 }

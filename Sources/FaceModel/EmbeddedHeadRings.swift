@@ -20,8 +20,10 @@ enum HeadRings {
     static let eyeGrowUp: [Float] = [0, 0.0020, 0.0045, 0.0078, 0.0112, 0.0142]
     static let eyeGrowDown: [Float] = [0, 0.0017, 0.0038, 0.0064, 0.0094, 0.0128]
     /// Skin thickness over the eyeball sphere and the weight of the lid sphere, per ring.
-    static let lidThickness: [Float] = [0.0009, 0.0019, 0.0034, 0.0056, 0.0086, 0.0110]
-    static let lidWeight: [Float] = [1, 1, 0.9, 0.55, 0.2, 0]
+    /// Rings 3–4 are thicker and weigh more than a bare lid so the upper lid rises gently into
+    /// the orbit's soft-tissue cover (`HeadShape.orbits`) instead of dropping into a sulcus.
+    static let lidThickness: [Float] = [0.0009, 0.0019, 0.0036, 0.0064, 0.0095, 0.0110]
+    static let lidWeight: [Float] = [1, 1, 0.9, 0.6, 0.3, 0]
 
     /// Designed point of eye loop `ring`, vertex `m`, for the left eye (side = +1) or right (−1).
     static func eyePoint(_ L: HeadLayout, side: Float, ring: Int, m: Int) -> SIMD3<Float> {
@@ -124,12 +126,18 @@ enum HeadRings {
     }
 
     /// Lip relief (metres along the ray) of mouth loop `ring`, vertex `m`.
+    ///
+    /// Profiles follow the soft-tissue lip in profile: the upper vermilion is most forward near
+    /// its border (labrale superius) and slopes back to the contact line; the lower one is fullest
+    /// mid-vermilion and rolls under into the mentolabial sulcus; the upper lip stands ≈ 1 mm
+    /// ahead of the lower. The step across the vermilion border is small (a soft roll, not a
+    /// rim).
     static func lipRelief(_ L: HeadLayout, ring: Int, m: Int) -> Float {
         let theta = 2 * Float.pi * Float(m) / Float(mouthCount)
         let c = abs(cos(theta)), upper = sin(theta) >= 0
         let fullU = L.upperVermilion / 0.0085, fullL = L.lowerVermilion / 0.0095
-        let upperProfile: [Float] = [-0.0024, 0.0030, 0.0021, 0.0006, 0.0002, 0]
-        let lowerProfile: [Float] = [-0.0026, 0.0030, 0.0014, -0.0010, -0.0012, 0]
+        let upperProfile: [Float] = [-0.0024, 0.0024, 0.0022, 0.0010, 0.0004, 0]
+        let lowerProfile: [Float] = [-0.0026, 0.0022, 0.0008, -0.0008, -0.0011, 0]
         var h = upper ? upperProfile[ring] * (ring <= 2 ? fullU : 1) : lowerProfile[ring] * (ring <= 2 ? fullL : 1)
         // Lips recede into the commissures.
         let taper = 1 - pow(c, 3)

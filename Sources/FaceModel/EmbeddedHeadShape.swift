@@ -103,7 +103,9 @@ struct HeadShape {
 
     /// Orbits: around each eye the skin is pulled towards a sphere concentric with the eyeball
     /// whose soft-tissue cover t(ρ) = 1.5 mm + 11 mm·ρ² thickens outwards, with weight
-    /// w(ρ) = 0.4·(1 − smoothstep(0.5, 1.3, ρ)); ρ is the frontal distance from the eye centre
+    /// w(ρ) = 0.4·(1 − smoothstep(0.5, 1.3, ρ)) below the eye centre, rising to
+    /// 0.85·(1 − smoothstep(0.6, 1.9, ρ)) above it: the upper orbit is a gentle slope from the
+    /// upper lid to the brow (≈ 5 mm of rise in a real face), not a pit under an overhang; ρ is the frontal distance from the eye centre
     /// in units of the orbital opening (half axes 23 mm laterally, 16 mm medially above the eye —
     /// the deep upper medial orbit — and 11 mm below it, where the nasal wall keeps the medial
     /// canthus forward; 17 mm vertically). The lid loops (`HeadRings`) lie on
@@ -120,7 +122,8 @@ struct HeadShape {
             let medial = 0.011 + 0.005 * Self.smoothstep(c.y - 0.004, c.y + 0.006, p.y)
             let q = SIMD2(dx / (dx > 0 ? 0.023 : medial), (p.y - c.y) / 0.017)
             let rho = hlen(q)
-            let w = 0.4 * (1 - Self.smoothstep(0.5, 1.3, rho))
+            let up = Self.smoothstep(c.y, c.y + 0.010, p.y)
+            let w = (0.4 + 0.45 * up) * (1 - Self.smoothstep(0.5 + 0.1 * up, 1.3 + 0.6 * up, rho))
             if w <= 0 { continue }
             let tissue = 0.0015 + 0.011 * min(rho * rho, 1.7)
             let hit = Self.softSphere(d, center: c, radius: L.eyeballRadius + tissue)
@@ -163,8 +166,11 @@ struct HeadShape {
         h += (0.0015 - 0.0004 * (L[.jawAngle] - 122)) * Self.bump(ax, y, L.gonionHalfWidth, L.gonionY + 0.004, 0.014, 0.014) * side
         // Nasion saddle.
         h -= 0.0025 * Self.bump(x, y, 0, L.nasionY - 0.002, 0.009, 0.006) * front
-        // Temporal hollows.
-        h -= (0.0015 + L.dm(.templeWidth)) * Self.bump(ax, y, L.skullHalfWidth * 0.85, 0.035, 0.016, 0.022) * Self.smoothstep(-0.02, 0.04, p.z)
+        // Temporal hollows: a shallow dish behind the lateral orbital rim, localised in depth and
+        // height on the side of the head (a bump in frontal x would be a horizontal band along
+        // the whole side, ending in a crease at eye level).
+        let lateral = Self.smoothstep(0.035, 0.055, ax)
+        h -= (0.0012 + L.dm(.templeWidth)) * Self.bump(p.z, y, 0.050, 0.032, 0.018, 0.016) * lateral
         // Cheekbones (malar eminence) and buccal fullness.
         let malarY = L.canthusY - 0.022 + L.dm(.cheekbonesHeight)
         h += (0.0012 + L.dm(.cheekbones)) * Self.bump(ax, y, 0.044, malarY, 0.020, 0.015) * front
@@ -182,7 +188,9 @@ struct HeadShape {
         let top = L.nasionY, sn = L.subnasaleY
         let len = top - sn
         let tipY = sn + 0.17 * len + L.dm(.noseTipRotation)
-        let tip = L.noseTipProtrusion + 0.0025
+        // The dorsum–columella ridge peaks 2 mm short of the tip protrusion; the lobule (a
+        // broad bump) supplies the rest, so the tip is rounded rather than a corner of the ridge.
+        let tip = L.noseTipProtrusion + 0.0005
         let ax = abs(x)
         var h: Float = 0
         // Dorsum: height rises from the root to the tip; width narrows then widens to the lobule.
@@ -202,11 +210,11 @@ struct HeadShape {
             h += ridge * cross * fadeTop
         }
         // Lobule (tip) roundness.
-        h += 0.003 * Self.bump(x, y, 0, tipY, 0.006, 0.005)
+        h += 0.005 * Self.bump(x, y, 0, tipY, 0.0065, 0.0058)
         // Alae: the wings beside the tip, reaching the nose width.
         let alaY = sn + 0.005
         let alaX = L.noseHalfWidth - 0.0045 + 0.5 * L.m(.nostrilFlare)
-        h += 0.0095 * Self.bump(ax, y, alaX, alaY, 0.0048, 0.0055)
+        h += 0.0080 * Self.bump(ax, y, alaX, alaY + 0.0005, 0.0048, 0.0062)
         h += 0.0050 * Self.bump(ax, y, alaX - 0.004, alaY - 0.001, 0.006, 0.005)
         // Alar-facial groove: a crease where the wing meets the cheek.
         h -= 0.0012 * Self.bump(ax, y, alaX + 0.0058, alaY + 0.001, 0.0018, 0.006)
