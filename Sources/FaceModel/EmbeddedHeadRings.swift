@@ -45,11 +45,8 @@ enum HeadRings {
         y -= 0.0018 * pow(max(s, 0), 6) * max(1 - Float(ring) / 3, 0)
         let px = side * (c.x - 0.0004 + x)
         let py = L.canthusY + 0.0008 + y
-        // Depth estimate on the lid sphere (only used to aim the chart ray).
-        let r = L.eyeballRadius + lidThickness[ring]
-        let dx = px - side * c.x, dy = py - c.y
-        let pz = c.z + max(r * r - dx * dx - dy * dy, 0).squareRoot()
-        return SIMD3(px, py, pz)
+        // Depth on the lid ellipsoid: the chart ray aims through it, and the lid loops sit on it.
+        return SIMD3(px, py, lidDepth(L, side: side, ring: ring, x: px, y: py))
     }
 
     /// Skin radius along unit ray d for an eye-loop vertex: the lid sphere blended into the face.
@@ -70,35 +67,37 @@ enum HeadRings {
     static let medialCanthusDepth: Float = 0.004
     static let lateralCanthusDepth: Float = 0.010
 
-    /// Eye-loop vertex: the designed frontal point (x, y) on the lid surface, blended with the
-    /// face along the chart ray for the outer loops.
-    ///
-    /// The lid surface is an ellipsoid about the eyeball centre c with y and z semi-axes
-    /// r' = eyeball radius + lid thickness and an x semi-axis aₓ chosen per side (medial/lateral) so
-    /// that the margin's corner, half a fissure length from c, lies at the canthus depth δ behind
-    /// the corneal apex: r'·√(1 − (h/aₓ)²) = r + bulge − δ. Placing the margin at its designed x
-    /// (rather than where a ray from the head's centre meets the eyeball) keeps the intercanthal
-    /// width and fissure length the anthropometric controls ask for.
-    static func eyeVertex(_ L: HeadLayout, shape: HeadShape, side: Float, ring: Int, m: Int) -> SIMD3<Float> {
-        let q = eyePoint(L, side: side, ring: ring, m: m)
-        let chart = HeadShape.chart(q)
-        let d = HeadShape.direction(chart.x, chart.y)
-        let face = shape.radius(chart.x, chart.y)
-        let onFace = eyeRadius(L, shape: shape, side: side, ring: ring, d: d, face: face) * d
-        let w = lidWeight[ring]
-        if w <= 0 { return onFace }
+    /// Depth of the lid surface of loop `ring` at frontal point (x, y): an ellipsoid about the
+    /// eyeball centre c with y and z semi-axes r' = eyeball radius + lid thickness and an x
+    /// semi-axis aₓ chosen per side (medial/lateral) so that the loop's corner, half a fissure
+    /// length (plus the loop's growth) from c, lies at the canthus depth δ behind the corneal apex:
+    /// r'·√(1 − (h/aₓ)²) = r + bulge − δ.
+    static func lidDepth(_ L: HeadLayout, side: Float, ring: Int, x: Float, y: Float) -> Float {
         var c = L.eyeballCenter
         c.x *= side
         let r = L.eyeballRadius + lidThickness[ring]
         let apex = L.eyeballRadius + HeadParts.corneaBulge(0)
         let half = 0.5 * L.fissureLength + eyeGrowX[ring]
-        let medial = (q.x - c.x) * side < 0
-        let depth = max(r - apex + (medial ? medialCanthusDepth : lateralCanthusDepth), 0)
-        let zCorner = max(r - depth, 0.2 * r)
-        let ax = half / (1 - (zCorner / r) * (zCorner / r)).squareRoot()
-        let dx = (q.x - c.x) / ax, dy = (q.y - c.y) / r
-        let lid = SIMD3(q.x, q.y, c.z + r * max(1 - dx * dx - dy * dy, 0).squareRoot())
-        return w * lid + (1 - w) * onFace
+        let medial = (x - c.x) * side < 0
+        let zCorner = max(apex - (medial ? medialCanthusDepth : lateralCanthusDepth), 0.2 * r)
+        let ax = half / max(1 - (zCorner / r) * (zCorner / r), 1e-4).squareRoot()
+        let dx = (x - c.x) / ax, dy = (y - c.y) / r
+        return c.z + r * max(1 - dx * dx - dy * dy, 0).squareRoot()
+    }
+
+    /// Eye-loop vertex: the designed point (frontal x, y on the lid ellipsoid, `eyePoint`) for the
+    /// margin loops, blended towards the face along the same chart ray for the outer loops, so
+    /// every loop vertex stays on its chart ray and the mesh around it stays consistent. Placing
+    /// the margin at its designed x (rather than where a ray meets the eyeball sphere) keeps the
+    /// intercanthal width and fissure length the anthropometric controls ask for.
+    static func eyeVertex(_ L: HeadLayout, shape: HeadShape, side: Float, ring: Int, m: Int) -> SIMD3<Float> {
+        let q = eyePoint(L, side: side, ring: ring, m: m)
+        let chart = HeadShape.chart(q)
+        let d = HeadShape.direction(chart.x, chart.y)
+        let face = shape.radius(chart.x, chart.y)
+        let w = lidWeight[ring]
+        if w <= 0 { return eyeRadius(L, shape: shape, side: side, ring: ring, d: d, face: face) * d }
+        return (w * hlen(q) + (1 - w) * face) * d
     }
 
     /// Designed point of mouth loop `ring`, vertex `m`.
