@@ -77,6 +77,23 @@ def vertex_albedo(m, verts):
         pupil = alpha < 0.20
         col[idx[iris]] = [0.30, 0.22, 0.14]
         col[idx[pupil]] = [0.03, 0.03, 0.03]
+    return soften_skin_borders(m, col)
+
+
+def soften_skin_borders(m, col, rounds=2):
+    """Blend albedo across the borders between skin regions (face, nose, lips, ...) by averaging
+    with edge neighbours, as real vermilion borders fade over a millimetre or two; eyeballs, teeth,
+    tongue and the mouth interior keep their colours."""
+    skin = np.isin(m["regions"], [REGIONS.index(r) for r in ("face", "nose", "ears", "eyes", "lips", "scalp", "neck")])
+    tris = m["triangles"]
+    tris = tris[skin[tris].all(axis=1)]
+    edges = np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]])
+    for _ in range(rounds):
+        acc = col.copy()
+        cnt = np.ones(len(col))
+        np.add.at(acc, edges[:, 0], col[edges[:, 1]])
+        np.add.at(cnt, edges[:, 0], 1)
+        col = np.where(skin[:, None], acc / cnt[:, None], col)
     return col
 
 
