@@ -302,7 +302,8 @@ def uv_sheet(src, path, size=768):
     uv = np.fromfile(os.path.join(src, "uvs.f32"), np.float32).reshape(-1, 2)
     ut = np.fromfile(os.path.join(src, "uvTriangles.i32"), np.int32).reshape(-1, 3)
     colours = {0: (222, 170, 140), 1: (200, 120, 90), 2: (170, 120, 200), 3: (90, 150, 220), 4: (200, 60, 70),
-               5: (150, 150, 150), 6: (120, 190, 120), 7: (240, 240, 240), 8: (110, 30, 30)}
+               5: (150, 150, 150), 6: (120, 190, 120), 7: (240, 240, 240), 8: (110, 30, 30), 9: (235, 230, 200),
+               10: (190, 90, 100)}
     im = Image.new("RGB", (size, size), (255, 255, 255))
     d = ImageDraw.Draw(im)
     for t, tri in zip(m["triangles"], ut):
