@@ -110,6 +110,9 @@ struct HeadShape {
     /// the deep upper medial orbit — and 11 mm below it, where the nasal wall keeps the medial
     /// canthus forward; 17 mm vertically). The lid loops (`HeadRings`) lie on
     /// the same sphere family, so lids, orbits and face meet without a crease.
+    /// Width of the orbit pull's fade in ray clearance (disc = b² − |c|² + R², in units of R²).
+    static let orbitFadeBand: Float = 0.8
+
     func orbits(_ d: SIMD3<Float>, _ r: Float) -> Float {
         let L = layout
         var out = r
@@ -126,8 +129,13 @@ struct HeadShape {
             let w = (0.4 + 0.45 * up) * (1 - Self.smoothstep(0.5 + 0.1 * up, 1.3 + 0.6 * up, rho))
             if w <= 0 { continue }
             let tissue = 0.0015 + 0.011 * min(rho * rho, 1.7)
-            let hit = Self.softSphere(d, center: c, radius: L.eyeballRadius + tissue)
-            out += w * hit.weight * (hit.r - out)
+            let radius = L.eyeballRadius + tissue
+            let hit = Self.softSphere(d, center: c, radius: radius)
+            // Fade over a wide band of ray clearance: a narrow one draws the sphere's silhouette
+            // (seen from the head's centre) as a crease around the orbit.
+            let b = hdot(d, c), disc = b * b - hdot(c, c) + radius * radius
+            let fade = Self.smoothstep(0, Self.orbitFadeBand * radius * radius, disc)
+            out += w * fade * (hit.r - out)
         }
         return out
     }
