@@ -56,8 +56,7 @@ public enum LandmarkFit {
         guard iod > 0 else { throw FitError.degenerateTarget }
         let model = evaluator.model
         let kb = model.identityCount, ke = model.expressionCount
-        // Start from the affine pose of the mean face (an upright start leaves turned heads in a
-        // wrong local minimum: the roll absorbs the yaw).
+        // Start from the affine pose of the mean face, as the person fit does, rather than upright.
         let start = try RigidInitialisation.initialState(evaluator, targets: FitTargets(target),
                                                          identity: [Float](repeating: 0, count: kb))
         var code = start.code
@@ -135,16 +134,6 @@ public enum LandmarkFit {
         e += options.identityPrior * code.identity.reduce(0) { $0 + $1 * $1 }
         e += options.expressionPrior * code.expression.reduce(0) { $0 + $1 * $1 }
         return (e, predicted)
-    }
-
-    /// Scale and translation matching the neutral model's landmark spread to the target's.
-    static func initialCamera(_ evaluator: FaceEvaluator, code: FaceCode, target: [SIMD2<Float>]) -> OrthoCamera {
-        let lm = (try? evaluator.evaluate(code).landmarks) ?? []
-        let src = lm.map { SIMD2($0.x, -$0.y) }
-        let ms = src.reduce(.zero, +) / Float(src.count), mt = target.reduce(.zero, +) / Float(target.count)
-        let ss = src.map { length($0 - ms) }.reduce(0, +), st = target.map { length($0 - mt) }.reduce(0, +)
-        let s = st / max(ss, 1e-9)
-        return OrthoCamera(scale: s, translation: mt - s * ms)
     }
 
     /// Dense Cholesky-free solve (Gaussian elimination with partial pivoting) of A x = b, n×n
