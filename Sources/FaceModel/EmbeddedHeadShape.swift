@@ -37,12 +37,13 @@ struct HeadShape {
 
     /// Far intersection with a sphere continued smoothly past its silhouette: r = b + √max(Δ, 0)
     /// (b = d·c, Δ = b² − |c|² + R², R² − Δ the squared miss distance of the ray), with a weight
-    /// smoothstep(0, (0.2 R)², Δ) that reaches 0 at the silhouette (and 1 for rays passing within
-    /// 0.98 R of the centre). Blending by this weight keeps
+    /// smoothstep(0, band·R², Δ) that reaches 0 at the silhouette (with the default band 0.04, 1 for
+    /// rays passing within 0.98 R of the centre). Blending by this weight keeps
     /// the surface continuous where rays stop meeting the sphere.
-    @inline(__always) static func softSphere(_ d: SIMD3<Float>, center: SIMD3<Float>, radius: Float) -> (r: Float, weight: Float) {
+    @inline(__always) static func softSphere(_ d: SIMD3<Float>, center: SIMD3<Float>, radius: Float,
+                                              band: Float = 0.04) -> (r: Float, weight: Float) {
         let b = hdot(d, center), disc = b * b - hdot(center, center) + radius * radius
-        return (b + max(disc, 0).squareRoot(), smoothstep(0, 0.04 * radius * radius, disc))
+        return (b + max(disc, 0).squareRoot(), smoothstep(0, band * radius * radius, disc))
     }
 
     @inline(__always) static func smax(_ a: Float, _ b: Float, _ k: Float) -> Float {
@@ -130,12 +131,10 @@ struct HeadShape {
             if w <= 0 { continue }
             let tissue = 0.0015 + 0.011 * min(rho * rho, 1.7)
             let radius = L.eyeballRadius + tissue
-            let hit = Self.softSphere(d, center: c, radius: radius)
             // Fade over a wide band of ray clearance: a narrow one draws the sphere's silhouette
             // (seen from the head's centre) as a crease around the orbit.
-            let b = hdot(d, c), disc = b * b - hdot(c, c) + radius * radius
-            let fade = Self.smoothstep(0, Self.orbitFadeBand * radius * radius, disc)
-            out += w * fade * (hit.r - out)
+            let hit = Self.softSphere(d, center: c, radius: radius, band: Self.orbitFadeBand)
+            out += w * hit.weight * (hit.r - out)
         }
         return out
     }
