@@ -12,7 +12,7 @@ let package = Package(
         .executable(name: "likeness", targets: ["LikenessCLI"]),
         .library(name: "LikenessKit", targets: [
             "Checksum", "Imaging", "Tensor", "FaceModel", "FaceDetect", "Render", "Networks",
-            "Reconstruction", "Assets", "Library", "Daemon",
+            "Reconstruction", "Training", "Assets", "Library", "Daemon",
         ]),
     ],
     dependencies: [
@@ -56,13 +56,20 @@ let package = Package(
         .target(name: "Reconstruction", dependencies: [
             "Tensor", "FaceModel", "FaceDetect", "Render", "Networks", "Imaging", "Assets",
         ]),
+        // The training room of the learned core: differentiable face ops, the losses of Eq. 1-2,
+        // datasets, trainers and the trained base model in use.
+        .target(name: "Training", dependencies: [
+            "Tensor", "FaceModel", "FaceDetect", "Networks", "Imaging", "Reconstruction", "ShippedModels", "Checksum",
+        ]),
+        // Trained weights that ship, each beside its model card.
+        .target(name: "ShippedModels", resources: [.copy("base")]),
         .target(name: "Library", dependencies: ["CSQLite", "Checksum"]),
         .target(name: "Daemon", dependencies: [
             "Library", "CInotifyTools", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "LikenessCLI", dependencies: [
             "Imaging", "Tensor", "FaceModel", "FaceDetect", "Render", "Networks",
-            "Reconstruction", "Assets", "Library", "Daemon", "COpenBLAS",
+            "Reconstruction", "Training", "Assets", "Library", "Daemon", "COpenBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,6 +82,7 @@ let package = Package(
         .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Tensor", "FaceModel"]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Library"]),

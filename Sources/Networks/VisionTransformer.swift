@@ -1,7 +1,7 @@
 import Tensor
 
 /// Shape of a vision transformer.
-public struct ViTConfiguration: Sendable, Equatable {
+public struct ViTConfiguration: Sendable, Equatable, Codable {
     public var imageSize: Int, patchSize: Int, inChannels: Int
     public var dim: Int, depth: Int, heads: Int, mlpRatio: Int
 

@@ -20,19 +20,19 @@ public enum BoundaryMatch: Sendable, Equatable, Codable {
 /// with N_z,i the camera-space normal's z at k̃ᵢ and Ṽ_e the silhouette vertices (ends of mesh edges
 /// whose endpoint normals have opposite z signs, nose and ears removed by the mask Z), using
 /// FaceModel's `Silhouette`. `.marching` uses FLAME's dynamic contour for the head's yaw.
-struct BoundaryCorrespondence: Sendable {
-    let mode: BoundaryMode
+public struct BoundaryCorrespondence: Sendable {
+    public let mode: BoundaryMode
     let edges: MeshEdges
     let mask: [Bool]
 
-    init(model: MorphableModel, mode: BoundaryMode) {
+    public init(model: MorphableModel, mode: BoundaryMode) {
         self.mode = mode
         edges = MeshEdges(triangles: model.triangles, vertexCount: model.vertexCount)
         mask = model.silhouetteMask
     }
 
     /// The surface point and match of each jaw-line landmark.
-    func select(_ evaluator: FaceEvaluator, output: FaceOutput, camera: OrthoCamera,
+    public func select(_ evaluator: FaceEvaluator, output: FaceOutput, camera: OrthoCamera,
                 targets: [SIMD2<Float>]) -> [(SurfaceCombination, BoundaryMatch)] {
         let model = evaluator.model
         switch mode {

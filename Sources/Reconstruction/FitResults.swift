@@ -6,6 +6,16 @@ import FaceModel
 /// the fit matched it: for Eq. 1 the visible k̃ᵢ or the chosen silhouette vertex, for marching the
 /// contour landmark. `energy` is this photo's share of the fitted energy (NME units squared).
 public struct PhotoFit: Sendable, Codable {
+    public init(camera: OrthoCamera, code: FaceCode, landmarks: [SIMD2<Float>], boundary: [BoundaryMatch], energy: Float, iterations: Int, seconds: Double) {
+        self.camera = camera
+        self.code = code
+        self.landmarks = landmarks
+        self.boundary = boundary
+        self.energy = energy
+        self.iterations = iterations
+        self.seconds = seconds
+    }
+
     public var camera: OrthoCamera
     public var code: FaceCode
     public var landmarks: [SIMD2<Float>]
@@ -18,6 +28,14 @@ public struct PhotoFit: Sendable, Codable {
 
 /// A fit of several photos of one person: one identity β, per-photo pose, expression and camera.
 public struct SharedIdentityFit: Sendable, Codable {
+    public init(identity: [Float], photos: [PhotoFit], energy: Float, iterations: Int, seconds: Double) {
+        self.identity = identity
+        self.photos = photos
+        self.energy = energy
+        self.iterations = iterations
+        self.seconds = seconds
+    }
+
     public var identity: [Float]
     public var photos: [PhotoFit]
     public var energy: Float

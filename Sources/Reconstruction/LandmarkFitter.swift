@@ -43,12 +43,28 @@ public final class LandmarkFitter: @unchecked Sendable {
     }
 
     /// Fits several photos of one person with one shared identity β.
-    public func fitShared(_ targets: [FitTargets]) throws -> SharedIdentityFit {
+    ///
+    /// `starts` (one per photo), when given, replace the rigid initialisation: a network's
+    /// estimates, which the fit then refines; the shared β starts at their per-coefficient median.
+    public func fitShared(_ targets: [FitTargets], from starts: [(code: FaceCode, camera: OrthoCamera)]? = nil) throws -> SharedIdentityFit {
         guard !targets.isEmpty else { throw FitError.noPhotos }
         let start = Date()
         let zero = [Float](repeating: 0, count: evaluator.model.identityCount)
-        var states = try concurrentMap(targets) { try RigidInitialisation.initialState(self.evaluator, targets: $0, identity: zero) }
         var identity = zero
+        var states: [PhotoState]
+        if let starts, starts.count == targets.count {
+            identity = zero.indices.map { k in
+                let v = starts.map { $0.code.identity[k] }.sorted()
+                return (v[(v.count - 1) / 2] + v[v.count / 2]) / 2
+            }
+            states = starts.map { s in
+                var code = s.code
+                code.identity = identity
+                return PhotoState(code: code, camera: s.camera)
+            }
+        } else {
+            states = try concurrentMap(targets) { try RigidInitialisation.initialState(self.evaluator, targets: $0, identity: zero) }
+        }
         var iterations = 0
         iterations += try minimise(targets, states: &states, identity: &identity, free: layout.rigidColumns,
                                    identityFree: false, iterations: settings.rigidIterations)
@@ -62,6 +78,21 @@ public final class LandmarkFitter: @unchecked Sendable {
         }
         return SharedIdentityFit(identity: identity, photos: photos, energy: Float(totalEnergy(finals, identity)),
                                  iterations: iterations, seconds: seconds)
+    }
+
+    /// Refines one photo from a given estimate (a network's prediction) instead of the rigid
+    /// initialisation: `iterations` Levenberg–Marquardt steps with every parameter free, identity
+    /// included (its prior pulls towards the mean as in `fit`).
+    public func refine(_ targets: FitTargets, code: FaceCode, camera: OrthoCamera, iterations: Int = 8) throws -> PhotoFit {
+        let start = Date()
+        var states = [PhotoState(code: code, camera: camera)]
+        var identity = code.identity
+        let accepted = try minimise([targets], states: &states, identity: &identity, free: Array(0..<layout.count),
+                                    identityFree: evaluator.model.identityCount > 0, iterations: iterations)
+        states[0].code.identity = identity
+        let final = try residuals(at: states[0], targets: targets, withJacobian: false)
+        return PhotoFit(camera: states[0].camera, code: states[0].code, landmarks: final.projected, boundary: final.boundary,
+                        energy: Float(final.energy), iterations: accepted, seconds: Date().timeIntervalSince(start))
     }
 
     /// Levenberg–Marquardt over the given free local columns (and β when `identityFree`).

@@ -22,6 +22,27 @@ public struct PhotoParametersRecord: Codable, Sendable {
 
 /// `summary.json` of `likeness fit`.
 public struct PersonFitSummary: Codable, Sendable {
+    public init(model: ModelInfo, boundary: BoundaryMode, photos: Int, fitted: [String], skipped: [SkippedPhoto], skippedCount: Int, identity: [Float], energy: Float, iterations: Int, secondsLocating: Double, secondsSharedFit: Double, albedoCoverage: Float, photometricRMSBefore: Float?, photometricRMSAfter: Float?, separateSpread: IdentitySpread?, separateSecondsPerPhoto: Double?, splitHalfSpread: IdentitySpread?, files: [String]) {
+        self.model = model
+        self.boundary = boundary
+        self.photos = photos
+        self.fitted = fitted
+        self.skipped = skipped
+        self.skippedCount = skippedCount
+        self.identity = identity
+        self.energy = energy
+        self.iterations = iterations
+        self.secondsLocating = secondsLocating
+        self.secondsSharedFit = secondsSharedFit
+        self.albedoCoverage = albedoCoverage
+        self.photometricRMSBefore = photometricRMSBefore
+        self.photometricRMSAfter = photometricRMSAfter
+        self.separateSpread = separateSpread
+        self.separateSecondsPerPhoto = separateSecondsPerPhoto
+        self.splitHalfSpread = splitHalfSpread
+        self.files = files
+    }
+
     public var model: ModelInfo
     public var boundary: BoundaryMode
     public var photos: Int
@@ -58,6 +79,9 @@ public struct PersonFit {
     public var compareSeparate = false
     /// Draw the preview over white instead of the photos.
     public var previewWithoutPhotos = false
+    /// Where each photo's fit starts: nil for the classical rigid initialisation, or a network's
+    /// estimate (the base model), which the landmark fit then refines.
+    public var initialEstimate: (([LocatedPhoto]) throws -> [(code: FaceCode, camera: OrthoCamera)])? = nil
 
     public init(model: MorphableModel, settings: FitSettings) {
         self.model = model
@@ -84,7 +108,7 @@ public struct PersonFit {
         let fitter = try LandmarkFitter(model: model, settings: settings)
         let targets = try photos.map { try FitTargets($0.landmarks) }
         log("fitting \(photos.count) photos with one identity")
-        let shared = try fitter.fitShared(targets)
+        let shared = try fitter.fitShared(targets, from: try initialEstimate?(photos))
         summary.fitted = photos.map(\.name)
         summary.identity = shared.identity
         summary.energy = shared.energy
@@ -111,8 +135,9 @@ public struct PersonFit {
         }
     }
 
-    /// Writes everything but the summary; returns the file names written.
-    private func writeAssets(_ photos: [LocatedPhoto], _ shared: SharedIdentityFit, evaluator: FaceEvaluator,
+    /// Writes everything but the summary for photos and their fit (from `run`, or from a network's
+    /// reconstruction); returns the file names written.
+    public func writeAssets(_ photos: [LocatedPhoto], _ shared: SharedIdentityFit, evaluator: FaceEvaluator,
                              output: URL, summary: inout PersonFitSummary) throws -> [String] {
         let views = try zip(photos, shared.photos).map { photo, fit in
             AlbedoBlend.View(photo: TextureMap(image: photo.image),

@@ -8,6 +8,13 @@ public struct LocatedPhoto: Sendable {
     public var url: URL
     public var image: Image
     public var landmarks: [Point2]
+
+    public init(name: String, url: URL, image: Image, landmarks: [Point2]) {
+        self.name = name
+        self.url = url
+        self.image = image
+        self.landmarks = landmarks
+    }
 }
 
 /// A photo left out of a fit and why, with a stable code (`unreadable-image`, FaceRejection's codes

@@ -38,27 +38,12 @@ enum RigidInitialisation {
         var r1 = -a1 - dot3(-a1, r0) * r0
         r1 /= max(norm(r1), 1e-12)
         let rotation = Mat3(rows: r0, r1, cross3(r0, r1))
-        code.setRotation(axisAngle(rotation), ofJoint: 0)
+        code.setRotation(Rodrigues.axisAngle(rotation), ofJoint: 0)
         let posed = try evaluator.evaluate(code)
         let scale = (n0 + n1) / 2
         let camera0 = OrthoCamera(scale: scale, translation: .zero)
         let projectedMean = inner.map { camera0.project(posed.landmarks[$0]) }.reduce(.zero, +) / Float(inner.count)
         return PhotoState(code: code, camera: OrthoCamera(scale: scale, translation: kMean - projectedMean))
-    }
-
-    /// The axis-angle vector of a rotation matrix (the inverse of Rodrigues' formula).
-    static func axisAngle(_ r: Mat3) -> SIMD3<Float> {
-        let trace = r.r0.x + r.r1.y + r.r2.z
-        let angle = acosf(max(-1, min(1, (trace - 1) / 2)))
-        let v = SIMD3(r.r2.y - r.r1.z, r.r0.z - r.r2.x, r.r1.x - r.r0.y)
-        if angle < 1e-6 { return v / 2 }
-        if angle > Float.pi - 1e-3 {
-            // Near π the antisymmetric part vanishes: the axis is the column of R + I with the largest norm.
-            let cols = [SIMD3(r.r0.x + 1, r.r1.x, r.r2.x), SIMD3(r.r0.y, r.r1.y + 1, r.r2.y), SIMD3(r.r0.z, r.r1.z, r.r2.z + 1)]
-            let best = cols.max { norm($0) < norm($1) }!
-            return angle * best / norm(best)
-        }
-        return angle / (2 * sinf(angle)) * v
     }
 }
 

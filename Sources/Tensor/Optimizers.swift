@@ -14,7 +14,7 @@ public final class Adam {
     /// True for AdamW's decoupled weight decay.
     public let decoupledWeightDecay: Bool
     public private(set) var stepCount = 0
-    private var moments: [Storage?]
+    var moments: [Storage?]
 
     public init(parameters: [Tensor], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -92,5 +92,41 @@ public struct WarmupCosineSchedule: Sendable, Equatable {
         if t >= totalSteps { return minimumRate }
         let progress = Float(t - warmupSteps) / Float(totalSteps - warmupSteps)
         return minimumRate + (baseRate - minimumRate) * (1 + cos(Float.pi * progress)) / 2
+    }
+}
+
+extension Adam {
+    /// The optimiser's state as safetensors entries, for resumable checkpoints: the step count
+    /// (`adam.step`) and each parameter's moments m and v (`adam.moments.<i>`, `[2, count]`, by
+    /// position in `parameters`; absent for parameters that never received a gradient).
+    public func stateTensors() throws -> [(String, SafeTensor)] {
+        var out = [("adam.step", try SafeTensor(shape: [1], integers: [Int64(stepCount)]))]
+        for (i, m) in moments.enumerated() {
+            guard let m else { continue }
+            let n = parameters[i].count
+            out.append(("adam.moments.\(i)", try SafeTensor(shape: [2, n], floats: Array(UnsafeBufferPointer(start: m.pointer, count: 2 * n)))))
+        }
+        return out
+    }
+
+    /// Restores the state written by `stateTensors` (same parameter list).
+    /// - Throws: `TensorError.invalidArgument` when the stored moments do not fit the parameters.
+    public func loadState(from file: SafeTensorsFile) throws {
+        guard let step = try file["adam.step"]?.integers().first else {
+            throw TensorError.invalidArgument("the checkpoint has no optimiser state (adam.step)")
+        }
+        var restored = [Storage?](repeating: nil, count: parameters.count)
+        for (i, p) in parameters.enumerated() {
+            guard let t = file["adam.moments.\(i)"] else { continue }
+            guard t.shape == [2, p.count] else {
+                throw TensorError.invalidArgument("optimiser moments \(i) have shape \(t.shape), the parameter has \(p.count) values")
+            }
+            let values = try t.floats()
+            let s = Storage(zeros: 2 * p.count)
+            values.withUnsafeBufferPointer { s.pointer.update(from: $0.baseAddress!, count: values.count) }
+            restored[i] = s
+        }
+        moments = restored
+        stepCount = Int(step)
     }
 }

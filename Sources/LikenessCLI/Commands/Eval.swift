@@ -3,6 +3,8 @@ import FaceDetect
 import Foundation
 import Imaging
 import Reconstruction
+import FaceModel
+import Training
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,6 +51,12 @@ struct EvalLandmarks: ParsableCommand {
 
     @OptionGroup var fitModel: ModelOptions
 
+    @Flag(help: "With --source base: refine the base model's estimate by the classical landmark fit.")
+    var refine = false
+
+    @Option(help: "With --source base: a trained model (safetensors from train-base) instead of the shipped one.")
+    var weights: String?
+
     func run() throws {
         let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))
         guard !dataset.isEmpty else { throw ValidationError("no image with a .pts file in \(folder)") }
@@ -86,9 +94,16 @@ struct EvalLandmarks: ParsableCommand {
             let detections = DetectorLandmarkSource(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
             return FittedLandmarkSource(detections: detections,
                                         fitter: try LandmarkFitter(model: fitModel.load(), settings: FitSettings(boundary: boundary)))
-        case .base, .person:
-            throw NotYetAvailable(command: "eval landmarks --source \(source.rawValue)",
-                                  providedBy: "the reconstruction and network issues")
+        case .base:
+            let detections = DetectorLandmarkSource(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
+            let model = EmbeddedHead.make()
+            let base = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
+            try base.check(model)
+            return BaseLandmarkSource(detections: detections, model: base, projection: try LandmarkProjection(model: model),
+                                      aligner: FaceAligner(meanShape: detections.predictor.meanShape),
+                                      refiner: refine ? try LandmarkFitter(model: model, settings: FitSettings(boundary: boundary)) : nil)
+        case .person:
+            throw NotYetAvailable(command: "eval landmarks --source person", providedBy: "person-specific transfer")
         }
     }
 }

@@ -1,15 +1,98 @@
 import ArgumentParser
+import FaceDetect
+import FaceModel
+import Foundation
+import Reconstruction
+import Training
 
+/// `likeness reconstruct`: one face per photo from the base model (paper §3.2), optionally refined
+/// by the classical landmark fit.
 struct Reconstruct: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconstruct",
-        abstract: "Reconstruct a 3D face from one photo with the base or a person-specific model.",
-        discussion: "Writes the regressed parameters, the mesh and a preview."
+        abstract: "Reconstruct a 3D face from each photo with the base model.",
+        discussion: """
+            For every photo, writes <output>/<photo>/: parameters/<photo>.json (identity, ARKit \
+            expression weights, pose, camera, landmarks), head.glb (named morph targets) and head.obj \
+            (+ head.png, head.mtl) textured from the photo's visible skin, photo-texture.png, \
+            preview.png (photo, overlay, landmarks) and summary.json. Photos without a usable face are \
+            listed with their reasons and skipped, never fatal. --refine runs a few iterations of the \
+            classical landmark fit from the network's estimate.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
 
+    @Argument(help: "Photos, or folders of photos.")
+    var photos: [String]
+
+    @Option(name: .shortAndLong, help: "Output folder.")
+    var output: String
+
+    @Flag(help: "Refine the network's estimate by the classical landmark fit (a few iterations).")
+    var refine = false
+
+    @Option(help: "A trained model (safetensors from train-base) instead of the shipped one.")
+    var weights: String?
+
+    @Option(help: "Side of the square texture in texels.")
+    var textureSize = 256
+
     func run() throws {
-        throw NotYetAvailable(command: "reconstruct", providedBy: "the base model and person-specific transfer")
+        let logger = global.makeLogger("likeness.reconstruct")
+        let model = EmbeddedHead.make()
+        let base = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
+        try base.check(model)
+        let frontEnd = try FaceFrontEnd.standard()
+        let urls = try PhotoIntake.photoURLs(photos)
+        let (located, skipped) = PhotoIntake.locate(urls, frontEnd: frontEnd)
+        for s in skipped { print("  skipped \(s.name): [\(s.code)] \(s.reason)") }
+        let projection = try LandmarkProjection(model: model)
+        let fitter = try LandmarkFitter(model: model)
+        let start = Date()
+        let estimates = try base.estimate(located, aligner: frontEnd.aligner, evaluator: projection.evaluator)
+        let networkSeconds = Date().timeIntervalSince(start)
+        var writer = PersonFit(model: model, settings: fitter.settings)
+        writer.textureSize = textureSize
+        for (photo, estimate) in zip(located, estimates) {
+            let fit = try photoFit(photo, estimate, projection: projection, fitter: fitter)
+            let folder = URL(fileURLWithPath: output).appendingPathComponent(photo.name)
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("parameters"), withIntermediateDirectories: true)
+            let shared = SharedIdentityFit(identity: fit.code.identity, photos: [fit], energy: fit.energy,
+                                           iterations: fit.iterations, seconds: fit.seconds)
+            var summary = PersonFitSummary(
+                model: model.info, boundary: fitter.settings.boundary, photos: 1, fitted: [photo.name], skipped: [],
+                skippedCount: 0, identity: fit.code.identity, energy: fit.energy, iterations: fit.iterations,
+                secondsLocating: 0, secondsSharedFit: fit.seconds, albedoCoverage: 0, photometricRMSBefore: nil,
+                photometricRMSAfter: nil, separateSpread: nil, separateSecondsPerPhoto: nil, splitHalfSpread: nil, files: [])
+            summary.files = try writer.writeAssets([photo], shared, evaluator: projection.evaluator, output: folder, summary: &summary)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(ReconstructionRecord(baseModel: base.contentHash, baseModelLicence: BaseModel.licence,
+                                                    refined: refine, summary: summary))
+                .write(to: folder.appendingPathComponent("summary.json"))
+            logger.info("\(photo.name): written to \(folder.path)")
+        }
+        print(String(format: "reconstructed %d of %d photos (network %.1f ms per photo)%@; wrote %@", located.count, urls.count,
+                     networkSeconds * 1000 / Double(max(located.count, 1)), refine ? ", refined" : "", output))
+        if located.isEmpty { throw ExitCode(2) }
     }
+
+    /// The base model's estimate as a `PhotoFit`, refined when asked.
+    func photoFit(_ photo: LocatedPhoto, _ estimate: (code: FaceCode, camera: OrthoCamera), projection: LandmarkProjection,
+                  fitter: LandmarkFitter) throws -> PhotoFit {
+        let targets = try FitTargets(photo.landmarks)
+        if refine { return try fitter.refine(targets, code: estimate.code, camera: estimate.camera) }
+        let points = projection.points(estimate.code, camera: estimate.camera, target: targets.points)
+        return PhotoFit(camera: estimate.camera, code: estimate.code, landmarks: points, boundary: [],
+                        energy: 0, iterations: 0, seconds: 0)
+    }
+}
+
+/// `summary.json` of `likeness reconstruct`: the fit summary plus the model that produced it.
+struct ReconstructionRecord: Codable {
+    var baseModel: String
+    var baseModelLicence: String
+    var refined: Bool
+    var summary: PersonFitSummary
 }

@@ -1,0 +1,101 @@
+import ArgumentParser
+import FaceDetect
+import Foundation
+import FaceModel
+import Training
+
+struct Dataset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset",
+        abstract: "Training data for the base model.",
+        subcommands: [DatasetBuild.self, DatasetEval.self]
+    )
+}
+
+/// `likeness dataset build`: aligned 256² crops, 68 landmarks and person groups (see `DatasetBuilder`).
+struct DatasetBuild: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build a training set of aligned 256×256 face crops with 68 landmarks.",
+        discussion: """
+            Each positional folder holds photos of ONE person (george-w-bush, a frame sequence); each \
+            --faces folder holds photos of different people (300-W, UTKFace). Landmarks come from a \
+            photo's .pts where present, else from the built-in detector (pseudo-labels). Writes \
+            dataset.json (samples, rejected photos with reasons) and crops.u8 to --output. Never build \
+            a training set from faces-300w/afw: it is the validation set.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Folders of photos of one person each.")
+    var persons: [String] = []
+
+    @Option(help: "A folder of photos of different people (repeatable).")
+    var faces: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output folder.")
+    var output: String
+
+    @Option(help: "At most this many photos from each folder (for quick sets).")
+    var limit: Int?
+
+    @Option(help: "Reject pseudo-labelled faces whose landmarks lie further than this from the template (eye-corner distances).")
+    var maximumResidual: Float = 0.45
+
+    func validate() throws {
+        if persons.isEmpty && faces.isEmpty { throw ValidationError("give at least one folder of photos") }
+    }
+
+    func run() throws {
+        let sources = persons.map { DatasetBuilder.Source(path: $0, eachPhotoItsOwnPerson: false) }
+            + faces.map { DatasetBuilder.Source(path: $0, eachPhotoItsOwnPerson: true) }
+        var builder = DatasetBuilder(sources: sources, frontEnd: try FaceFrontEnd.standard())
+        builder.limitPerSource = limit
+        builder.maximumTemplateResidual = maximumResidual
+        let start = Date()
+        var bar: Progress? = nil
+        let manifest = try builder.build(into: URL(fileURLWithPath: output)) { done, total in
+            if bar == nil { bar = Progress("dataset", total: total) }
+            bar?.update(done)
+        }
+        let byCode = Dictionary(grouping: manifest.rejected, by: \.code).mapValues(\.count)
+        print("\(manifest.samples.count) faces kept, \(manifest.rejected.count) rejected "
+              + "(\(byCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
+              + String(format: " in %.0f s", Date().timeIntervalSince(start)))
+        for source in Set(manifest.samples.map(\.source)).sorted() {
+            let kept = manifest.samples.filter { $0.source == source }
+            print("  \(source): \(kept.count) kept (\(kept.filter { $0.labels == "pts" }.count) with .pts), "
+                  + "\(manifest.rejected.filter { $0.source == source }.count) rejected")
+        }
+        print("wrote \(output)")
+    }
+}
+
+/// `likeness dataset eval`: landmark NME of a trained encoder on a dataset's crops (as the
+/// trainer's validation measures it), per source.
+struct DatasetEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Landmark NME of a base model on a dataset's aligned crops, per source."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Dataset folder.") var dataset: String
+    @Option(help: "Model or checkpoint (safetensors); the shipped model by default.") var weights: String?
+    @Option(help: "At most this many faces per source.") var limit = 300
+
+    func run() throws {
+        let data = try FaceDataset(directory: URL(fileURLWithPath: dataset))
+        let base = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
+        let model = EmbeddedHead.make()
+        try base.check(model)
+        let projection = try LandmarkProjection(model: model, boundary: base.training.boundary)
+        for source in Set(data.manifest.samples.map(\.source)).sorted() {
+            let indices = Array(data.manifest.samples.indices.filter { data.manifest.samples[$0].source == source }.prefix(limit))
+            let r = try BaseTrainer.evaluate(base.encoder, projection: projection, on: data, indices: indices)
+            print(String(format: "%-16@ %5d faces  NME mean %.4f median %.4f (boundary %.4f, inner %.4f)",
+                         source as NSString, r.count, r.meanAll, r.medianAll, r.meanBoundary, r.meanInner))
+        }
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import FaceModel
+import Networks
+import Reconstruction
+import Tensor
+
+/// The recipe of `likeness train-base`, stored (as JSON) in every checkpoint and shipped model.
+public struct BaseTrainingConfiguration: Sendable, Codable, Equatable {
+    public var encoder: CoarseEncoderConfiguration
+    public var losses = CoarseLossWeights()
+    /// Eq. 1 (`.silhouette`) or DECA's dynamic-contour landmark loss (`.marching`, the ablation).
+    public var boundary: BoundaryMode = .silhouette
+    public var augmentation = Augmentation()
+    public var batchSize = 32
+    public var steps = 6000
+    public var learningRate: Float = 6e-4
+    public var minimumLearningRate: Float = 2e-5
+    public var warmupSteps = 300
+    public var weightDecay: Float = 0.05
+    public var gradientClip: Float = 1
+    /// Validation (NME on the held-out set) and checkpoint interval, steps.
+    public var validationInterval = 250
+    public var seed: UInt64 = 1
+    /// Sources are drawn with probability ∝ (faces in the source)^sourceBalance (1: uniform over
+    /// faces; 0.25 keeps UTKFace's 9,716 crops to under half of each batch).
+    public var sourceBalance: Float = 0.25
+
+    public init(encoder: CoarseEncoderConfiguration) { self.encoder = encoder }
+}
+
+/// Landmark NME figures of a validation pass (crop coordinates; NME is invariant to the crop's
+/// similarity, so these are the photo NMEs of the aligned faces).
+public struct ValidationResult: Sendable, Codable {
+    public var meanAll: Float, medianAll: Float, meanBoundary: Float, meanInner: Float
+    public var count: Int
+}
+
+/// Trains the coarse encoder with L_C (Eq. 2) on a `FaceDataset`: AdamW, warmup + cosine schedule,
+/// gradient clipping, batches of same-person pairs (for L_sc), checkpoints every
+/// `validationInterval` steps with the optimiser state (resumable), a CSV log and validation NME.
+/// Deterministic for a seed: step t's batch and augmentation come from a generator seeded by (seed, t).
+public final class BaseTrainer {
+    public let configuration: BaseTrainingConfiguration
+    public let encoder: CoarseEncoder
+    public let projection: LandmarkProjection
+    let optimiser: Adam
+    let schedule: WarmupCosineSchedule
+    let train: FaceDataset
+    let validation: FaceDataset?
+    let byPerson: [String: [Int]]
+    let bySource: [(samples: [Int], cumulative: Float)]
+    public private(set) var step = 0
+    public private(set) var bestNME: Float = .infinity
+    /// The learning rate of the next step.
+    public var learningRate: Float { schedule.rate(at: step) }
+
+    public init(configuration: BaseTrainingConfiguration, model: MorphableModel, train: FaceDataset,
+                validation: FaceDataset?) throws {
+        self.configuration = configuration
+        encoder = CoarseEncoder(configuration.encoder, seed: configuration.seed)
+        projection = try LandmarkProjection(model: model, boundary: configuration.boundary)
+        optimiser = Adam.adamW(parameters: encoder.parameters, learningRate: configuration.learningRate,
+                               weightDecay: configuration.weightDecay)
+        schedule = WarmupCosineSchedule(baseRate: configuration.learningRate, warmupSteps: configuration.warmupSteps,
+                                        totalSteps: configuration.steps, minimumRate: configuration.minimumLearningRate)
+        self.train = train
+        self.validation = validation
+        byPerson = Dictionary(grouping: train.manifest.samples.indices, by: { train.manifest.samples[$0].person })
+        var cumulative: Float = 0
+        bySource = Dictionary(grouping: train.manifest.samples.indices, by: { train.manifest.samples[$0].source })
+            .sorted { $0.key < $1.key }.map { _, samples in
+                cumulative += pow(Float(samples.count), configuration.sourceBalance)
+                return (samples, cumulative)
+            }
+    }
+
+    /// The encoder configuration for `model` with the mean camera fitted to `dataset`'s mean landmarks.
+    public static func encoderConfiguration(for model: MorphableModel, dataset: FaceDataset) throws -> CoarseEncoderConfiguration {
+        var mean = [SIMD2<Float>](repeating: .zero, count: 68)
+        for i in 0..<dataset.count { for (k, p) in dataset.landmarks(i).enumerated() { mean[k] += p / Float(dataset.count) } }
+        let rest = try model.evaluate(.neutral(for: model))
+        // Least-squares s, t with s·Π(x_k) + t ≈ mean_k over the inner landmarks.
+        let p = (17..<68).map { SIMD2(rest.landmarks[$0].x, -rest.landmarks[$0].y) }, q = (17..<68).map { mean[$0] }
+        let pm = p.reduce(.zero, +) / Float(p.count), qm = q.reduce(.zero, +) / Float(q.count)
+        var cross: Float = 0, spread: Float = 0
+        for (a, b) in zip(p, q) {
+            let (da, db) = (a - pm, b - qm)
+            cross += (da * db).sum()
+            spread += (da * da).sum()
+        }
+        let s = cross / spread
+        let t = qm - s * pm
+        return CoarseEncoderConfiguration(
+            identityCount: model.identityCount, expressionCount: model.expressionCount, jointCount: model.joints.count,
+            meanScale: s, meanTranslation: [t.x, t.y], faceModel: "\(model.info.name) \(model.info.version)",
+            faceModelHash: model.info.contentHash)
+    }
+
+    /// A batch: normalised crops `[B, 3, S, S]`, landmark targets and each item's L_sc partner.
+    struct Batch {
+        var images: Tensor
+        var targets: LandmarkTargets
+        var partner: [Int]
+    }
+
+    /// Batch of `step`: B/2 random samples, each with a random other photo of the same person
+    /// (itself, differently augmented, when the person has one photo).
+    func batch(at step: Int) -> Batch {
+        var g = SeededGenerator(seed: configuration.seed &* 1_000_003 &+ UInt64(step))
+        let half = configuration.batchSize / 2
+        var picks: [Int] = []
+        for _ in 0..<half {
+            let u = Float.random(in: 0..<bySource.last!.cumulative, using: &g)
+            let source = bySource.first { u < $0.cumulative }?.samples ?? bySource.last!.samples
+            let a = source[Int.random(in: 0..<source.count, using: &g)]
+            let group = byPerson[train.manifest.samples[a].person] ?? [a]
+            let others = group.count > 1 ? group.filter { $0 != a } : group
+            picks += [a, others[Int.random(in: 0..<others.count, using: &g)]]
+        }
+        let seeds = picks.map { _ in g.next() }
+        let (images, targets) = load(picks, augmentation: configuration.augmentation, seeds: seeds, from: train)
+        return Batch(images: images, targets: LandmarkTargets(targets),
+                     partner: (0..<picks.count).map { $0 ^ 1 })
+    }
+
+    /// Augmented crops and their landmarks (items in parallel).
+    func load(_ indices: [Int], augmentation: Augmentation, seeds: [UInt64], from data: FaceDataset) -> (Tensor, [[SIMD2<Float>]]) {
+        let size = data.cropSize, plane = 3 * size * size
+        let images = Tensor(uninitialized: [indices.count, 3, size, size])
+        var targets = [[SIMD2<Float>]](repeating: [], count: indices.count)
+        targets.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            Compute.parallelFor(indices.count, costPerItem: 1 << 20) { range in
+                for i in range {
+                    var g = SeededGenerator(seed: seeds[i])
+                    base[i] = data.withCrop(indices[i]) { crop in
+                        augmentation.apply(crop: crop, size: size, landmarks: data.landmarks(indices[i]),
+                                           into: images.data + i * plane, using: &g)
+                    }
+                }
+            }
+        }
+        return (images, targets)
+    }
+
+    /// One optimiser step; returns the loss terms (before the step) and the gradient norm.
+    @discardableResult
+    public func trainStep() throws -> (terms: [(String, Float)], gradientNorm: Float) {
+        let b = batch(at: step)
+        optimiser.learningRate = schedule.rate(at: step)
+        let code = try encoder(b.images)
+        let terms = coarseLoss(code, targets: b.targets, projection: projection, weights: configuration.losses,
+                               partner: b.partner)
+        let values = terms.values
+        guard terms.total.item.isFinite else {
+            optimiser.zeroGrad()
+            step += 1
+            return (values, .nan)
+        }
+        terms.total.backward()
+        let norm = clipGradientNorm(optimiser.parameters, maxNorm: configuration.gradientClip)
+        optimiser.step()
+        optimiser.zeroGrad()
+        step += 1
+        return (values, norm)
+    }
+
+    /// Landmark NME of the encoder on `validation` (no augmentation).
+    public func validate() throws -> ValidationResult? {
+        guard let validation else { return nil }
+        return try BaseTrainer.evaluate(encoder, projection: projection, on: validation)
+    }
+
+    /// NME of `encoder`'s projected landmarks on a labelled dataset (the jaw line by Eq. 1's matching).
+    public static func evaluate(_ encoder: CoarseEncoder, projection: LandmarkProjection, on data: FaceDataset,
+                                indices subset: [Int]? = nil, batchSize: Int = 32) throws -> ValidationResult {
+        let chosen = subset ?? Array(0..<data.count)
+        var all: [Float] = [], boundary: [Float] = [], inner: [Float] = []
+        let trainerLoad = { (indices: [Int]) -> (Tensor, [[SIMD2<Float>]]) in
+            let size = data.cropSize, plane = 3 * size * size
+            let images = Tensor(uninitialized: [indices.count, 3, size, size])
+            var g = SeededGenerator(seed: 0)
+            let targets = indices.enumerated().map { i, index in
+                data.withCrop(index) { Augmentation.none.apply(crop: $0, size: size, landmarks: data.landmarks(index),
+                                                               into: images.data + i * plane, using: &g) }
+            }
+            return (images, targets)
+        }
+        for start in stride(from: 0, to: chosen.count, by: batchSize) {
+            let indices = Array(chosen[start..<min(start + batchSize, chosen.count)])
+            let (images, targets) = trainerLoad(indices)
+            let projected = try Autograd.withoutRecording { projection(try encoder(images), targets: targets) }
+            for (i, target) in targets.enumerated() {
+                let points = (0..<68).map { SIMD2(projected.data[i * 136 + 2 * $0], projected.data[i * 136 + 2 * $0 + 1]) }
+                let iod = distance(target[36], target[45])
+                let d = zip(points, target).map { distance($0, $1) / iod }
+                all.append(d.reduce(0, +) / 68)
+                boundary.append(d[0..<17].reduce(0, +) / 17)
+                inner.append(d[17...].reduce(0, +) / 51)
+            }
+        }
+        let sorted = all.sorted()
+        let median = sorted.isEmpty ? 0 : (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+        func avg(_ x: [Float]) -> Float { x.isEmpty ? 0 : x.reduce(0, +) / Float(x.count) }
+        return ValidationResult(meanAll: avg(all), medianAll: median, meanBoundary: avg(boundary), meanInner: avg(inner),
+                                count: all.count)
+    }
+
+    // MARK: Checkpoints
+
+    /// Writes weights, optimiser state, step and configuration to `url` (atomically).
+    public func saveCheckpoint(to url: URL) throws {
+        var file = try Checkpoint.file(of: encoder, metadata: try metadata(extra: ["step": "\(step)", "bestNME": "\(bestNME)"]))
+        for (name, t) in try optimiser.stateTensors() { try file.set(t, named: name) }
+        try file.write(to: url)
+    }
+
+    /// Restores a checkpoint written by `saveCheckpoint` (weights, optimiser, step).
+    public func resume(from url: URL) throws {
+        let file = try SafeTensorsFile.read(contentsOf: url)
+        try Checkpoint.load(into: encoder, from: file, selection: { !$0.hasPrefix("adam.") })
+        try optimiser.loadState(from: file)
+        step = Int(file.metadata?["step"] ?? "0") ?? 0
+        bestNME = Float(file.metadata?["bestNME"] ?? "inf") ?? .infinity
+    }
+
+    /// Records a validation result; true when it is the best so far.
+    public func recordValidation(_ nme: Float) -> Bool {
+        guard nme < bestNME else { return false }
+        bestNME = nme
+        return true
+    }
+
+    func metadata(extra: [String: String] = [:]) throws -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var m = ["configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self), "content": "coarse-encoder"]
+        for (k, v) in extra { m[k] = v }
+        return m
+    }
+
+    /// Saves the encoder alone (weights + configuration), as the shipped model is saved.
+    public func saveModel(to url: URL, dtype: SafeTensorsDType = .f32, extra: [String: String] = [:]) throws {
+        try Checkpoint.save(encoder, to: url, dtype: dtype, metadata: try metadata(extra: extra))
+    }
+}
+
+func distance(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float { ((a - b) * (a - b)).sum().squareRoot() }

@@ -1,0 +1,162 @@
+import Dispatch
+import FaceDetect
+import Foundation
+import Imaging
+import Reconstruction
+
+/// `likeness dataset build`: photos → aligned 256² crops with 68 landmarks, person groups, and the
+/// typed reason for every photo left out.
+///
+/// Per photo: decode; pad by a fifth of its larger side (tight crops such as UTKFace's have the chin
+/// on the border, and neither the detector nor the landmark model works there); detect and place
+/// the 68 landmarks with the front end (the paper's HRNet role: pseudo-labels); take the photo's
+/// `.pts` instead where one lies beside it; align the crop by the detector's landmarks, as inference
+/// does (by the `.pts` when the detector fails on an annotated photo).
+///
+/// Reliability: a pseudo-labelled face is rejected (`implausible-landmarks`) when its landmarks lie
+/// far from the alignment template after the similarity alignment — mean distance over the
+/// template's eye-corner distance above `maximumTemplateResidual` — which is what failed ERT fits
+/// (landmarks collapsed or spread over the background) look like; faces turned up to about 60°
+/// stay below it.
+public struct DatasetBuilder {
+    public struct Source: Sendable {
+        public var path: String
+        /// True: every photo is a different person (300-W, UTKFace); false: one person.
+        public var eachPhotoItsOwnPerson: Bool
+        public init(path: String, eachPhotoItsOwnPerson: Bool) {
+            self.path = path
+            self.eachPhotoItsOwnPerson = eachPhotoItsOwnPerson
+        }
+    }
+
+    public var sources: [Source]
+    public var maximumTemplateResidual: Float = 0.45
+    public var padding: Float = 0.2
+    public var limitPerSource: Int?
+    let frontEnd: FaceFrontEnd
+    let aligner: FaceAligner
+
+    public init(sources: [Source], frontEnd: FaceFrontEnd) {
+        self.sources = sources
+        self.frontEnd = frontEnd
+        aligner = frontEnd.aligner
+    }
+
+    enum Outcome {
+        case sample(FaceDatasetManifest.Sample, [UInt8])
+        case rejected(FaceDatasetManifest.Rejected)
+    }
+
+    /// Builds the dataset into `directory` (created; an existing dataset there is replaced).
+    /// `progress(done, total)` is called as photos complete.
+    @discardableResult
+    public func build(into directory: URL, progress: (Int, Int) -> Void = { _, _ in }) throws -> FaceDatasetManifest {
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        var jobs: [(URL, Source)] = []
+        for source in sources {
+            var urls = try PhotoIntake.photoURLs([source.path])
+            if let limit = limitPerSource { urls = Array(urls.prefix(limit)) }
+            jobs += urls.map { ($0, source) }
+        }
+        let cropsURL = directory.appendingPathComponent("crops.u8")
+        _ = fm.createFile(atPath: cropsURL.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: cropsURL)
+        defer { try? handle.close() }
+        var samples: [FaceDatasetManifest.Sample] = [], rejected: [FaceDatasetManifest.Rejected] = []
+        let chunk = 64
+        for start in stride(from: 0, to: jobs.count, by: chunk) {
+            let part = Array(jobs[start..<min(start + chunk, jobs.count)])
+            var outcomes = [Outcome?](repeating: nil, count: part.count)
+            outcomes.withUnsafeMutableBufferPointer { out in
+                let base = out.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: part.count) { i in base[i] = process(part[i].0, part[i].1) }
+            }
+            for outcome in outcomes.compactMap({ $0 }) {
+                switch outcome {
+                case .sample(var sample, let bytes):
+                    sample.index = samples.count
+                    samples.append(sample)
+                    try handle.write(contentsOf: bytes)
+                case let .rejected(r): rejected.append(r)
+                }
+            }
+            progress(min(start + chunk, jobs.count), jobs.count)
+        }
+        let manifest = FaceDatasetManifest(cropSize: aligner.size, created: ISO8601DateFormatter().string(from: Date()),
+                                           sources: sources.map(\.path), samples: samples, rejected: rejected,
+                                           maximumTemplateResidual: maximumTemplateResidual)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(manifest).write(to: directory.appendingPathComponent("dataset.json"), options: .atomic)
+        return manifest
+    }
+
+    func process(_ url: URL, _ source: Source) -> Outcome {
+        let name = url.deletingPathExtension().lastPathComponent
+        let folder = url.deletingLastPathComponent().lastPathComponent
+        func reject(_ code: String, _ reason: String) -> Outcome {
+            .rejected(.init(source: folder, name: name, code: code, reason: reason))
+        }
+        let photo: Image
+        do { photo = try ImageDecoder.decode(contentsOf: url) } catch { return reject("unreadable-image", "\(error)") }
+        let pad = Int((Float(max(photo.width, photo.height)) * padding).rounded())
+        let padded = DatasetBuilder.pad(photo, by: pad)
+        let shift = Point2(Float(pad), Float(pad))
+        let ptsURL = url.deletingPathExtension().appendingPathExtension("pts")
+        let annotated = (try? PtsFormat.read(contentsOf: ptsURL))?.map { Point2($0.x + shift.x, $0.y + shift.y) }
+        var detected: [Point2]? = nil
+        var detectorFailure: FaceRejection? = nil
+        do { detected = try frontEnd.locate(in: padded).landmarks } catch let r as FaceRejection { detectorFailure = r } catch {
+            return reject("unusable-photo", "\(error)")
+        }
+        guard let alignBy = detected ?? annotated, let labels = annotated ?? detected else {
+            let r = detectorFailure ?? .noFace
+            return reject(r.code, r.description)
+        }
+        guard let crop = try? aligner.crop(padded, landmarks: alignBy), crop.image.channels >= 3 || crop.image.channels == 1 else {
+            return reject("unusable-photo", "the face could not be aligned")
+        }
+        let t = crop.photoToCrop
+        let inCrop = labels.map { t.apply($0) }
+        let aligned = alignBy.map { t.apply($0) }
+        let residual = templateResidual(aligned)
+        if annotated == nil, residual > maximumTemplateResidual {
+            return reject("implausible-landmarks", String(format: "landmarks %.2f eye-corner distances from the template on average (at most %.2f)", residual, maximumTemplateResidual))
+        }
+        let sample = FaceDatasetManifest.Sample(
+            index: 0, source: folder, name: name, person: source.eachPhotoItsOwnPerson ? "\(folder)/\(name)" : folder,
+            landmarks: inCrop.flatMap { [$0.x, $0.y] }, labels: annotated == nil ? "detector" : "pts",
+            alignedBy: detected == nil ? "pts" : "detector", templateResidual: residual)
+        return .sample(sample, DatasetBuilder.rgb(crop.image))
+    }
+
+    /// Mean |p − template| / |template₃₆ − template₄₅|.
+    func templateResidual(_ points: [Point2]) -> Float {
+        let tpl = aligner.template
+        let d = { (a: Point2, b: Point2) in ((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)).squareRoot() }
+        return zip(points, tpl).map(d).reduce(0, +) / Float(points.count) / d(tpl[36], tpl[45])
+    }
+
+    /// `image` with a black border of `pad` pixels on every side.
+    static func pad(_ image: Image, by pad: Int) -> Image {
+        guard pad > 0 else { return image }
+        let (w, c) = (image.width + 2 * pad, image.channels)
+        var out = Image(width: w, height: image.height + 2 * pad, channels: c)
+        for y in 0..<image.height {
+            let src = y * image.width * c, dst = ((y + pad) * w + pad) * c
+            out.pixels.replaceSubrange(dst..<(dst + image.width * c), with: image.pixels[src..<(src + image.width * c)])
+        }
+        return out
+    }
+
+    /// RGB bytes of an 8-bit image (gray replicated, alpha dropped).
+    static func rgb(_ image: Image) -> [UInt8] {
+        if image.channels == 3 { return image.pixels }
+        var out = [UInt8](repeating: 0, count: image.width * image.height * 3)
+        for p in 0..<(image.width * image.height) {
+            for k in 0..<3 { out[3 * p + k] = image.pixels[p * image.channels + (image.channels >= 3 ? k : 0)] }
+        }
+        return out
+    }
+}
