@@ -36,7 +36,7 @@ public final class FaceFrontEnd: @unchecked Sendable {
         self.predictor = predictor
     }
 
-    /// The default cascade and mapping with dlib's 68-point model from `libdlib-data`.
+    /// The default detector (BlazeFace) and mapping with dlib's 68-point model from `libdlib-data`.
     public static func standard() throws -> FaceFrontEnd {
         FaceFrontEnd(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
     }
@@ -57,13 +57,13 @@ public final class FaceFrontEnd: @unchecked Sendable {
     /// Every face with landmarks, ranked best first.
     public func locateAll(in image: Image) -> [LocatedFace] {
         let gray = image.faceDetectGray()
-        return detector.detect(gray: gray).map { LocatedFace(face: $0, landmarks: predictor.predict(gray: gray, box: $0.box)) }
+        return detector.detect(image, gray: gray).map { LocatedFace(face: $0, landmarks: predictor.predict(gray: gray, box: $0.box)) }
     }
 
     /// The subject's face, or the reason the photo cannot be used.
     public func locate(in image: Image) throws -> LocatedFace {
         let gray = image.faceDetectGray()
-        let faces = detector.detect(gray: gray)
+        let faces = detector.detect(image, gray: gray)
         let face = try FaceFrontEnd.choose(faces)
         let landmarks = predictor.predict(gray: gray, box: face.box)
         let outside = FaceFrontEnd.pointsOutside(landmarks, width: image.width, height: image.height,

@@ -43,7 +43,7 @@ public struct DetectorLandmarkSource: LandmarkSource {
 
     public func landmarks(for query: LandmarkQuery) throws -> [Point2]? {
         let gray = query.image.faceDetectGray()
-        let faces = detector.detect(gray: gray)
+        let faces = detector.detect(query.image, gray: gray)
         guard let best = faces.max(by: { $0.detectorBox.iou(query.referenceBox) < $1.detectorBox.iou(query.referenceBox) }),
               best.detectorBox.iou(query.referenceBox) >= Self.minimumIoU else { return nil }
         return predictor.predict(gray: gray, box: best.box)

@@ -41,8 +41,11 @@ struct EvalLandmarks: ParsableCommand {
     @Option(help: "Folder for the CSV and the CED plot.")
     var output = "."
 
-    @Flag(help: "Feed the cascade's boxes to the 68-point model unmapped (to measure the box mapping).")
+    @Flag(help: "Feed the detector's boxes to the 68-point model unmapped (to measure the box mapping).")
     var noBoxMapping = false
+
+    @Option(help: "The face detector: \(FaceDetector.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var detector: FaceDetector.Kind = .blazeface
 
     @Option(help: "With --source fit: jaw-line matching, silhouette (Eq. 1) or marching (the ablation).")
     var boundary: BoundaryMode = .silhouette
@@ -78,12 +81,12 @@ struct EvalLandmarks: ParsableCommand {
     private func makeSource() throws -> LandmarkSource {
         switch source {
         case .detector:
-            var detector = try FaceDetector.standard()
-            if noBoxMapping { detector = detector.withoutBoxMapping() }
-            let src = DetectorLandmarkSource(detector: detector, predictor: try ShapePredictor())
+            var faces = try FaceDetector.make(detector)
+            if noBoxMapping { faces = faces.withoutBoxMapping() }
+            let src = DetectorLandmarkSource(detector: faces, predictor: try ShapePredictor())
             return noBoxMapping ? ClosureLandmarkSource(name: "detector-unmapped", src.landmarks(for:)) : src
         case .fit:
-            let detections = DetectorLandmarkSource(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
+            let detections = DetectorLandmarkSource(detector: try FaceDetector.make(detector), predictor: try ShapePredictor())
             return FittedLandmarkSource(detections: detections,
                                         fitter: try LandmarkFitter(model: fitModel.load(), settings: FitSettings(boundary: boundary)))
         case .base, .person:
@@ -112,28 +115,33 @@ struct EvalDetect: ParsableCommand {
     @Argument(help: "Folders of images with 300-W .pts files.")
     var folders: [String]
 
-    @Option(help: "One OpenCV cascade XML to evaluate alone (default: the standard detector, Haar default + alt2 fallback).")
+    @Option(help: "One OpenCV cascade XML to evaluate alone (instead of --detector).")
     var cascade: String?
 
-    @Option(help: "JSON of reference (dlib HOG) boxes to fit the box mapping of --cascade to.")
+    @Option(help: "The face detector: \(FaceDetector.Kind.allCases.map(\.rawValue).joined(separator: ", ")) (haar: default cascade + alt2 fallback).")
+    var detector: FaceDetector.Kind = .blazeface
+
+    @Option(help: "JSON of reference (dlib HOG) boxes to fit the box mapping of --cascade or --detector blazeface to.")
     var fitMapping: String?
 
     @Flag(help: "Run on the photos as they are instead of on a 640×480 canvas.")
     var noCanvas = false
 
     func run() throws {
-        if fitMapping != nil && cascade == nil { throw ValidationError("--fit-mapping needs --cascade: a map is fitted per cascade") }
-        let detector = try cascade.map {
+        if fitMapping != nil && cascade == nil && detector == .haar {
+            throw ValidationError("--fit-mapping needs --cascade or --detector blazeface: a map is fitted per detector")
+        }
+        let faces = try cascade.map {
             FaceDetector(cascade: try CascadeModel(contentsOf: URL(fileURLWithPath: $0)), mapping: FaceDetector.defaultMapping)
-        } ?? FaceDetector.standard()
+        } ?? FaceDetector.make(detector)
         var outcomes: [DetectionOutcome] = []
         print("detector: " + (cascade.map { URL(fileURLWithPath: $0).lastPathComponent + " (recall(mapped) uses the default cascade's map)" }
-            ?? "standard (haarcascade_frontalface_default, alt2 when it finds nothing)"))
+            ?? (detector == .haar ? "haar (haarcascade_frontalface_default, alt2 when it finds nothing)" : "blazeface (MediaPipe short range)")))
         print("set            photos  recall(raw)  recall(mapped)  ms/photo(mean)  ms/photo(median)")
         for folder in folders {
             let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))
             var progress = Progress(URL(fileURLWithPath: folder).lastPathComponent, total: dataset.count)
-            let report = try DetectionEvaluation.run(dataset, detector: detector, onCanvas: !noCanvas,
+            let report = try DetectionEvaluation.run(dataset, detector: faces, onCanvas: !noCanvas,
                                                      load: { try ImageDecoder.decode(contentsOf: $0) },
                                                      progress: { progress.update($0) })
             outcomes += report.outcomes
