@@ -149,16 +149,21 @@ public struct FaceDetector: Sendable {
         }
     }
 
-    /// Orders faces by `score = w · (1 − ½·d/r)`, where `w` is the box width, `d` the distance of
-    /// the box centre from the photo centre and `r` half the photo's diagonal: size first, and a
-    /// face at a corner counts half as much as the same face at the centre.
+    /// Orders faces by `score = w · v · (1 − d/r)`, where `w` is the box width, `v` the fraction of
+    /// the box inside the photo, `d` the distance of the box centre from the photo centre and `r`
+    /// half the photo's diagonal: size first, a face cut by the border counts for what is
+    /// visible, and centrality is linear (a face at a corner counts nothing). A photo of a person
+    /// is framed on them: on faces-300w (crops centred on the annotated face) every second face
+    /// is a bystander at the edge, cut by the border, and scores at most 0.40 of the subject
+    /// (`likeness eval frontend`), while two people side by side near the centre stay comparable.
     public static func rank(_ faces: [DetectedFace], imageWidth: Int, imageHeight: Int) -> [DetectedFace] {
         let centre = Point2(Float(imageWidth - 1) / 2, Float(imageHeight - 1) / 2)
         let r = max(1, Point2(Float(imageWidth), Float(imageHeight)).length / 2)
+        let photo = FaceBox(x: 0, y: 0, width: Float(imageWidth), height: Float(imageHeight))
         return faces.map { f in
             var f = f
             let d = (f.box.center - centre).length
-            f.score = f.box.width * (1 - 0.5 * min(1, d / r))
+            f.score = f.box.width * f.box.fractionInside(photo) * (1 - min(1, d / r))
             return f
         }.sorted { $0.score > $1.score }
     }

@@ -73,12 +73,13 @@ public final class FaceFrontEnd: @unchecked Sendable {
     }
 
     /// Applies the rejection rules to ranked faces: none → `noFace`; a runner-up scoring more
-    /// than `1/dominanceRatio` of the best → `severalFaces`; the best narrower than
-    /// `minimumFaceWidth` → `faceTooSmall`.
+    /// than `1/dominanceRatio` of the best → `severalFaces` with the boxes of the comparable
+    /// faces; the best narrower than `minimumFaceWidth` → `faceTooSmall`.
     public static func choose(_ ranked: [DetectedFace]) throws -> DetectedFace {
         guard let best = ranked.first else { throw FaceRejection.noFace }
-        if ranked.count > 1, ranked[1].score * dominanceRatio > best.score {
-            throw FaceRejection.severalFaces(count: ranked.count)
+        let comparable = ranked.filter { $0.score * dominanceRatio > best.score }
+        if comparable.count > 1 {
+            throw FaceRejection.severalFaces(boxes: comparable.map(\.detectorBox))
         }
         if best.box.width < minimumFaceWidth {
             throw FaceRejection.faceTooSmall(width: best.box.width, minimum: minimumFaceWidth)

@@ -8,7 +8,7 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate Likeness against annotated data.",
-        subcommands: [EvalLandmarks.self, EvalDetect.self]
+        subcommands: [EvalLandmarks.self, EvalDetect.self, EvalFrontEnd.self]
     )
 }
 
@@ -167,5 +167,59 @@ struct EvalDetect: ParsableCommand {
             }
         }
         return out
+    }
+}
+
+/// `likeness eval frontend`: what the front end makes of every photo of some folders (accepted, or
+/// the rejection code), to check that single-face photos are not rejected as "several faces".
+struct EvalFrontEnd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frontend",
+        abstract: "Front-end outcome (accepted or rejection code) per photo of folders, mirrored too with --mirror.",
+        discussion: "Prints one line per folder and the reason for every several-faces rejection (with the boxes)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Folders of photos.")
+    var folders: [String]
+
+    @Flag(help: "Also run every photo mirrored left↔right.")
+    var mirror = false
+
+    @Option(help: "The face detector: \(FaceDetector.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var detector: FaceDetector.Kind = .blazeface
+
+    func run() throws {
+        let frontEnd = FaceFrontEnd(detector: try FaceDetector.make(detector), predictor: try ShapePredictor())
+        let codes = ["no-face", "several-faces", "face-too-small", "face-cut-by-border"]
+        print("set             photos  accepted  " + codes.joined(separator: "  "))
+        var several: [String] = []
+        for folder in folders {
+            let url = URL(fileURLWithPath: folder)
+            let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+                PhotoIntake.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".")
+            }.sorted()
+            var tally: [String: Int] = [:], runs = 0
+            var progress = Progress(url.lastPathComponent, total: names.count)
+            for (i, name) in names.enumerated() {
+                let photo = try ImageDecoder.decode(contentsOf: url.appendingPathComponent(name))
+                for (variant, image) in [("", photo)] + (mirror ? [(" (mirrored)", photo.oriented(.upMirrored))] : []) {
+                    runs += 1
+                    do {
+                        _ = try frontEnd.locate(in: image)
+                        tally["accepted", default: 0] += 1
+                    } catch let rejection as FaceRejection {
+                        tally[rejection.code, default: 0] += 1
+                        if case .severalFaces = rejection { several.append("\(url.lastPathComponent)/\(name)\(variant): \(rejection)") }
+                    }
+                }
+                progress.update(i + 1)
+            }
+            let label = url.lastPathComponent.padding(toLength: 14, withPad: " ", startingAt: 0)
+            print(label + String(format: " %7d  %8d", runs, tally["accepted", default: 0])
+                  + codes.map { String(format: "  %\($0.count)d", tally[$0, default: 0]) }.joined())
+        }
+        for line in several { print("several-faces: " + line) }
     }
 }
