@@ -14,6 +14,8 @@ public struct DetectedFace: Sendable, Equatable {
     public var score: Float
     /// The detector's own confidence: BlazeFace's score in [0, 1]; for a cascade, 1.
     public var confidence: Float = 1
+    /// BlazeFace's six keypoints in photo pixels (see `BlazeFace.Detection`); empty for a cascade.
+    public var keypoints: [Point2] = []
 }
 
 /// Face detection whose boxes are mapped to dlib's HOG convention (the box the 68-point model
@@ -40,9 +42,12 @@ public struct FaceDetector: Sendable {
     public struct Stage: Sendable {
         public var finder: Finder
         public var mapping: BoxMapping
-        public init(finder: Finder, mapping: BoxMapping) {
+        /// When set, faces with keypoints are mapped by it instead of `mapping`.
+        public var keypointMapping: KeypointBoxMapping?
+        public init(finder: Finder, mapping: BoxMapping, keypointMapping: KeypointBoxMapping? = nil) {
             self.finder = finder
             self.mapping = mapping
+            self.keypointMapping = keypointMapping
         }
         public init(cascade: CascadeDetector, mapping: BoxMapping) {
             self.init(finder: .cascade(cascade), mapping: mapping)
@@ -60,7 +65,20 @@ public struct FaceDetector: Sendable {
     /// The same fit for BlazeFace short range: `likeness eval detect --detector blazeface
     /// --fit-mapping Tests/FaceDetectTests/Fixtures/dlib_hog_boxes_300w.json` on afw + helen-train
     /// (1147 faces found by both).
+    /// The constant map, used only where no keypoints are known; `blazeFaceKeypointMapping` is
+    /// the one the standard detector applies.
     public static let blazeFaceMapping = BoxMapping(dx: -0.0224, dy: -0.0478, scaleWidth: 0.9912, scaleHeight: 0.9920)
+
+    /// BlazeFace's box and 6 keypoints → dlib HOG boxes, fitted by
+    /// `Scripts/fit_blazeface_box_map.py` on the 1149 faces of faces-300w afw + helen-train that
+    /// both find (residual of the centre on afw, fitted on helen-train alone: 0.033 / 0.041 box
+    /// widths in x / y, against 0.108 / 0.058 for the constant map).
+    public static let blazeFaceKeypointMapping = KeypointBoxMapping(coefficients: [
+        [-0.2146, 0.4525, -1.4478, -0.7576, 0.6157, 2.8709, 0.7007, -2.6514, -0.3381, -0.0473, 1.2242, 0.7546, -1.1335],
+        [-0.2842, -2.5930, -0.0944, 0.3305, 0.6861, 3.4211, -0.4162, -2.6635, 1.4057, 0.8433, 0.8273, -0.1694, -0.0429],
+        [0.8718, 1.7983, 3.6507, -3.2976, -3.0287, -2.4901, -0.1323, 4.3758, -0.9204, -1.5818, -3.2347, 1.9071, 3.0172],
+        [0.8895, 1.7330, 3.7315, -3.3569, -3.0587, -2.3646, -0.1623, 4.2834, -0.9160, -1.5959, -3.2659, 1.8741, 3.0432],
+    ])
 
     /// Tried in order; the first stage that finds any face gives the result.
     public var stages: [Stage]
@@ -81,7 +99,8 @@ public struct FaceDetector: Sendable {
 
     /// The default detector: BlazeFace short range with its fitted map.
     public static func standard() throws -> FaceDetector {
-        FaceDetector(stages: [Stage(finder: .blazeFace(try BlazeFace()), mapping: blazeFaceMapping)])
+        FaceDetector(stages: [Stage(finder: .blazeFace(try BlazeFace()), mapping: blazeFaceMapping,
+                                    keypointMapping: blazeFaceKeypointMapping)])
     }
 
     /// The Haar default cascade with the alt2 fallback, from `opencv-data`, with their fitted maps.
@@ -102,7 +121,7 @@ public struct FaceDetector: Sendable {
     /// The same detector with every map the identity (raw detector boxes go to the 68-point model).
     public func withoutBoxMapping() -> FaceDetector {
         var d = self
-        for i in d.stages.indices { d.stages[i].mapping = .identity }
+        for i in d.stages.indices { d.stages[i].mapping = .identity; d.stages[i].keypointMapping = nil }
         return d
     }
 
@@ -117,7 +136,11 @@ public struct FaceDetector: Sendable {
         for stage in stages {
             let faces = find(stage.finder, image: image, gray: gray).map { f -> DetectedFace in
                 var f = f
-                f.box = stage.mapping.apply(f.detectorBox)
+                if let k = stage.keypointMapping, !f.keypoints.isEmpty {
+                    f.box = k.apply(f.detectorBox, keypoints: f.keypoints)
+                } else {
+                    f.box = stage.mapping.apply(f.detectorBox)
+                }
                 return f
             }
             if !faces.isEmpty { return FaceDetector.rank(faces, imageWidth: gray.width, imageHeight: gray.height) }
@@ -130,7 +153,7 @@ public struct FaceDetector: Sendable {
         switch finder {
         case let .blazeFace(net):
             return net.detect(image).map { d in
-                DetectedFace(box: d.box, detectorBox: d.box, neighbours: d.merged, score: 0, confidence: d.score)
+                DetectedFace(box: d.box, detectorBox: d.box, neighbours: d.merged, score: 0, confidence: d.score, keypoints: d.keypoints)
             }
         case let .cascade(cascade):
             let longer = max(gray.width, gray.height)

@@ -86,6 +86,38 @@ final class BlazeFaceTests: XCTestCase {
         }
     }
 
+    /// The keypoint map: with all keypoints at the box centre only the constant column acts; a
+    /// keypoint shifted by a tenth of the width moves the box by its coefficient.
+    func testKeypointBoxMapping() {
+        var rows = [[Float]](repeating: [Float](repeating: 0, count: 5), count: 4)
+        rows[0][0] = 0.1; rows[1][0] = -0.2; rows[2][0] = 0.9; rows[3][0] = 1.1
+        rows[0][1] = 0.5                                       // dx += 0.5 · k₀ₓ
+        let map = KeypointBoxMapping(coefficients: rows)
+        let box = FaceBox(x: 100, y: 50, width: 201, height: 201)   // centre (200, 150)
+        let centred = map.apply(box, keypoints: [Point2(200, 150), Point2(200, 150)])
+        XCTAssertEqual(centred.center.x, 200 + 0.1 * 201, accuracy: 1e-3)
+        XCTAssertEqual(centred.center.y, 150 - 0.2 * 201, accuracy: 1e-3)
+        XCTAssertEqual(centred.width, 0.9 * 201, accuracy: 1e-3)
+        XCTAssertEqual(centred.height, 1.1 * 201, accuracy: 1e-3)
+        let shifted = map.apply(box, keypoints: [Point2(200 + 20.1, 150), Point2(200, 150)])
+        XCTAssertEqual(shifted.center.x - centred.center.x, 0.5 * 20.1, accuracy: 1e-3)
+    }
+
+    /// The standard front end on all of afw: every face found (IoU ≥ 0.3 with the annotation) and
+    /// the all-points NME of dlib's 68-point model in the mapped boxes ≤ 0.035 (dlib's own HOG
+    /// boxes: 0.0350 on the 305 faces they find); `likeness eval landmarks` gives 0.0332.
+    func testAFWLandmarksWithBlazeFaceBoxes() throws {
+        let shared = try TestSupport.shared()
+        let dataset = try AnnotatedFolder.read(shared.appendingPathComponent("data/faces-300w/afw"))
+        XCTAssertEqual(dataset.count, 337)
+        let source = DetectorLandmarkSource(detector: try FaceDetector.standard(), predictor: try TestSupport.predictor())
+        let report = try LandmarkEvaluation.run(dataset, source: source, load: { try ImageDecoder.decode(contentsOf: $0) })
+        let all = report.summary(.all)
+        XCTAssertEqual(all.evaluated, 337)
+        XCTAssertLessThanOrEqual(all.mean, 0.035)
+        XCTAssertEqual(all.mean, 0.0332, accuracy: 0.001)
+    }
+
     /// 512 anchors on the 16×16 grid (2 per cell), then 384 on the 8×8 grid (6 per cell).
     func testAnchors() {
         let a = BlazeFace.anchors

@@ -52,6 +52,9 @@ struct EvalLandmarks: ParsableCommand {
 
     @OptionGroup var fitModel: ModelOptions
 
+    @Option(help: "JSON of reference (dlib HOG) boxes: also report the NME over the photos where a reference box has IoU ≥ 0.5 with the landmark box (the same faces as that detector).")
+    var referenceBoxes: String?
+
     func run() throws {
         let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))
         guard !dataset.isEmpty else { throw ValidationError("no image with a .pts file in \(folder)") }
@@ -60,6 +63,15 @@ struct EvalLandmarks: ParsableCommand {
         let report = try LandmarkEvaluation.run(dataset, source: landmarkSource, load: { try ImageDecoder.decode(contentsOf: $0) },
                                                 progress: { progress.update($0) })
         print(report.table(), terminator: "")
+        print(report.yawTable(), terminator: "")
+        if let referenceBoxes {
+            let references = try EvalDetect.referenceBoxes(referenceBoxes)
+            let names = Set(dataset.filter { item in
+                (references[item.name] ?? []).contains { $0.iou(item.landmarkBox) >= DetectionReport.iouThreshold }
+            }.map(\.name))
+            print("on the \(names.count) faces the reference detector finds:")
+            print(report.restricted(to: names).table(), terminator: "")
+        }
         let found = report.outcomes.filter { $0.error != nil }
         let perFace = found.isEmpty ? 0 : found.map(\.seconds).reduce(0, +) / Double(found.count)
         print(String(format: "time per photo (detection + landmarks): %.1f ms", perFace * 1000))
