@@ -172,7 +172,8 @@ public struct FaceDetector: Sendable {
         }
     }
 
-    /// Orders faces by `score = w · v · (1 − d/r)`, where `w` is the box width, `v` the fraction of
+    /// Orders faces by `score = w · v · (1 − d/r)` on the detector's own boxes (what it saw of
+    /// each face, before the map to dlib's box), where `w` is the box width, `v` the fraction of
     /// the box inside the photo, `d` the distance of the box centre from the photo centre and `r`
     /// half the photo's diagonal: size first, a face cut by the border counts for what is
     /// visible, and centrality is linear (a face at a corner counts nothing). A photo of a person
@@ -185,8 +186,8 @@ public struct FaceDetector: Sendable {
         let photo = FaceBox(x: 0, y: 0, width: Float(imageWidth), height: Float(imageHeight))
         return faces.map { f in
             var f = f
-            let d = (f.box.center - centre).length
-            f.score = f.box.width * f.box.fractionInside(photo) * (1 - min(1, d / r))
+            let d = (f.detectorBox.center - centre).length
+            f.score = f.detectorBox.width * f.detectorBox.fractionInside(photo) * (1 - min(1, d / r))
             return f
         }.sorted { $0.score > $1.score }
     }
