@@ -10,7 +10,8 @@ public struct DetectedFace: Sendable, Equatable {
     /// Raw candidates merged into this detection (cascade window hits, or BlazeFace anchors merged
     /// by the weighted NMS).
     public var neighbours: Int
-    /// Ranking score: box width × centrality (see `FaceDetector.rank`).
+    /// Ranking score: width × fraction inside the photo × centrality of `detectorBox` (see
+    /// `FaceDetector.rank`).
     public var score: Float
     /// The detector's own confidence: BlazeFace's score in [0, 1]; for a cascade, 1.
     public var confidence: Float = 1
@@ -25,7 +26,8 @@ public struct DetectedFace: Sendable, Equatable {
 /// Haar cascades (Debian `opencv-data`) remain as `haar()`: `haarcascade_frontalface_default.xml`
 /// had the best recall of the four frontal-face cascades; when it finds nothing,
 /// `haarcascade_frontalface_alt2.xml` gets a second look. Each map was fitted on faces-300w
-/// afw + helen-train against dlib's own HOG boxes (`likeness eval detect --fit-mapping`).
+/// afw + helen-train against dlib's own HOG boxes (`likeness eval detect --fit-mapping` for the
+/// constant maps, `Scripts/fit_blazeface_box_map.py` for BlazeFace's keypoint map).
 public struct FaceDetector: Sendable {
     /// What finds the raw boxes.
     public enum Finder: Sendable {
