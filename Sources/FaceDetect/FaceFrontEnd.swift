@@ -36,7 +36,7 @@ public final class FaceFrontEnd: @unchecked Sendable {
         self.predictor = predictor
     }
 
-    /// The default cascade and mapping with dlib's 68-point model from `libdlib-data`.
+    /// The default detector (BlazeFace) and mapping with dlib's 68-point model from `libdlib-data`.
     public static func standard() throws -> FaceFrontEnd {
         FaceFrontEnd(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
     }
@@ -57,13 +57,13 @@ public final class FaceFrontEnd: @unchecked Sendable {
     /// Every face with landmarks, ranked best first.
     public func locateAll(in image: Image) -> [LocatedFace] {
         let gray = image.faceDetectGray()
-        return detector.detect(gray: gray).map { LocatedFace(face: $0, landmarks: predictor.predict(gray: gray, box: $0.box)) }
+        return detector.detect(image, gray: gray).map { LocatedFace(face: $0, landmarks: predictor.predict(gray: gray, box: $0.box)) }
     }
 
     /// The subject's face, or the reason the photo cannot be used.
     public func locate(in image: Image) throws -> LocatedFace {
         let gray = image.faceDetectGray()
-        let faces = detector.detect(gray: gray)
+        let faces = detector.detect(image, gray: gray)
         let face = try FaceFrontEnd.choose(faces)
         let landmarks = predictor.predict(gray: gray, box: face.box)
         let outside = FaceFrontEnd.pointsOutside(landmarks, width: image.width, height: image.height,
@@ -73,12 +73,13 @@ public final class FaceFrontEnd: @unchecked Sendable {
     }
 
     /// Applies the rejection rules to ranked faces: none → `noFace`; a runner-up scoring more
-    /// than `1/dominanceRatio` of the best → `severalFaces`; the best narrower than
-    /// `minimumFaceWidth` → `faceTooSmall`.
+    /// than `1/dominanceRatio` of the best → `severalFaces` with the boxes of the comparable
+    /// faces; the best narrower than `minimumFaceWidth` → `faceTooSmall`.
     public static func choose(_ ranked: [DetectedFace]) throws -> DetectedFace {
         guard let best = ranked.first else { throw FaceRejection.noFace }
-        if ranked.count > 1, ranked[1].score * dominanceRatio > best.score {
-            throw FaceRejection.severalFaces(count: ranked.count)
+        let comparable = ranked.filter { $0.score * dominanceRatio > best.score }
+        if comparable.count > 1 {
+            throw FaceRejection.severalFaces(boxes: comparable.map(\.detectorBox))
         }
         if best.box.width < minimumFaceWidth {
             throw FaceRejection.faceTooSmall(width: best.box.width, minimum: minimumFaceWidth)

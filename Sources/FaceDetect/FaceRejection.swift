@@ -10,8 +10,10 @@ public enum FaceRejection: Error, Equatable, Sendable, CustomStringConvertible {
     /// The chosen face's landmarks fall outside the photo: the face is cut by the border.
     case faceCutByBorder(pointsOutside: Int)
     /// Several faces and none dominant: the largest-and-most-central face does not score at least
-    /// `FaceFrontEnd.dominanceRatio` times the next one.
-    case severalFaces(count: Int)
+    /// `FaceFrontEnd.dominanceRatio` times the next one. `boxes` are the comparable faces (the
+    /// best first, then every face scoring more than `1/dominanceRatio` of it) as the detector
+    /// found them, in photo pixels, so the user can see which faces clash.
+    case severalFaces(boxes: [FaceBox])
 
     /// A stable machine-readable code for ledgers.
     public var code: String {
@@ -29,7 +31,11 @@ public enum FaceRejection: Error, Equatable, Sendable, CustomStringConvertible {
         case let .faceTooSmall(width, minimum):
             return "the face is too small (\(Int(width)) px across, at least \(Int(minimum)) px needed)"
         case let .faceCutByBorder(n): return "the face is cut by the photo's border (\(n) landmarks outside)"
-        case let .severalFaces(count): return "\(count) faces and none dominant: cannot tell whose photo it is"
+        case let .severalFaces(boxes):
+            let at = boxes.map { b in
+                "[x \(Int(b.left.rounded())), y \(Int(b.top.rounded())), \(Int(b.width.rounded()))×\(Int(b.height.rounded()))]"
+            }.joined(separator: ", ")
+            return "\(boxes.count) faces of comparable size and centrality at \(at): cannot tell whose photo it is"
         }
     }
 }

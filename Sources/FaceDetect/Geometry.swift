@@ -55,6 +55,14 @@ public struct FaceBox: Sendable, Equatable, Codable {
         return inter / (area + other.area - inter)
     }
 
+    /// The fraction of this box's area inside `other` (0 for an empty box).
+    public func fractionInside(_ other: FaceBox) -> Float {
+        let w = min(right, other.right) - max(left, other.left) + 1
+        let h = min(bottom, other.bottom) - max(top, other.top) + 1
+        guard w > 0, h > 0, area > 0 else { return 0 }
+        return w * h / area
+    }
+
     /// The box with its corners rounded to whole pixels (dlib's `rectangle` holds integers).
     public var rounded: FaceBox {
         FaceBox(left: left.rounded(), top: top.rounded(), right: right.rounded(), bottom: bottom.rounded())

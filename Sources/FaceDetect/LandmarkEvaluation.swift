@@ -43,7 +43,7 @@ public struct DetectorLandmarkSource: LandmarkSource {
 
     public func landmarks(for query: LandmarkQuery) throws -> [Point2]? {
         let gray = query.image.faceDetectGray()
-        let faces = detector.detect(gray: gray)
+        let faces = detector.detect(query.image, gray: gray)
         guard let best = faces.max(by: { $0.detectorBox.iou(query.referenceBox) < $1.detectorBox.iou(query.referenceBox) }),
               best.detectorBox.iou(query.referenceBox) >= Self.minimumIoU else { return nil }
         return predictor.predict(gray: gray, box: best.box)
@@ -56,9 +56,11 @@ public struct LandmarkOutcome: Sendable {
     /// nil when the source found no face.
     public var error: NormalizedError?
     public var seconds: Double
+    /// The annotation's yaw proxy in degrees (`LandmarkMetrics.yaw`).
+    public var yaw: Float
 
-    public init(name: String, error: NormalizedError?, seconds: Double) {
-        self.name = name; self.error = error; self.seconds = seconds
+    public init(name: String, error: NormalizedError?, seconds: Double, yaw: Float = 0) {
+        self.name = name; self.error = error; self.seconds = seconds; self.yaw = yaw
     }
 }
 
@@ -109,6 +111,27 @@ public struct LandmarkReport: Sendable {
         return out
     }
 
+    /// The same report over the photos named in `names` only.
+    public func restricted(to names: Set<String>) -> LandmarkReport {
+        LandmarkReport(source: source, outcomes: outcomes.filter { names.contains($0.name) })
+    }
+
+    /// Bins of |yaw| (degrees, `LandmarkMetrics.yaw`) for `yawTable`.
+    public static let yawBins: [ClosedRange<Float>] = [0...15, 15...30, 30...45, 45...60, 60...90]
+
+    /// All-points NME per bin of |yaw|: faces found / in the bin, mean, median, failure rate.
+    public func yawTable() -> String {
+        var out = "|yaw| (deg)  faces     mean(all)  median(all)  fail@0.08\n"
+        for (i, bin) in Self.yawBins.enumerated() {
+            let inBin = outcomes.filter { bin.contains(abs($0.yaw)) && (i == 0 || abs($0.yaw) > bin.lowerBound) }
+            let s = LandmarkReport(source: source, outcomes: inBin).summary(.all)
+            let label = "\(Int(bin.lowerBound))–\(Int(bin.upperBound))".padding(toLength: 11, withPad: " ", startingAt: 0)
+            out += label + String(format: "  %3d/%-3d  %9.4f  %11.4f  %9.3f\n", s.evaluated, s.total, Double(s.mean),
+                                  Double(s.median), Double(s.failureRate))
+        }
+        return out
+    }
+
     /// A plain-text table of the three regions.
     public func table() -> String {
         var out = "source: \(source)\nregion     mean     median   fail@0.08  AUC@0.08  faces\n"
@@ -133,7 +156,7 @@ public enum LandmarkEvaluation {
             let points = try source.landmarks(for: LandmarkQuery(name: item.name, image: image, referenceBox: item.landmarkBox))
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let error = try points.map { try LandmarkMetrics.nme(predicted: $0, truth: item.landmarks) }
-            outcomes.append(LandmarkOutcome(name: item.name, error: error, seconds: seconds))
+            outcomes.append(LandmarkOutcome(name: item.name, error: error, seconds: seconds, yaw: LandmarkMetrics.yaw(item.landmarks)))
             progress(i + 1)
         }
         return LandmarkReport(source: source.name, outcomes: outcomes)

@@ -64,6 +64,20 @@ public enum LandmarkMetrics {
         return NormalizedError(boundary: mean(.boundary), inner: mean(.inner), all: mean(.all))
     }
 
+    /// A yaw estimate in degrees from 68 annotated points (positive when the nose tip lies right
+    /// of centre in the photo): with the jaw-line ends (points 0 and 16) and the nose tip (30),
+    /// `t = (2·x₃₀ − x₀ − x₁₆) / |x₁₆ − x₀|` and `yaw = atan(t)`. On a head seen as a cylinder
+    /// with the nose tip on its front and the jaw ends at its sides, the nose projects to `R·sin θ`
+    /// and the jaw ends to `±R·cos θ`, so `t = tan θ`. A proxy for binning errors by pose, not a
+    /// pose estimate (300-W puts hidden jaw points on the visible contour, which compresses
+    /// large angles).
+    public static func yaw(_ truth: [Point2]) -> Float {
+        guard truth.count == 68 else { return 0 }
+        let span = abs(truth[16].x - truth[0].x)
+        guard span > 0 else { return 90 }
+        return atan((2 * truth[30].x - truth[0].x - truth[16].x) / span) * 180 / .pi
+    }
+
     /// Mean of `values`; 0 when empty.
     public static func mean(_ values: [Float]) -> Float {
         values.isEmpty ? 0 : values.reduce(0, +) / Float(values.count)

@@ -11,11 +11,20 @@ final class FrontEndTests: XCTestCase {
 
     func testRankingAndRejectionRules() throws {
         XCTAssertThrowsError(try FaceFrontEnd.choose([])) { XCTAssertEqual($0 as? FaceRejection, .noFace) }
-        // Same size: the central face ranks first, but it does not dominate.
-        let central = face(270, 190, 100), corner = face(0, 0, 100)
-        let ranked = FaceDetector.rank([corner, central], imageWidth: 640, imageHeight: 480)
-        XCTAssertEqual(ranked.first?.box, central.box)
-        XCTAssertThrowsError(try FaceFrontEnd.choose(ranked)) { XCTAssertEqual($0 as? FaceRejection, .severalFaces(count: 2)) }
+        // Two faces side by side near the centre: the more central ranks first, but neither
+        // dominates, and the rejection names both boxes; a third face at the corner, cut by the
+        // border, is not one of them.
+        let central = face(280, 190, 100), beside = face(140, 170, 100), corner = face(-20, -20, 100)
+        XCTAssertEqual(corner.box.fractionInside(FaceBox(x: 0, y: 0, width: 640, height: 480)), 0.64, accuracy: 1e-6)
+        let ranked = FaceDetector.rank([corner, beside, central], imageWidth: 640, imageHeight: 480)
+        XCTAssertEqual(ranked.map(\.box), [central.box, beside.box, corner.box])
+        XCTAssertThrowsError(try FaceFrontEnd.choose(ranked)) { error in
+            XCTAssertEqual(error as? FaceRejection, .severalFaces(boxes: [central.box, beside.box]))
+            XCTAssertEqual("\(error)", "2 faces of comparable size and centrality at [x 280, y 190, 100×100], [x 140, y 170, 100×100]: cannot tell whose photo it is")
+        }
+        // The same corner face beside the central one alone: the central face dominates.
+        let dominant = FaceDetector.rank([corner, central], imageWidth: 640, imageHeight: 480)
+        XCTAssertEqual(try FaceFrontEnd.choose(dominant).box, central.box)
         // A face 3× wider dominates a small one.
         let big = FaceDetector.rank([face(200, 100, 240), face(20, 20, 80)], imageWidth: 640, imageHeight: 480)
         XCTAssertEqual(try FaceFrontEnd.choose(big).box.width, 240)
@@ -24,7 +33,7 @@ final class FrontEndTests: XCTestCase {
             XCTAssertEqual($0 as? FaceRejection, .faceTooSmall(width: 50, minimum: 64))
         }
         XCTAssertEqual(FaceFrontEnd.pointsOutside([Point2(-3, 5), Point2(5, 5), Point2(9.5, 9)], width: 10, height: 10, tolerance: 1), 1)
-        XCTAssertEqual(FaceRejection.severalFaces(count: 2).code, "several-faces")
+        XCTAssertEqual(FaceRejection.severalFaces(boxes: []).code, "several-faces")
     }
 
     /// End to end on a real 300-W crop: the face is found with landmarks close to the annotation;
@@ -58,11 +67,13 @@ final class FrontEndTests: XCTestCase {
     /// The second stage answers only when the first finds nothing.
     func testFallbackStage() throws {
         let shared = try TestSupport.shared()
-        let standard = try FaceDetector.standard()
+        let standard = try FaceDetector.haar()
         XCTAssertEqual(standard.stages.count, 2)
         let photo = try ImageDecoder.decode(contentsOf: shared.appendingPathComponent("data/faces-300w/afw/1051618982_1.jpg"))
         var blind = standard.stages[0]
-        blind.cascade.minFaceSize = 10_000          // finds nothing
+        guard case var .cascade(cascade) = blind.finder else { return XCTFail("the Haar detector's first stage is a cascade") }
+        cascade.minFaceSize = 10_000          // finds nothing
+        blind.finder = .cascade(cascade)
         let second = FaceDetector(stages: [standard.stages[1]]).detect(photo)
         XCTAssertFalse(second.isEmpty)
         XCTAssertEqual(FaceDetector(stages: [blind, standard.stages[1]]).detect(photo), second)

@@ -36,6 +36,20 @@ final class PhotoIntakeTests: XCTestCase {
             XCTAssertEqual($0 as? FitError, .missingInput(folder.appendingPathComponent("missing").path))
         }
     }
+
+    /// A photo of two people side by side is skipped as several faces, and the reason (which the
+    /// daemon writes to status.json) says where both faces are.
+    func testSeveralFacesReasonNamesTheBoxes() throws {
+        guard FileManager.default.fileExists(atPath: ShapePredictor.defaultModelPath) else {
+            throw XCTSkip("dlib's 68-point model (libdlib-data) is not installed")
+        }
+        guard let photo = sharedData("data/samples/breakingbad.jpg") else { throw XCTSkip("../shared is absent") }
+        let (located, skipped) = PhotoIntake.locate([photo], frontEnd: try FaceFrontEnd.standard())
+        XCTAssertTrue(located.isEmpty)
+        XCTAssertEqual(skipped.map(\.code), ["several-faces"])
+        XCTAssertEqual(skipped.first?.reason,
+                       "2 faces of comparable size and centrality at [x 606, y 199, 266×266], [x 1253, y 148, 349×349]: cannot tell whose photo it is")
+    }
 }
 
 /// A file under ../shared (or $LIKENESS_SHARED), nil when absent.

@@ -12,6 +12,54 @@ final class ForwardValueTests: XCTestCase {
         assertClose(c.values, expected)
     }
 
+    /// Depthwise convolution with TensorFlow's asymmetric "SAME" padding (stride 2 on an even
+    /// size: the extra row and column at the bottom and right) against the direct sum.
+    func testDepthwiseConv2dMatchesDirectSum() {
+        let x = randomTensor([2, 3, 6, 7], seed: 40), w = randomTensor([3, 1, 3, 3], seed: 41), b = randomTensor([3], seed: 42)
+        for stride in [1, 2] {
+            let pad = ConvPadding.same(height: 6, width: 7, kernel: 3, stride: stride)
+            XCTAssertEqual(pad, stride == 1 ? .symmetric(1) : ConvPadding(top: 0, left: 1, bottom: 1, right: 1))
+            let y = depthwiseConv2d(x, weight: w, bias: b, stride: stride, pad: pad)
+            let (oh, ow) = ((6 + stride - 1) / stride, (7 + stride - 1) / stride)
+            XCTAssertEqual(y.shape, [2, 3, oh, ow])
+            var expected: [Float] = []
+            for n in 0..<2 { for c in 0..<3 { for oy in 0..<oh { for ox in 0..<ow {
+                var s = b[c]
+                for i in 0..<3 { for j in 0..<3 {
+                    let (yy, xx) = (oy * stride - pad.top + i, ox * stride - pad.left + j)
+                    if yy >= 0 && yy < 6 && xx >= 0 && xx < 7 { s += w[c, 0, i, j] * x[n, c, yy, xx] }
+                } }
+                expected.append(s)
+            } } } }
+            assertClose(y.values, expected)
+        }
+    }
+
+    /// Asymmetric padding (BlazeFace's 5×5 stride-2 stem: 1 before, 2 after) and the pointwise
+    /// fast path against the direct sum.
+    func testConv2dAsymmetricPaddingAndPointwise() {
+        let x = randomTensor([1, 2, 6, 6], seed: 43), w = randomTensor([3, 2, 5, 5], seed: 44)
+        let pad = ConvPadding.same(height: 6, width: 6, kernel: 5, stride: 2)
+        XCTAssertEqual(pad, ConvPadding(top: 1, left: 1, bottom: 2, right: 2))
+        let y = conv2d(x, weight: w, bias: nil, stride: 2, pad: pad)
+        XCTAssertEqual(y.shape, [1, 3, 3, 3])
+        var expected: [Float] = []
+        for o in 0..<3 { for oy in 0..<3 { for ox in 0..<3 {
+            var s: Float = 0
+            for c in 0..<2 { for i in 0..<5 { for j in 0..<5 {
+                let (yy, xx) = (oy * 2 - 1 + i, ox * 2 - 1 + j)
+                if yy >= 0 && yy < 6 && xx >= 0 && xx < 6 { s += w[o, c, i, j] * x[0, c, yy, xx] }
+            } } }
+            expected.append(s)
+        } } }
+        assertClose(y.values, expected)
+        let w1 = randomTensor([4, 2, 1, 1], seed: 45)
+        let p = conv2d(x, weight: w1, bias: nil)
+        var direct: [Float] = []
+        for o in 0..<4 { for i in 0..<36 { direct.append(w1[o, 0, 0, 0] * x.data[i] + w1[o, 1, 0, 0] * x.data[36 + i]) } }
+        assertClose(p.values, direct)
+    }
+
     func testConv2dMatchesDirectConvolution() {
         let x = randomTensor([1, 2, 5, 5], seed: 3), w = randomTensor([3, 2, 3, 3], seed: 4), b = randomTensor([3], seed: 5)
         let y = conv2d(x, weight: w, bias: b, stride: 2, padding: 1)

@@ -89,6 +89,13 @@ final class OpGradientTests: XCTestCase {
         let b = randomTensor([4], seed: 23)
         assertGradients([x, w, b]) { conv2d(x, weight: w, bias: b, stride: 2, padding: 1) }
         assertGradients([x, w, b]) { conv2d(x, weight: w, bias: b, stride: 1, padding: 0) }
+        let w1 = randomTensor([4, 3, 1, 1], seed: 27)
+        assertGradients([x, w1, b]) { conv2d(x, weight: w1, bias: b) }
+        let wd = randomTensor([3, 1, 3, 3], seed: 28), bd = randomTensor([3], seed: 29)
+        for stride in [1, 2] {
+            let pad = ConvPadding.same(height: 6, width: 5, kernel: 3, stride: stride)
+            assertGradients([x, wd, bd]) { depthwiseConv2d(x, weight: wd, bias: bd, stride: stride, pad: pad) }
+        }
         let wt = randomTensor([3, 2, 2, 2], seed: 24), bt = randomTensor([2], seed: 25)
         assertGradients([x, wt, bt]) { convTranspose2d(x, weight: wt, bias: bt, stride: 2) }
         let wt3 = randomTensor([3, 2, 3, 3], seed: 26)

@@ -10,7 +10,7 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate Likeness against annotated data.",
-        subcommands: [EvalLandmarks.self, EvalDetect.self]
+        subcommands: [EvalLandmarks.self, EvalDetect.self, EvalFrontEnd.self]
     )
 }
 
@@ -43,8 +43,11 @@ struct EvalLandmarks: ParsableCommand {
     @Option(help: "Folder for the CSV and the CED plot.")
     var output = "."
 
-    @Flag(help: "Feed the cascade's boxes to the 68-point model unmapped (to measure the box mapping).")
+    @Flag(help: "Feed the detector's boxes to the 68-point model unmapped (to measure the box mapping).")
     var noBoxMapping = false
+
+    @Option(help: "The face detector: \(FaceDetector.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var detector: FaceDetector.Kind = .blazeface
 
     @Option(help: "With --source fit: jaw-line matching, silhouette (Eq. 1) or marching (the ablation).")
     var boundary: BoundaryMode = .silhouette
@@ -56,6 +59,8 @@ struct EvalLandmarks: ParsableCommand {
 
     @Option(help: "With --source base: a trained model (safetensors from train-base) instead of the shipped one.")
     var weights: String?
+    @Option(help: "JSON of reference (dlib HOG) boxes: also report the NME over the photos where a reference box has IoU ≥ 0.5 with the landmark box (the same faces as that detector).")
+    var referenceBoxes: String?
 
     func run() throws {
         let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))
@@ -65,6 +70,15 @@ struct EvalLandmarks: ParsableCommand {
         let report = try LandmarkEvaluation.run(dataset, source: landmarkSource, load: { try ImageDecoder.decode(contentsOf: $0) },
                                                 progress: { progress.update($0) })
         print(report.table(), terminator: "")
+        print(report.yawTable(), terminator: "")
+        if let referenceBoxes {
+            let references = try EvalDetect.referenceBoxes(referenceBoxes)
+            let names = Set(dataset.filter { item in
+                (references[item.name] ?? []).contains { $0.iou(item.landmarkBox) >= DetectionReport.iouThreshold }
+            }.map(\.name))
+            print("on the \(names.count) faces the reference detector finds:")
+            print(report.restricted(to: names).table(), terminator: "")
+        }
         let found = report.outcomes.filter { $0.error != nil }
         let perFace = found.isEmpty ? 0 : found.map(\.seconds).reduce(0, +) / Double(found.count)
         print(String(format: "time per photo (detection + landmarks): %.1f ms", perFace * 1000))
@@ -86,16 +100,16 @@ struct EvalLandmarks: ParsableCommand {
     private func makeSource() throws -> LandmarkSource {
         switch source {
         case .detector:
-            var detector = try FaceDetector.standard()
-            if noBoxMapping { detector = detector.withoutBoxMapping() }
-            let src = DetectorLandmarkSource(detector: detector, predictor: try ShapePredictor())
+            var faces = try FaceDetector.make(detector)
+            if noBoxMapping { faces = faces.withoutBoxMapping() }
+            let src = DetectorLandmarkSource(detector: faces, predictor: try ShapePredictor())
             return noBoxMapping ? ClosureLandmarkSource(name: "detector-unmapped", src.landmarks(for:)) : src
         case .fit:
-            let detections = DetectorLandmarkSource(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
+            let detections = DetectorLandmarkSource(detector: try FaceDetector.make(detector), predictor: try ShapePredictor())
             return FittedLandmarkSource(detections: detections,
                                         fitter: try LandmarkFitter(model: fitModel.load(), settings: FitSettings(boundary: boundary)))
         case .base:
-            let detections = DetectorLandmarkSource(detector: try FaceDetector.standard(), predictor: try ShapePredictor())
+            let detections = DetectorLandmarkSource(detector: try FaceDetector.make(detector), predictor: try ShapePredictor())
             let model = EmbeddedHead.make()
             let base = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
             try base.check(model)
@@ -127,28 +141,33 @@ struct EvalDetect: ParsableCommand {
     @Argument(help: "Folders of images with 300-W .pts files.")
     var folders: [String]
 
-    @Option(help: "One OpenCV cascade XML to evaluate alone (default: the standard detector, Haar default + alt2 fallback).")
+    @Option(help: "One OpenCV cascade XML to evaluate alone (instead of --detector).")
     var cascade: String?
 
-    @Option(help: "JSON of reference (dlib HOG) boxes to fit the box mapping of --cascade to.")
+    @Option(help: "The face detector: \(FaceDetector.Kind.allCases.map(\.rawValue).joined(separator: ", ")) (haar: default cascade + alt2 fallback).")
+    var detector: FaceDetector.Kind = .blazeface
+
+    @Option(help: "JSON of reference (dlib HOG) boxes to fit the box mapping of --cascade or --detector blazeface to.")
     var fitMapping: String?
 
     @Flag(help: "Run on the photos as they are instead of on a 640×480 canvas.")
     var noCanvas = false
 
     func run() throws {
-        if fitMapping != nil && cascade == nil { throw ValidationError("--fit-mapping needs --cascade: a map is fitted per cascade") }
-        let detector = try cascade.map {
+        if fitMapping != nil && cascade == nil && detector == .haar {
+            throw ValidationError("--fit-mapping needs --cascade or --detector blazeface: a map is fitted per detector")
+        }
+        let faces = try cascade.map {
             FaceDetector(cascade: try CascadeModel(contentsOf: URL(fileURLWithPath: $0)), mapping: FaceDetector.defaultMapping)
-        } ?? FaceDetector.standard()
+        } ?? FaceDetector.make(detector)
         var outcomes: [DetectionOutcome] = []
         print("detector: " + (cascade.map { URL(fileURLWithPath: $0).lastPathComponent + " (recall(mapped) uses the default cascade's map)" }
-            ?? "standard (haarcascade_frontalface_default, alt2 when it finds nothing)"))
+            ?? (detector == .haar ? "haar (haarcascade_frontalface_default, alt2 when it finds nothing)" : "blazeface (MediaPipe short range)")))
         print("set            photos  recall(raw)  recall(mapped)  ms/photo(mean)  ms/photo(median)")
         for folder in folders {
             let dataset = try AnnotatedFolder.read(URL(fileURLWithPath: folder))
             var progress = Progress(URL(fileURLWithPath: folder).lastPathComponent, total: dataset.count)
-            let report = try DetectionEvaluation.run(dataset, detector: detector, onCanvas: !noCanvas,
+            let report = try DetectionEvaluation.run(dataset, detector: faces, onCanvas: !noCanvas,
                                                      load: { try ImageDecoder.decode(contentsOf: $0) },
                                                      progress: { progress.update($0) })
             outcomes += report.outcomes
@@ -174,5 +193,59 @@ struct EvalDetect: ParsableCommand {
             }
         }
         return out
+    }
+}
+
+/// `likeness eval frontend`: what the front end makes of every photo of some folders (accepted, or
+/// the rejection code), to check that single-face photos are not rejected as "several faces".
+struct EvalFrontEnd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frontend",
+        abstract: "Front-end outcome (accepted or rejection code) per photo of folders, mirrored too with --mirror.",
+        discussion: "Prints one line per folder and the reason for every several-faces rejection (with the boxes)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Folders of photos.")
+    var folders: [String]
+
+    @Flag(help: "Also run every photo mirrored left↔right.")
+    var mirror = false
+
+    @Option(help: "The face detector: \(FaceDetector.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var detector: FaceDetector.Kind = .blazeface
+
+    func run() throws {
+        let frontEnd = FaceFrontEnd(detector: try FaceDetector.make(detector), predictor: try ShapePredictor())
+        let codes = ["no-face", "several-faces", "face-too-small", "face-cut-by-border"]
+        print("set             photos  accepted  " + codes.joined(separator: "  "))
+        var several: [String] = []
+        for folder in folders {
+            let url = URL(fileURLWithPath: folder)
+            let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+                PhotoIntake.imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) && !$0.hasPrefix(".")
+            }.sorted()
+            var tally: [String: Int] = [:], runs = 0
+            var progress = Progress(url.lastPathComponent, total: names.count)
+            for (i, name) in names.enumerated() {
+                let photo = try ImageDecoder.decode(contentsOf: url.appendingPathComponent(name))
+                for (variant, image) in [("", photo)] + (mirror ? [(" (mirrored)", photo.oriented(.upMirrored))] : []) {
+                    runs += 1
+                    do {
+                        _ = try frontEnd.locate(in: image)
+                        tally["accepted", default: 0] += 1
+                    } catch let rejection as FaceRejection {
+                        tally[rejection.code, default: 0] += 1
+                        if case .severalFaces = rejection { several.append("\(url.lastPathComponent)/\(name)\(variant): \(rejection)") }
+                    }
+                }
+                progress.update(i + 1)
+            }
+            let label = url.lastPathComponent.padding(toLength: 14, withPad: " ", startingAt: 0)
+            print(label + String(format: " %7d  %8d", runs, tally["accepted", default: 0])
+                  + codes.map { String(format: "  %\($0.count)d", tally[$0, default: 0]) }.joined())
+        }
+        for line in several { print("several-faces: " + line) }
     }
 }

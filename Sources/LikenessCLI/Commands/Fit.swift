@@ -69,3 +69,4 @@ struct Fit: ParsableCommand {
 }
 
 extension BoundaryMode: ExpressibleByArgument {}
+extension FaceDetector.Kind: ExpressibleByArgument {}
