@@ -26,6 +26,11 @@ public final class WatchService {
     var watcher: InotifyWatcher?
     var observations = Observations()
     var activity: [PersonName: Date] = [:]
+    /// The last sign of the user per person folder: an event naming an entry, or a file found
+    /// changed (the event may have come before the watch was in place). It asks for failed jobs
+    /// to be tried again. Not `activity`, which also has the empty-named event of every new
+    /// watch, so a restart would skip the restart backoff.
+    var retryAsked: [PersonName: Date] = [:]
     var scans: [PersonName: PersonScan] = [:]
     var invalidFolders: [SkippedEntry] = []
     var dirty: Set<PersonName> = []
@@ -35,6 +40,8 @@ public final class WatchService {
     var nextTimedReconcile = Date.distantPast
     var running: [Int64: ActiveJob] = [:]
     var reported: Set<String> = []
+    /// When `open` ran: jobs that failed for good before it are retried after the restart backoff.
+    var openedAt = Date.distantPast
 
     struct ActiveJob {
         var job: RunningJob
@@ -96,7 +103,8 @@ public final class WatchService {
         try Durable.makeDirectory(layout.root)
         lock = try LibraryLock(url: layout.lockURL)
         ledger = try Ledger(url: layout.ledgerURL)
-        try recover(now: Date())
+        openedAt = Date()
+        try recover(now: openedAt)
         if useInotify {
             watcher = try InotifyWatcher(root: inbox)
         }
@@ -180,7 +188,8 @@ public final class WatchService {
                 // A hash that changed nothing (file unreadable or still changing) waits for the next tick.
                 let actions = Reconciler.reconcile(scan: currentScan(), observations: observations, activity: activity,
                                                    ledger: snapshot, settings: ReconcilerSettings(configuration),
-                                                   now: now).filter { !tried.contains($0) }
+                                                   now: now, retryRequests: retryRequests(), startedAt: openedAt)
+                    .filter { !tried.contains($0) }
                 guard !actions.isEmpty else { break }
                 tried += actions
                 try apply(actions, now: now)
@@ -200,6 +209,13 @@ public final class WatchService {
     func readSnapshot() throws -> LedgerSnapshot {
         let snapshot = try ledger.snapshot()
         return onlyPerson.map { snapshot.restricted(to: $0) } ?? snapshot
+    }
+
+    /// What asks for a failed job to be tried again: an event in the person's folder, or, for
+    /// `likeness build`, the build itself.
+    func retryRequests() -> [PersonName: Date] {
+        guard let onlyPerson else { return retryAsked }
+        return [onlyPerson: openedAt]
     }
 
     func currentScan() -> InboxScan {
@@ -231,6 +247,7 @@ public final class WatchService {
                 if let person = try? PersonName(event.name) {
                     dirty.insert(person)
                     activity[person] = now
+                    retryAsked[person] = now
                 }
                 if event.appeared && !event.isDirectory { fullRescanNeeded = true }  // maybe a symlinked folder
             } else {
@@ -238,6 +255,7 @@ public final class WatchService {
                 if !event.name.isEmpty && InboxScanner.isIgnored(event.name) { continue }
                 dirty.insert(person)
                 activity[person] = now
+                if !event.name.isEmpty { retryAsked[person] = now }
             }
         }
     }

@@ -127,17 +127,51 @@ final class WatchCommandTests: XCTestCase {
         }
     }
 
-    func testBuildRespectsTheJobMemoryLimit() throws {
+    /// `photos/bob/` holding one reference face (skips without ../shared).
+    func bobWithOnePhoto() throws -> URL {
         let face = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
         let folder = root.appendingPathComponent("photos/bob")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: face, to: folder.appendingPathComponent("bob.jpg"))
+        return folder
+    }
+
+    func testBuildRespectsTheJobMemoryLimit() throws {
+        let folder = try bobWithOnePhoto()
         let library = root.appendingPathComponent("Library")
         let starved = try LikenessBinary.run(["build", folder.path, "--library", library.path, "--memory-limit-mb", "64"])
         XCTAssertNotEqual(starved.status, 0)
         XCTAssertTrue(starved.stderr.contains("the build failed"), starved.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: library.appendingPathComponent("bob/v0001").path))
         XCTAssertEqual(try LikenessBinary.run(["verify", "--library", library.path]).status, 0)
+    }
+
+    /// A job that failed for good is not stuck: `status` says how to retry it, `likeness retry`
+    /// queues it again, and `likeness build` runs it again instead of repeating the old error;
+    /// once it publishes, `status` no longer lists the failed job.
+    func testFailedBuildIsRetriedByRetryAndByBuild() throws {
+        let folder = try bobWithOnePhoto()
+        let library = root.appendingPathComponent("Library")
+        let starve = ["build", folder.path, "--library", library.path, "--memory-limit-mb", "64"]
+        XCTAssertNotEqual(try LikenessBinary.run(starve).status, 0)
+        let failed = try LikenessBinary.run(["status", "--library", library.path])
+        XCTAssertTrue(failed.stdout.contains("job 1: failed") && failed.stdout.contains("likeness retry bob"), failed.stdout)
+
+        let retry = try LikenessBinary.run(["retry", "bob", "--library", library.path])
+        XCTAssertEqual(retry.status, 0, retry.stderr)
+        XCTAssertTrue(retry.stdout.contains("job 1: queued again"), retry.stdout)
+        XCTAssertTrue(try LikenessBinary.run(["status", "--library", library.path]).stdout.contains("job 1: queued"))
+        let nothing = try LikenessBinary.run(["retry", "bob", "--library", library.path])
+        XCTAssertNotEqual(nothing.status, 0)
+        XCTAssertTrue(nothing.stderr.contains("bob has no failed job"), nothing.stderr)
+
+        let starvedAgain = try LikenessBinary.run(starve)
+        XCTAssertNotEqual(starvedAgain.status, 0)
+        let built = try LikenessBinary.run(["build", folder.path, "--library", library.path])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        XCTAssertTrue(built.stdout.contains("latest v0001"), built.stdout)
+        let status = try LikenessBinary.run(["status", "--library", library.path])
+        XCTAssertFalse(status.stdout.contains("failed"), status.stdout)
     }
 
     func testConfigFileAndBadConfiguration() throws {

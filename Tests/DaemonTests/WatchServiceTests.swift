@@ -165,6 +165,38 @@ final class WatchServiceTests: XCTestCase {
         XCTAssertEqual(status.latestVersion, 1)
     }
 
+    /// A job that failed for good runs again after a restart (past the restart backoff) and on a
+    /// new event in the person's folder (`touch`), not otherwise; once it publishes, status shows
+    /// no failed job next to the version.
+    func testFailedJobIsRetriedAfterARestartAndOnANewEvent() throws {
+        var configuration = configuration()
+        configuration.maxAttempts = 1
+        let photo = inbox.appendingPathComponent("alice/a.jpg")
+        try Fixture.photo("a").write(to: photo)
+        let broken = TestStage(failures: 100)
+        var stop = try startService(configuration, stage: broken)
+        XCTAssertTrue(Fixture.wait(20) { (try? ledger().jobs(in: [.failed]).isEmpty) == false })
+        stop()
+        XCTAssertEqual(broken.builds, 1)
+
+        let flaky = TestStage(failures: 1)
+        stop = try startService(configuration, stage: flaky)
+        XCTAssertTrue(Fixture.wait(20) { flaky.builds == 1 && (try? ledger().jobs(in: [.failed]).isEmpty) == false },
+                      "retried after the restart")
+        usleep(800_000)
+        XCTAssertEqual(flaky.builds, 1, "failed again while this daemon runs: waits for a request")
+        XCTAssertEqual(try ledger().jobs(in: [.failed]).first?.rounds, 1)
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: photo.path)
+        XCTAssertTrue(try Fixture.wait(20) { try latestManifest(alice) != nil }, "retried on the event")
+        stop()
+        XCTAssertEqual(flaky.builds, 2)
+        let job = try XCTUnwrap(ledger().jobs(in: [.succeeded]).first)
+        XCTAssertEqual(job.rounds, 2)
+        let status = try PersonStatus.build(alice, ledger: ledger())
+        XCTAssertEqual(status.latestVersion, 1)
+        XCTAssertEqual(status.jobs, [])
+    }
+
     func testStartupRecoveryCleansStagingAdoptsVersionsAndRepairsLatest() throws {
         let layout = LibraryLayout(root: library)
         let publisher = Publisher(layout: layout)

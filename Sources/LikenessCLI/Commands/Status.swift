@@ -44,7 +44,8 @@ enum StatusPrinter {
             + "\(status.newPhotos) new, \(status.rejected.count) rejected"]
         for job in status.jobs {
             lines.append("  job \(job.id): \(job.state), \(job.photos) photos, attempt \(job.attempts)"
-                + (job.error.map { " — \($0)" } ?? ""))
+                + (job.error.map { " — \($0)" } ?? "")
+                + (job.state == JobState.failed.rawValue ? " (`likeness retry \(status.person)` runs it again)" : ""))
         }
         for reject in status.rejected {
             lines.append("  rejected \(reject.file): \(reject.reason) (\(reject.detail))")
