@@ -190,8 +190,17 @@ extension WatchService {
         writeStatusFiles(now: Date())
     }
 
-    /// Rewrites `status.json` of every person whose state changed.
+    /// Rewrites `status.json` of every person whose state changed, and the inbox root's
+    /// `inbox-status.json` when its refusals changed.
     func writeStatusFiles(now: Date) {
+        if inboxStatusDirty {
+            do {
+                try InboxStatus(refused: try ledger.refusals(of: nil), updatedAt: Publisher.timestamp(now)).write(to: layout)
+                inboxStatusDirty = false
+            } catch {
+                logger.warning("cannot write \(InboxStatus.fileName)", metadata: ["error": "\(error)"])
+            }
+        }
         for person in statusDirty {
             do { try PersonStatus.build(person, ledger: ledger, now: now).write(to: layout) } catch {
                 logger.warning("cannot write status.json", metadata: ["person": "\(person)", "error": "\(error)"])

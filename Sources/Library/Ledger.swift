@@ -45,6 +45,9 @@ public final class Ledger {
             person TEXT NOT NULL, number INTEGER NOT NULL, accepted_key TEXT NOT NULL,
             job_id INTEGER NOT NULL, published_at REAL NOT NULL, PRIMARY KEY(person, number));
         CREATE TABLE IF NOT EXISTS persons(person TEXT PRIMARY KEY, latest INTEGER);
+        CREATE TABLE IF NOT EXISTS refusals(
+            person TEXT NOT NULL, entry TEXT NOT NULL, reason TEXT NOT NULL, advice TEXT NOT NULL,
+            PRIMARY KEY(person, entry));
         """
 
     // MARK: Files and photos
@@ -91,6 +94,38 @@ public final class Ledger {
                                                 inode: UInt64(bitPattern: row[5].int ?? 0)),
                        sha256: row[2].string ?? "")
         }
+    }
+
+    // MARK: Refusals
+
+    /// Replaces the refused entries of one person folder (`person`), or of the inbox root (nil).
+    public func replaceRefusals(of person: PersonName?, with refusals: [InboxRefusal]) throws {
+        let scope = person?.value ?? ""
+        try database.transaction {
+            try database.query("DELETE FROM refusals WHERE person=?", [.text(scope)])
+            for refusal in refusals {
+                try database.query("INSERT OR REPLACE INTO refusals(person, entry, reason, advice) VALUES(?,?,?,?)",
+                                   [.text(scope), .text(refusal.entry), .text(refusal.reason), .text(refusal.advice)])
+            }
+        }
+    }
+
+    /// The refused entries of one person folder, or of the inbox root (nil), by entry. Empty for a
+    /// ledger made before refusals were recorded and opened read-only.
+    public func refusals(of person: PersonName?) throws -> [InboxRefusal] {
+        guard try hasRefusalsTable() else { return [] }
+        return try database.query("SELECT entry, reason, advice FROM refusals WHERE person=? ORDER BY entry", [.text(person?.value ?? "")])
+            .map { InboxRefusal(entry: $0[0].string ?? "", reason: $0[1].string ?? "", advice: $0[2].string ?? "") }
+    }
+
+    private func hasRefusalsTable() throws -> Bool {
+        try !database.query("SELECT name FROM sqlite_master WHERE type='table' AND name='refusals'").isEmpty
+    }
+
+    /// Persons with refused entries in their folder.
+    public func personsWithRefusals() throws -> [PersonName] {
+        guard try hasRefusalsTable() else { return [] }
+        return try database.query("SELECT DISTINCT person FROM refusals WHERE person<>''").compactMap { try? PersonName($0[0].string ?? "") }
     }
 
     // MARK: Jobs

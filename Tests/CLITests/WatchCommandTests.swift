@@ -12,10 +12,11 @@ final class WatchCommandTests: XCTestCase {
     func testWatchPublishesRejectsAndStopsCleanlyOnSIGTERM() throws {
         let face = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
         let inbox = root.appendingPathComponent("Inbox"), library = root.appendingPathComponent("Library")
-        for name in ["alice", "bad name", "semi;colon", ".hidden"] {
+        for name in ["alice", "bad 🎉 name", "semi;colon", ".hidden"] {
             try FileManager.default.createDirectory(at: inbox.appendingPathComponent(name), withIntermediateDirectories: true)
         }
-        try Data("x".utf8).write(to: inbox.appendingPathComponent("bad name/a.jpg"))
+        try Data("x".utf8).write(to: inbox.appendingPathComponent("bad 🎉 name/a.jpg"))
+        try Data("x".utf8).write(to: inbox.appendingPathComponent("loose.jpg"))
         let process = Process()
         process.executableURL = LikenessBinary.url
         process.arguments = ["watch", "--inbox", inbox.path, "--library", library.path, "--settle", "0.3", "--retry-base", "0.1"]
@@ -46,9 +47,11 @@ final class WatchCommandTests: XCTestCase {
 
         XCTAssertEqual(try DaemonCLISupport.fingerprint(inbox), before, "the inbox is byte-identical, mtimes included")
         let library_ = try FileManager.default.contentsOfDirectory(atPath: library.path).sorted()
-        XCTAssertEqual(library_.filter { !$0.hasPrefix(".") }, ["alice"], "no Library folder for refused names")
+        XCTAssertEqual(library_.filter { !$0.hasPrefix(".") }, ["alice", "inbox-status.json"], "no Library folder for refused names")
         let text = try String(contentsOf: log, encoding: .utf8)
-        XCTAssertTrue(text.contains("inbox folder ignored"), text)
+        XCTAssertTrue(text.contains("inbox entry not read"), text)
+        let inboxStatus = try String(contentsOf: library.appendingPathComponent("inbox-status.json"), encoding: .utf8)
+        XCTAssertTrue(inboxStatus.contains("semi;colon") && inboxStatus.contains("loose.jpg") && inboxStatus.contains("rename the folder"), inboxStatus)
         XCTAssertTrue(FileManager.default.fileExists(atPath: library.appendingPathComponent("alice/v0001/head.glb").path))
 
         let status = try LikenessBinary.run(["status", "--library", library.path])
@@ -56,6 +59,8 @@ final class WatchCommandTests: XCTestCase {
         XCTAssertTrue(status.stdout.contains("alice: latest v0001"), status.stdout)
         XCTAssertTrue(status.stdout.contains("rejected bomb.png: too-large"), status.stdout)
         XCTAssertTrue(status.stdout.contains("rejected broken.jpg: corrupt"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("inbox: not read \"bad 🎉 name\": the name contains the character"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("inbox: not read \"loose.jpg\": a file directly in the inbox belongs to no person"), status.stdout)
         let verify = try LikenessBinary.run(["verify", "--library", library.path])
         XCTAssertEqual(verify.status, 0, verify.stdout)
         XCTAssertTrue(verify.stdout.contains("1 versions checked, 0 problems"), verify.stdout)

@@ -197,6 +197,40 @@ final class WatchServiceTests: XCTestCase {
         XCTAssertEqual(status.jobs, [])
     }
 
+    /// A person named in Unicode publishes into a safe Library folder with the name kept in the
+    /// manifest; refused entries (a loose file, an emoji folder, a sub-folder) are in the status
+    /// files with what to do, and leave them once fixed.
+    func testUnicodeNamesPublishAndRefusalsReachTheStatusFiles() throws {
+        let jose = try PersonName("José María")
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent(jose.value), withIntermediateDirectories: true)
+        try Fixture.photo("j").write(to: inbox.appendingPathComponent("José María/j.jpg"))
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent("🎉"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent("alice/old"), withIntermediateDirectories: true)
+        try Fixture.photo("a").write(to: inbox.appendingPathComponent("alice/a.jpg"))
+        let stop = try startService(configuration(), stage: TestStage())
+        try Fixture.photo("loose").write(to: inbox.appendingPathComponent("loose.jpg"))
+        XCTAssertTrue(try Fixture.wait(20) { try latestManifest(jose) != nil && latestManifest(alice) != nil })
+        let inboxStatus = library.appendingPathComponent(InboxStatus.fileName)
+        func refused() -> [String] {
+            (FileManager.default.contents(atPath: inboxStatus.path).flatMap { try? JSONDecoder().decode(InboxStatus.self, from: $0) })?
+                .refused.map(\.entry) ?? []
+        }
+        XCTAssertTrue(Fixture.wait(10) { refused() == ["loose.jpg", "🎉"] }, "\(refused())")
+        let aliceStatus = try JSONDecoder().decode(PersonStatus.self, from: Data(contentsOf: LibraryLayout(root: library).statusFile(alice)))
+        XCTAssertEqual(aliceStatus.refused.map(\.entry), ["alice/old"])
+        XCTAssertTrue(aliceStatus.refused[0].advice.contains("move its photos up"))
+        try FileManager.default.removeItem(at: inbox.appendingPathComponent("loose.jpg"))
+        XCTAssertTrue(Fixture.wait(10) { refused() == ["🎉"] }, "\(refused())")
+        stop()
+
+        XCTAssertEqual(try latestManifest(jose)?.person, "José María")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: library.path).filter { !$0.hasPrefix(".") }.sorted(),
+                       ["alice", jose.folderName, InboxStatus.fileName].sorted())
+        XCTAssertTrue(jose.folderName.hasPrefix("Jose-Maria-"))
+        XCTAssertEqual(LibraryLayout(root: library).persons(), [alice, jose].sorted(), "the folder maps back to the name")
+        XCTAssertEqual(BundleVerifier(layout: LibraryLayout(root: library)).verifyAll().problems, [])
+    }
+
     func testStartupRecoveryCleansStagingAdoptsVersionsAndRepairsLatest() throws {
         let layout = LibraryLayout(root: library)
         let publisher = Publisher(layout: layout)
