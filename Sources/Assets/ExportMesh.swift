@@ -4,8 +4,10 @@ import FaceModel
 /// coordinates) pair of the per-corner UVs becomes its own vertex, so seams split vertices (UV
 /// entries with equal coordinates share one, as assimp's enforced JoinIdenticalVertices would).
 ///
-/// Shapes: `positions`, `normals` V×3, `uvs` V×2 (glTF's v = 0 at the TOP, flipped from the
-/// model's OpenGL convention), `indices` F×3, `sourceVertex` V (the model vertex of each).
+/// Shapes: `positions`, `normals` V×3, `uvs` V×2 in the model's (and assimp's `aiScene`) OpenGL
+/// convention, v = 0 at the BOTTOM of the image: assimp's glTF2 exporter flips v into glTF's
+/// top-down convention itself (and its importer flips it back), so flipping here as well turned
+/// the texture upside down in the GLB. `indices` F×3, `sourceVertex` V (the model vertex of each).
 public struct ExportMesh: Sendable {
     public var positions: [Float]
     public var normals: [Float]
@@ -39,7 +41,7 @@ public struct ExportMesh: Sendable {
         let base = try model.restShape(identity: identity)
         positions = ExportMesh.gather(base, source)
         normals = ExportMesh.gather(vertexNormals(base, triangles: model.triangles), source)
-        uvs = hasUVs ? uvIndex.flatMap { [model.uvs[2 * $0], 1 - model.uvs[2 * $0 + 1]] } : []
+        uvs = hasUVs ? uvIndex.flatMap { [model.uvs[2 * $0], model.uvs[2 * $0 + 1]] } : []
         targetPositions = []
         targetNormals = []
         targetNames = []

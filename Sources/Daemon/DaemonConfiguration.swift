@@ -71,9 +71,11 @@ public struct DaemonConfiguration: Codable, Equatable, Sendable {
         return self
     }
 
+    public var retryBackoff: RetryBackoff { RetryBackoff(base: retryBaseSeconds, max: retryMaxSeconds) }
+
     /// The wait before retry `attempt` (1-based): base · 2^(attempt-1), capped.
     public func retryDelay(afterAttempt attempt: Int) -> TimeInterval {
-        min(retryMaxSeconds, retryBaseSeconds * pow(2, Double(max(0, attempt - 1))))
+        retryBackoff.delay(beforeTry: attempt)
     }
 }
 

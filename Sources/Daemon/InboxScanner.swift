@@ -16,10 +16,24 @@ public struct ScannedFile: Equatable, Sendable {
     }
 }
 
-/// An inbox entry that is not read, and why.
+/// An inbox entry that is not read, why, and what the user can do about it.
 public struct SkippedEntry: Equatable, Sendable {
     public var name: String
     public var reason: String
+    public var advice: String
+
+    static let outsideReason = "a symlink that leads outside the inbox"
+    static let outsideAdvice = "copy the photos into the inbox instead of linking to them"
+
+    static func symlinkOutside(_ name: String) -> SkippedEntry {
+        SkippedEntry(name: name, reason: outsideReason, advice: outsideAdvice)
+    }
+
+    /// The refusal as the ledger and the status files show it; `folder` is the person folder the
+    /// entry is in, nil for the inbox root.
+    public func refusal(in folder: PersonName? = nil) -> InboxRefusal {
+        InboxRefusal(entry: folder.map { "\($0.value)/\(name)" } ?? name, reason: reason, advice: advice)
+    }
 }
 
 /// One person folder as seen now.
@@ -29,7 +43,8 @@ public struct PersonScan: Equatable, Sendable {
     public var skipped: [SkippedEntry]
 }
 
-/// The inbox as seen now: valid person folders and the folders refused as persons.
+/// The inbox as seen now: valid person folders, and the entries of the inbox root refused as
+/// persons (folders with names that cannot be a person, symlinks leading out, loose files).
 public struct InboxScan: Equatable, Sendable {
     public var persons: [PersonName: PersonScan] = [:]
     public var invalidFolders: [SkippedEntry] = []
@@ -62,11 +77,13 @@ public struct InboxScanner: Sendable {
     /// Scans every person folder.
     public func scanAll() -> InboxScan {
         var scan = InboxScan()
-        for name in folderNames() where !name.hasPrefix(".") {
+        for name in folderNames() where !InboxScanner.isIgnored(name) {
             switch classifyFolder(name) {
             case let .person(person): scan.persons[person] = scanPerson(person)
             case let .skipped(entry): scan.invalidFolders.append(entry)
-            case .notAFolder: continue
+            case .notAFolder:
+                scan.invalidFolders.append(SkippedEntry(name: name, reason: "a file directly in the inbox belongs to no person",
+                                                        advice: "move it into a person folder, Inbox/<person name>/"))
             }
         }
         return scan
@@ -78,17 +95,15 @@ public struct InboxScanner: Sendable {
     func classifyFolder(_ name: String) -> FolderKind {
         let path = root.appendingPathComponent(name).path
         guard let resolved = resolveInside(path), isDirectory(resolved) else {
-            if isDirectory(path) || isSymlink(path) {
-                return .skipped(SkippedEntry(name: name, reason: "a symlink that leads outside the inbox"))
-            }
+            if isDirectory(path) || isSymlink(path) { return .skipped(.symlinkOutside(name)) }
             return .notAFolder
         }
         do {
             return .person(try PersonName(name))
-        } catch let error as InvalidPersonName {
-            return .skipped(SkippedEntry(name: name, reason: error.reason))
         } catch {
-            return .skipped(SkippedEntry(name: name, reason: "\(error)"))
+            let reason = (error as? InvalidPersonName)?.reason ?? "\(error)"
+            return .skipped(SkippedEntry(name: name, reason: reason, advice: "rename the folder to the person's name: letters of "
+                + "any alphabet, digits, spaces, '-', '_', '.', \"'\", at most \(PersonName.maximumLength) characters"))
         }
     }
 
@@ -101,11 +116,12 @@ public struct InboxScanner: Sendable {
             if InboxScanner.isIgnored(name) { continue }
             let path = folder.appendingPathComponent(name).path
             guard let resolved = resolveInside(path) else {
-                skipped.append(SkippedEntry(name: name, reason: "a symlink that leads outside the inbox"))
+                skipped.append(.symlinkOutside(name))
                 continue
             }
             if isDirectory(resolved) {
-                skipped.append(SkippedEntry(name: name, reason: "sub-folders are not read"))
+                skipped.append(SkippedEntry(name: name, reason: "sub-folders are not read",
+                                            advice: "move its photos up into \(person.value)/, or make it a person folder of its own in the inbox"))
             } else if let signature = FileSignature.of(resolved) {
                 files.append(ScannedFile(name: name, path: resolved, signature: signature))
             }

@@ -55,9 +55,10 @@ final class InotifyHub: @unchecked Sendable {
     static let shared = InotifyHub()
 
     /// What a folder is watched for: finished writes, moves in and out, creation, deletion,
-    /// and modification (so a folder being written to is not "quiet").
+    /// modification (so a folder being written to is not "quiet") and attribute changes (`touch`,
+    /// which asks for a failed job to be tried again).
     static let events = Int32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
-                              | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY)
+                              | IN_DELETE_SELF | IN_MOVE_SELF | IN_MODIFY | IN_ATTRIB)
 
     private enum Request {
         case watch(String), unwatch(String)

@@ -15,6 +15,8 @@ public enum Action: Equatable, Sendable {
     case pointLatest(PersonName, version: Int)
     /// Start a queued job.
     case start(jobID: Int64)
+    /// Give a job that failed for good a new round of attempts, due at `at`.
+    case retry(jobID: Int64, at: Date)
 }
 
 /// The timing rules the reconciler applies.
@@ -22,16 +24,37 @@ public struct ReconcilerSettings: Equatable, Sendable {
     public var settle: TimeInterval
     public var forceAfter: TimeInterval
     public var maxConcurrentJobs: Int
+    /// A job that failed for good before the daemon started is tried again at restart, this long
+    /// after its failure (base · 2^rounds, capped): a job that kills its process every time, as an
+    /// out-of-memory kill would, does not spin a daemon that restarts in a loop.
+    public var restartBackoff: RetryBackoff
 
-    public init(settle: TimeInterval = 2, forceAfter: TimeInterval = 60, maxConcurrentJobs: Int = 1) {
+    public init(settle: TimeInterval = 2, forceAfter: TimeInterval = 60, maxConcurrentJobs: Int = 1,
+                restartBackoff: RetryBackoff = DaemonConfiguration().retryBackoff) {
         self.settle = settle
         self.forceAfter = forceAfter
         self.maxConcurrentJobs = maxConcurrentJobs
+        self.restartBackoff = restartBackoff
     }
 
     public init(_ configuration: DaemonConfiguration) {
         self.init(settle: configuration.settleSeconds, forceAfter: configuration.forceAfterSeconds,
-                  maxConcurrentJobs: configuration.maxConcurrentJobs)
+                  maxConcurrentJobs: configuration.maxConcurrentJobs, restartBackoff: configuration.retryBackoff)
+    }
+}
+
+/// Exponential backoff: the wait before try n (1-based) is base · 2^(n-1), at most `max`.
+public struct RetryBackoff: Equatable, Sendable {
+    public var base: TimeInterval
+    public var max: TimeInterval
+
+    public init(base: TimeInterval, max: TimeInterval) {
+        self.base = base
+        self.max = max
+    }
+
+    public func delay(beforeTry n: Int) -> TimeInterval {
+        Swift.min(max, base * pow(2, Double(Swift.max(0, n - 1))))
     }
 }
 
@@ -48,10 +71,15 @@ public struct ReconcilerSettings: Equatable, Sendable {
 ///   job for it exists (queued, running, or failed for good) nothing happens, else one job is
 ///   queued — so 30 photos copied at once give one job;
 /// * queued jobs whose set is no longer wanted are superseded; due jobs of settled persons start,
-///   oldest first, at most `maxConcurrentJobs` at once and one per person.
+///   oldest first, at most `maxConcurrentJobs` at once and one per person;
+/// * a job that failed for good is superseded once its set is no longer wanted; if it is, it gets
+///   a new round of attempts when something asked after it failed (`retryRequests`: an event in
+///   the person's folder, `likeness build`), at once, or when it failed before this daemon
+///   started (`startedAt`), after the restart backoff.
 public enum Reconciler {
     public static func reconcile(scan: InboxScan, observations: Observations, activity: [PersonName: Date],
-                                 ledger: LedgerSnapshot, settings: ReconcilerSettings, now: Date) -> [Action] {
+                                 ledger: LedgerSnapshot, settings: ReconcilerSettings, now: Date,
+                                 retryRequests: [PersonName: Date] = [:], startedAt: Date = .distantPast) -> [Action] {
         var actions: [Action] = []
         var wanted: [PersonName: String] = [:]
         for person in ledger.files.keys where scan.persons[person] == nil {
@@ -72,6 +100,8 @@ public enum Reconciler {
             actions += decision.actions
         }
         actions += jobActions(ledger: ledger, wanted: wanted, settings: settings, now: now)
+        actions += failedJobActions(ledger: ledger, wanted: wanted, settings: settings, now: now,
+                                    retryRequests: retryRequests, startedAt: startedAt)
         return actions
     }
 
@@ -133,6 +163,22 @@ public enum Reconciler {
             }
         }
         return actions
+    }
+}
+
+extension Reconciler {
+    /// Jobs that failed for good: superseded when no longer wanted, else retried when asked or
+    /// after a restart (see `reconcile`).
+    static func failedJobActions(ledger: LedgerSnapshot, wanted: [PersonName: String], settings: ReconcilerSettings,
+                                 now: Date, retryRequests: [PersonName: Date], startedAt: Date) -> [Action] {
+        ledger.openJobs.filter { $0.state == .failed }.compactMap { job -> Action? in
+            guard let wantedKey = wanted[job.person] else { return nil }  // person not settled yet
+            if wantedKey != job.inputKey { return .supersede(jobID: job.id) }
+            if let asked = retryRequests[job.person], asked > job.updatedAt { return .retry(jobID: job.id, at: now) }
+            guard startedAt > job.updatedAt else { return nil }
+            let due = job.updatedAt.addingTimeInterval(settings.restartBackoff.delay(beforeTry: job.rounds + 1))
+            return .retry(jobID: job.id, at: max(now, due))
+        }
     }
 }
 

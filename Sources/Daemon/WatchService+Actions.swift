@@ -27,6 +27,10 @@ extension WatchService {
                 logger.info("latest points back at an existing version", metadata: ["person": "\(person)", "version": "\(version)"])
             case let .start(jobID):
                 if !shutdown.isRequested { try start(jobID, now: now) }
+            case let .retry(jobID, at):
+                try ledger.retryJob(jobID, at: at, now: now)
+                if let job = try ledger.job(jobID) { statusDirty.insert(job.person) }
+                logger.notice("failed job queued again", metadata: ["job": "\(jobID)", "inSeconds": "\(Int(max(0, at.timeIntervalSince(now))))"])
             }
         }
     }
@@ -41,6 +45,7 @@ extension WatchService {
         guard FileSignature.of(file.path) == file.signature else { return }
         try ledger.recordFile(FileRecord(person: person, name: file.name, signature: file.signature, sha256: sha256), now: now)
         statusDirty.insert(person)
+        retryAsked[person] = now
         logger.debug("photo hashed", metadata: ["person": "\(person)", "file": "\(file.name)", "sha256": "\(sha256)"])
     }
 
@@ -185,8 +190,17 @@ extension WatchService {
         writeStatusFiles(now: Date())
     }
 
-    /// Rewrites `status.json` of every person whose state changed.
+    /// Rewrites `status.json` of every person whose state changed, and the inbox root's
+    /// `inbox-status.json` when its refusals changed.
     func writeStatusFiles(now: Date) {
+        if inboxStatusDirty {
+            do {
+                try InboxStatus(refused: try ledger.refusals(of: nil), updatedAt: Publisher.timestamp(now)).write(to: layout)
+                inboxStatusDirty = false
+            } catch {
+                logger.warning("cannot write \(InboxStatus.fileName)", metadata: ["error": "\(error)"])
+            }
+        }
         for person in statusDirty {
             do { try PersonStatus.build(person, ledger: ledger, now: now).write(to: layout) } catch {
                 logger.warning("cannot write status.json", metadata: ["person": "\(person)", "error": "\(error)"])

@@ -26,8 +26,16 @@ public final class WatchService {
     var watcher: InotifyWatcher?
     var observations = Observations()
     var activity: [PersonName: Date] = [:]
+    /// The last sign of the user per person folder: an event naming an entry, or a file found
+    /// changed (the event may have come before the watch was in place). It asks for failed jobs
+    /// to be tried again. Not `activity`, which also has the empty-named event of every new
+    /// watch, so a restart would skip the restart backoff.
+    var retryAsked: [PersonName: Date] = [:]
     var scans: [PersonName: PersonScan] = [:]
     var invalidFolders: [SkippedEntry] = []
+    /// The refusals last written to the ledger, per person folder (nil: the inbox root).
+    var recordedRefusals: [PersonName?: [InboxRefusal]] = [:]
+    var inboxStatusDirty = false
     var dirty: Set<PersonName> = []
     var statusDirty: Set<PersonName> = []
     var fullRescanNeeded = true
@@ -35,6 +43,8 @@ public final class WatchService {
     var nextTimedReconcile = Date.distantPast
     var running: [Int64: ActiveJob] = [:]
     var reported: Set<String> = []
+    /// When `open` ran: jobs that failed for good before it are retried after the restart backoff.
+    var openedAt = Date.distantPast
 
     struct ActiveJob {
         var job: RunningJob
@@ -96,7 +106,8 @@ public final class WatchService {
         try Durable.makeDirectory(layout.root)
         lock = try LibraryLock(url: layout.lockURL)
         ledger = try Ledger(url: layout.ledgerURL)
-        try recover(now: Date())
+        openedAt = Date()
+        try recover(now: openedAt)
         if useInotify {
             watcher = try InotifyWatcher(root: inbox)
         }
@@ -142,6 +153,11 @@ public final class WatchService {
             logger.notice("repaired latest", metadata: ["person": "\(person)", "version": "\(version)"])
         }
         for person in layout.persons() { statusDirty.insert(person) }
+        // What was refused before, so refusals fixed while the daemon was down are cleared.
+        for person in try ledger.personsWithRefusals() where onlyPerson == nil || onlyPerson == person {
+            recordedRefusals[person] = try ledger.refusals(of: person)
+        }
+        if onlyPerson == nil { recordedRefusals[nil] = try ledger.refusals(of: nil) }
         writeStatusFiles(now: now)
     }
 
@@ -180,7 +196,8 @@ public final class WatchService {
                 // A hash that changed nothing (file unreadable or still changing) waits for the next tick.
                 let actions = Reconciler.reconcile(scan: currentScan(), observations: observations, activity: activity,
                                                    ledger: snapshot, settings: ReconcilerSettings(configuration),
-                                                   now: now).filter { !tried.contains($0) }
+                                                   now: now, retryRequests: retryRequests(), startedAt: openedAt)
+                    .filter { !tried.contains($0) }
                 guard !actions.isEmpty else { break }
                 tried += actions
                 try apply(actions, now: now)
@@ -200,6 +217,13 @@ public final class WatchService {
     func readSnapshot() throws -> LedgerSnapshot {
         let snapshot = try ledger.snapshot()
         return onlyPerson.map { snapshot.restricted(to: $0) } ?? snapshot
+    }
+
+    /// What asks for a failed job to be tried again: an event in the person's folder, or, for
+    /// `likeness build`, the build itself.
+    func retryRequests() -> [PersonName: Date] {
+        guard let onlyPerson else { return retryAsked }
+        return [onlyPerson: openedAt]
     }
 
     func currentScan() -> InboxScan {
@@ -231,13 +255,16 @@ public final class WatchService {
                 if let person = try? PersonName(event.name) {
                     dirty.insert(person)
                     activity[person] = now
+                    retryAsked[person] = now
                 }
-                if event.appeared && !event.isDirectory { fullRescanNeeded = true }  // maybe a symlinked folder
+                // Maybe a symlinked folder, or a file loose in the inbox (refused, and shown as such).
+                if !event.isDirectory && (event.appeared || event.disappeared) { fullRescanNeeded = true }
             } else {
                 guard let person = try? PersonName(URL(fileURLWithPath: event.directory).lastPathComponent) else { continue }
                 if !event.name.isEmpty && InboxScanner.isIgnored(event.name) { continue }
                 dirty.insert(person)
                 activity[person] = now
+                if !event.name.isEmpty { retryAsked[person] = now }
             }
         }
     }
@@ -250,12 +277,12 @@ public final class WatchService {
             for person in scans.keys where scan.persons[person] == nil { observations.forget(person) }
             for (_, personScan) in scan.persons { observations.record(personScan, now: now) }
             scans = scan.persons
-            reportInvalidFolders(scan.invalidFolders)
             invalidFolders = scan.invalidFolders
             for person in scans.keys { watcher?.watch(inbox.appendingPathComponent(person.value).path) }
             fullRescanNeeded = false
             lastFullRescan = now
             dirty = []
+            recordRefusals()
             return
         }
         for person in dirty {
@@ -270,6 +297,7 @@ public final class WatchService {
             }
         }
         dirty = []
+        recordRefusals()
     }
 
     /// Folders with files not yet hashed, or with a due job, are looked at again next tick (the second look).
@@ -283,15 +311,26 @@ public final class WatchService {
         for job in snapshot.openJobs where job.state == .queued && job.nextAttemptAt <= now { dirty.insert(job.person) }
     }
 
-    func reportInvalidFolders(_ folders: [SkippedEntry]) {
-        for folder in folders where !reported.contains(folder.name) {
-            reported.insert(folder.name)
-            logger.warning("inbox folder ignored", metadata: ["folder": "\(folder.name)", "reason": "\(folder.reason)"])
+    /// Logs new refusals once and records every change in the ledger and the status files, so
+    /// `likeness status` shows each refused entry with its reason and what to do.
+    func recordRefusals() {
+        var current: [PersonName?: [InboxRefusal]] = [:]
+        if onlyPerson == nil { current[nil] = invalidFolders.map { $0.refusal() } }
+        for person in Set(scans.keys).union(recordedRefusals.keys.compactMap { $0 }) {
+            current[person] = scans[person]?.skipped.map { $0.refusal(in: person) } ?? []
         }
-        for scan in scans.values {
-            for entry in scan.skipped where !reported.contains("\(scan.person)/\(entry.name)") {
-                reported.insert("\(scan.person)/\(entry.name)")
-                logger.warning("inbox entry ignored", metadata: ["person": "\(scan.person)", "entry": "\(entry.name)", "reason": "\(entry.reason)"])
+        for (scope, refusals) in current where recordedRefusals[scope] ?? [] != refusals {
+            for refusal in refusals where !reported.contains(refusal.entry) {
+                reported.insert(refusal.entry)
+                logger.warning("inbox entry not read", metadata: ["entry": "\(refusal.entry)", "reason": "\(refusal.reason)",
+                                                                 "advice": "\(refusal.advice)"])
+            }
+            do {
+                try ledger.replaceRefusals(of: scope, with: refusals)
+                recordedRefusals[scope] = refusals.isEmpty ? nil : refusals
+                if let scope { statusDirty.insert(scope) } else { inboxStatusDirty = true }
+            } catch {
+                logger.warning("cannot record refused inbox entries", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -13,6 +13,15 @@ public final class Ledger {
             try database.execute("PRAGMA journal_mode=WAL")
             try database.execute("PRAGMA synchronous=FULL")
             try database.execute(Ledger.schema)
+            try addMissingColumns()
+        }
+    }
+
+    /// Columns added after the first release, for ledgers made before them.
+    func addMissingColumns() throws {
+        let columns = Set(try database.query("PRAGMA table_info(jobs)").compactMap { $0[1].string })
+        if !columns.contains("rounds") {
+            try database.execute("ALTER TABLE jobs ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0")
         }
     }
 
@@ -29,12 +38,16 @@ public final class Ledger {
             id INTEGER PRIMARY KEY AUTOINCREMENT, person TEXT NOT NULL, inputs TEXT NOT NULL,
             input_key TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
             interruptions INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, error TEXT,
-            version INTEGER, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+            version INTEGER, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+            rounds INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state);
         CREATE TABLE IF NOT EXISTS versions(
             person TEXT NOT NULL, number INTEGER NOT NULL, accepted_key TEXT NOT NULL,
             job_id INTEGER NOT NULL, published_at REAL NOT NULL, PRIMARY KEY(person, number));
         CREATE TABLE IF NOT EXISTS persons(person TEXT PRIMARY KEY, latest INTEGER);
+        CREATE TABLE IF NOT EXISTS refusals(
+            person TEXT NOT NULL, entry TEXT NOT NULL, reason TEXT NOT NULL, advice TEXT NOT NULL,
+            PRIMARY KEY(person, entry));
         """
 
     // MARK: Files and photos
@@ -83,6 +96,38 @@ public final class Ledger {
         }
     }
 
+    // MARK: Refusals
+
+    /// Replaces the refused entries of one person folder (`person`), or of the inbox root (nil).
+    public func replaceRefusals(of person: PersonName?, with refusals: [InboxRefusal]) throws {
+        let scope = person?.value ?? ""
+        try database.transaction {
+            try database.query("DELETE FROM refusals WHERE person=?", [.text(scope)])
+            for refusal in refusals {
+                try database.query("INSERT OR REPLACE INTO refusals(person, entry, reason, advice) VALUES(?,?,?,?)",
+                                   [.text(scope), .text(refusal.entry), .text(refusal.reason), .text(refusal.advice)])
+            }
+        }
+    }
+
+    /// The refused entries of one person folder, or of the inbox root (nil), by entry. Empty for a
+    /// ledger made before refusals were recorded and opened read-only.
+    public func refusals(of person: PersonName?) throws -> [InboxRefusal] {
+        guard try hasRefusalsTable() else { return [] }
+        return try database.query("SELECT entry, reason, advice FROM refusals WHERE person=? ORDER BY entry", [.text(person?.value ?? "")])
+            .map { InboxRefusal(entry: $0[0].string ?? "", reason: $0[1].string ?? "", advice: $0[2].string ?? "") }
+    }
+
+    private func hasRefusalsTable() throws -> Bool {
+        try !database.query("SELECT name FROM sqlite_master WHERE type='table' AND name='refusals'").isEmpty
+    }
+
+    /// Persons with refused entries in their folder.
+    public func personsWithRefusals() throws -> [PersonName] {
+        guard try hasRefusalsTable() else { return [] }
+        return try database.query("SELECT DISTINCT person FROM refusals WHERE person<>''").compactMap { try? PersonName($0[0].string ?? "") }
+    }
+
     // MARK: Jobs
 
     /// Queues a build of `inputs` for a person; queued jobs of that person not yet started are superseded.
@@ -128,6 +173,24 @@ public final class Ledger {
                             .real(now.timeIntervalSince1970), .integer(id)])
     }
 
+    /// Gives a job that failed for good a new round of attempts from `at` (the error stays until
+    /// the next attempt ends, so `status` can still say what went wrong). Does nothing to a job
+    /// that is not failed.
+    public func retryJob(_ id: Int64, at: Date, now: Date) throws {
+        try database.query("""
+            UPDATE jobs SET state=?, attempts=0, rounds=rounds+1, next_attempt_at=?, updated_at=? WHERE id=? AND state=?
+            """, [.text(JobState.queued.rawValue), .real(at.timeIntervalSince1970), .real(now.timeIntervalSince1970),
+                  .integer(id), .text(JobState.failed.rawValue)])
+    }
+
+    /// `likeness retry`: every job of `person` that failed for good is queued again, due now.
+    /// Returns the jobs queued again.
+    public func retryFailedJobs(of person: PersonName, now: Date) throws -> [JobRecord] {
+        let failed = try jobs(in: [.failed]).filter { $0.person == person }
+        for job in failed { try retryJob(job.id, at: now, now: now) }
+        return try failed.compactMap { try self.job($0.id) }
+    }
+
     /// Puts a job that was stopped from outside (daemon shutdown or crash) back in the queue
     /// without counting the attempt against it.
     public func requeueInterrupted(_ id: Int64, now: Date) throws {
@@ -151,14 +214,23 @@ public final class Ledger {
             try database.query("UPDATE jobs SET state=?, error=?, updated_at=? WHERE id=?",
                                [.text(JobState.succeeded.rawValue), .text("no usable photo: nothing published"),
                                 .real(now.timeIntervalSince1970), .integer(jobID)])
+            try supersedeFailedJobs(of: person, before: jobID, now: now)
         }
     }
 
-    /// A queued job that no longer matches its person's photos.
+    /// A queued (or failed) job that no longer matches its person's photos.
     public func supersedeJob(_ id: Int64, now: Date) throws {
-        try database.query("UPDATE jobs SET state=?, updated_at=? WHERE id=? AND state=?",
+        try database.query("UPDATE jobs SET state=?, updated_at=? WHERE id=? AND state IN (?,?)",
                            [.text(JobState.superseded.rawValue), .real(now.timeIntervalSince1970), .integer(id),
-                            .text(JobState.queued.rawValue)])
+                            .text(JobState.queued.rawValue), .text(JobState.failed.rawValue)])
+    }
+
+    /// Once a job of `person` succeeded, its older jobs that failed for good are history: they
+    /// would otherwise still show as failed next to the newer version.
+    private func supersedeFailedJobs(of person: PersonName, before jobID: Int64, now: Date) throws {
+        try database.query("UPDATE jobs SET state=?, updated_at=? WHERE person=? AND state=? AND id<?",
+                           [.text(JobState.superseded.rawValue), .real(now.timeIntervalSince1970), .text(person.value),
+                            .text(JobState.failed.rawValue), .integer(jobID)])
     }
 
     /// A job whose accepted photos are exactly an existing version's: nothing new is published;
@@ -174,6 +246,7 @@ public final class Ledger {
             try database.query("UPDATE jobs SET state=?, version=?, error=NULL, updated_at=? WHERE id=?",
                                [.text(JobState.succeeded.rawValue), .integer(Int64(version)),
                                 .real(now.timeIntervalSince1970), .integer(jobID)])
+            try supersedeFailedJobs(of: person, before: jobID, now: now)
             try setLatestInTransaction(person, version)
         }
     }
@@ -201,6 +274,7 @@ public final class Ledger {
                           .integer(Int64(manifest.version)), .real(now.timeIntervalSince1970)])
             }
             try markRejected(person: person, manifest.rejected)
+            try supersedeFailedJobs(of: person, before: manifest.jobID, now: now)
             try setLatestInTransaction(person, manifest.version)
         }
     }
@@ -264,7 +338,7 @@ public final class Ledger {
 
     private func jobs(where condition: String, _ parameters: [SQLValue]) throws -> [JobRecord] {
         let rows = try database.query("""
-            SELECT id, person, inputs, input_key, state, attempts, next_attempt_at, error, version, created_at, updated_at
+            SELECT id, person, inputs, input_key, state, attempts, next_attempt_at, error, version, created_at, updated_at, rounds
             FROM jobs WHERE \(condition) ORDER BY id
             """, parameters)
         return try rows.map { row in
@@ -274,7 +348,7 @@ public final class Ledger {
                              attempts: Int(row[5].int ?? 0), nextAttemptAt: Date(timeIntervalSince1970: row[6].double ?? 0),
                              error: row[7].string, version: row[8].int.map(Int.init),
                              createdAt: Date(timeIntervalSince1970: row[9].double ?? 0),
-                             updatedAt: Date(timeIntervalSince1970: row[10].double ?? 0))
+                             updatedAt: Date(timeIntervalSince1970: row[10].double ?? 0), rounds: Int(row[11].int ?? 0))
         }
     }
 }

@@ -37,7 +37,8 @@ public enum JobState: String, Codable, Sendable {
     case running
     /// Finished: published a version, or found no usable photo.
     case succeeded
-    /// Gave up after its attempts; the error is recorded.
+    /// Gave up after its attempts; the error is recorded. A restart (after a backoff), a new event
+    /// in the person's folder, `likeness build` or `likeness retry` queue it again.
     case failed
     /// Replaced by a newer job for the same person before it started.
     case superseded
@@ -57,6 +58,9 @@ public struct JobRecord: Equatable, Sendable {
     public var version: Int?
     public var createdAt: Date
     public var updatedAt: Date
+    /// How many times the job was given a new round of attempts after failing for good
+    /// (`likeness retry`, a new event, a restart); the restart backoff grows with it.
+    public var rounds: Int = 0
 }
 
 public struct VersionRecord: Equatable, Sendable {

@@ -15,7 +15,8 @@ public struct LibraryLayout: Sendable {
     public var lockURL: URL { root.appendingPathComponent(".lock") }
     public static let stagingPrefix = ".tmp-"
 
-    public func personDirectory(_ person: PersonName) -> URL { root.appendingPathComponent(person.value, isDirectory: true) }
+    /// `<root>/<folderName>`: the person's safe folder (see `PersonName.folderName`).
+    public func personDirectory(_ person: PersonName) -> URL { root.appendingPathComponent(person.folderName, isDirectory: true) }
     public func versionDirectory(_ person: PersonName, _ version: Int) -> URL {
         personDirectory(person).appendingPathComponent(LibraryLayout.versionName(version), isDirectory: true)
     }
@@ -35,14 +36,30 @@ public struct LibraryLayout: Sendable {
         return number
     }
 
-    /// Person folders present in the Library (valid names only).
+    /// Persons with a folder in the Library. A folder's person is the name its manifests or its
+    /// `status.json` record (the folder of a non-ASCII name is hashed, so its name alone does not
+    /// say); a folder with neither counts as the person of its own name. A folder that maps to no
+    /// person whose folder it is (hand-made, renamed) is left out.
     public func persons() -> [PersonName] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         return names.compactMap { name in
             var info = stat()
             guard lstat(root.appendingPathComponent(name).path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return nil }
-            return try? PersonName(name)
+            return person(inFolder: name)
         }.sorted()
+    }
+
+    /// The person whose Library folder is `name`, from the records inside it.
+    func person(inFolder name: String) -> PersonName? {
+        struct Named: Decodable { var person: String }
+        let folder = root.appendingPathComponent(name, isDirectory: true)
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .compactMap(LibraryLayout.versionNumber).sorted()
+        let records = versions.map { folder.appendingPathComponent(LibraryLayout.versionName($0)).appendingPathComponent(BundleManifest.fileName) }
+            + [folder.appendingPathComponent("status.json")]
+        let recorded = records.lazy.compactMap { FileManager.default.contents(atPath: $0.path) }
+            .compactMap { try? JSONDecoder().decode(Named.self, from: $0).person }
+        return (Array(recorded.prefix(1)) + [name]).lazy.compactMap { try? PersonName($0) }.first { $0.folderName == name }
     }
 
     /// Published version numbers on disk for a person, ascending.

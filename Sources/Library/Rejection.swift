@@ -46,3 +46,34 @@ public enum PhotoSet {
         SHA256.hex(Set(hashes).sorted().joined(separator: "\n"))
     }
 }
+
+/// An inbox entry that Likeness does not read — a folder whose name cannot be a person, a file
+/// loose in the inbox, a symlink leading outside it, a sub-folder of a person folder — with the
+/// reason and what the user can do. `likeness status` and the status files show each, so a
+/// refusal never lives only in the log.
+public struct InboxRefusal: Codable, Equatable, Sendable, CustomStringConvertible {
+    /// The entry's path relative to the inbox (`José 🎉`, `alice/old photos`).
+    public var entry: String
+    public var reason: String
+    public var advice: String
+
+    public init(entry: String, reason: String, advice: String) {
+        self.entry = entry
+        self.reason = reason
+        self.advice = advice
+    }
+
+    public var description: String { "\(entry): \(reason) — \(advice)" }
+}
+
+/// `Library/inbox-status.json`: the refusals of the inbox root, which belong to no person.
+public struct InboxStatus: Codable, Equatable, Sendable {
+    public static let fileName = "inbox-status.json"
+    public var refused: [InboxRefusal]
+    public var updatedAt: String
+
+    public init(refused: [InboxRefusal], updatedAt: String) {
+        self.refused = refused
+        self.updatedAt = updatedAt
+    }
+}

@@ -1,5 +1,21 @@
 import Foundation
 
+/// The JSON form of status files and `likeness status --json`: sorted keys, readable.
+public enum StatusJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+}
+
+extension InboxStatus {
+    /// Writes `inbox-status.json` atomically into the Library root.
+    public func write(to layout: LibraryLayout) throws {
+        try Durable.replace(layout.root.appendingPathComponent(InboxStatus.fileName), with: try StatusJSON.encode(self))
+    }
+}
+
 /// A person's state as `Library/<person>/status.json` and `likeness status` show it.
 public struct PersonStatus: Codable, Equatable, Sendable {
     public struct RejectedFile: Codable, Equatable, Sendable {
@@ -25,6 +41,8 @@ public struct PersonStatus: Codable, Equatable, Sendable {
     public var newPhotos: Int
     public var ingestedPhotos: Int
     public var rejected: [RejectedFile]
+    /// Entries of the person's folder that are not read (sub-folders, symlinks leading out).
+    public var refused: [InboxRefusal]
     public var jobs: [QueuedJob]
     public var updatedAt: String
 
@@ -47,14 +65,10 @@ public struct PersonStatus: Codable, Equatable, Sendable {
             files: files.count,
             newPhotos: photos.filter { $0.state == .new && present.contains($0.sha256) }.count,
             ingestedPhotos: photos.filter { $0.state == .ingested }.count,
-            rejected: rejected, jobs: jobs, updatedAt: Publisher.timestamp(now))
+            rejected: rejected, refused: try ledger.refusals(of: person), jobs: jobs, updatedAt: Publisher.timestamp(now))
     }
 
-    public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func encoded() throws -> Data { try StatusJSON.encode(self) }
 
     /// Writes `status.json` atomically into the person's Library folder.
     public func write(to layout: LibraryLayout) throws {

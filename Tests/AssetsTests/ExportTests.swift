@@ -38,6 +38,41 @@ final class ExportTests: XCTestCase {
         XCTAssertTrue(json.contains("synthetic4"))
     }
 
+    /// Top half red, bottom half blue (rows from the top, as stored in the PNG).
+    static func redOverBlue() -> Image {
+        var image = Image(width: 8, height: 8, channels: 3)
+        for y in 0..<8 { for x in 0..<8 { image.pixels[(y * 8 + x) * 3 + (y < 4 ? 0 : 2)] = 255 } }
+        return image
+    }
+
+    /// A texture whose top half is red colours the top of the head in the GLB as pygltflib reads it,
+    /// sampled by glTF's rule (v = 0 at the image's top row): the synthetic sphere's UVs put the
+    /// north pole at the image's top, as a head's UVs put the scalp and forehead there.
+    func testGLBTextureIsUprightAsAGLTFLibraryReadsIt() throws {
+        let model = SyntheticModel.make(identityCount: 1, expressionCount: 2)
+        let url = dir.appendingPathComponent("upright.glb")
+        let texture = Self.redOverBlue()
+        try GLBExporter.export(model, texture: texture, to: url)
+        let primitive = try PyGLTF.read(url, scratch: dir)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: primitive.imagePath)), try PNGEncoder.encode(texture),
+                       "the embedded image is the texture as given")
+        XCTAssertEqual(primitive.positions.count, primitive.uvs.count)
+        var upper = 0, lower = 0
+        for (position, uv) in zip(primitive.positions, primitive.uvs) where abs(position[1]) > 0.05 {
+            let row = min(7, max(0, Int(uv[1] * 8))), column = min(7, max(0, Int(uv[0] * 8)))
+            let red = texture.pixels[(row * 8 + column) * 3]
+            if position[1] > 0 {
+                XCTAssertEqual(red, 255, "vertex \(position) at uv \(uv) is not red")
+                upper += 1
+            } else {
+                XCTAssertEqual(red, 0, "vertex \(position) at uv \(uv) is not blue")
+                lower += 1
+            }
+        }
+        XCTAssertGreaterThan(upper, 20)
+        XCTAssertGreaterThan(lower, 20)
+    }
+
     func testOBJRoundTripsPositionsUVsAndNormals() throws {
         let model = SyntheticModel.make(identityCount: 2, expressionCount: 1)
         let url = dir.appendingPathComponent("head.obj")

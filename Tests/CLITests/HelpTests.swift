@@ -2,7 +2,7 @@ import XCTest
 
 final class HelpTests: XCTestCase {
     static let subcommands = ["watch", "build", "fit", "reconstruct", "retarget", "export", "eval",
-                              "train-base", "render", "status", "verify", "bench"]
+                              "train-base", "render", "status", "retry", "verify", "bench"]
 
     func testTopLevelHelpListsEverySubcommand() throws {
         let result = try LikenessBinary.run(["--help"])

@@ -12,10 +12,11 @@ final class WatchCommandTests: XCTestCase {
     func testWatchPublishesRejectsAndStopsCleanlyOnSIGTERM() throws {
         let face = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
         let inbox = root.appendingPathComponent("Inbox"), library = root.appendingPathComponent("Library")
-        for name in ["alice", "bad name", "semi;colon", ".hidden"] {
+        for name in ["alice", "bad 🎉 name", "semi;colon", ".hidden"] {
             try FileManager.default.createDirectory(at: inbox.appendingPathComponent(name), withIntermediateDirectories: true)
         }
-        try Data("x".utf8).write(to: inbox.appendingPathComponent("bad name/a.jpg"))
+        try Data("x".utf8).write(to: inbox.appendingPathComponent("bad 🎉 name/a.jpg"))
+        try Data("x".utf8).write(to: inbox.appendingPathComponent("loose.jpg"))
         let process = Process()
         process.executableURL = LikenessBinary.url
         process.arguments = ["watch", "--inbox", inbox.path, "--library", library.path, "--settle", "0.3", "--retry-base", "0.1"]
@@ -46,9 +47,11 @@ final class WatchCommandTests: XCTestCase {
 
         XCTAssertEqual(try DaemonCLISupport.fingerprint(inbox), before, "the inbox is byte-identical, mtimes included")
         let library_ = try FileManager.default.contentsOfDirectory(atPath: library.path).sorted()
-        XCTAssertEqual(library_.filter { !$0.hasPrefix(".") }, ["alice"], "no Library folder for refused names")
+        XCTAssertEqual(library_.filter { !$0.hasPrefix(".") }, ["alice", "inbox-status.json"], "no Library folder for refused names")
         let text = try String(contentsOf: log, encoding: .utf8)
-        XCTAssertTrue(text.contains("inbox folder ignored"), text)
+        XCTAssertTrue(text.contains("inbox entry not read"), text)
+        let inboxStatus = try String(contentsOf: library.appendingPathComponent("inbox-status.json"), encoding: .utf8)
+        XCTAssertTrue(inboxStatus.contains("semi;colon") && inboxStatus.contains("loose.jpg") && inboxStatus.contains("rename the folder"), inboxStatus)
         XCTAssertTrue(FileManager.default.fileExists(atPath: library.appendingPathComponent("alice/v0001/head.glb").path))
 
         let status = try LikenessBinary.run(["status", "--library", library.path])
@@ -56,6 +59,8 @@ final class WatchCommandTests: XCTestCase {
         XCTAssertTrue(status.stdout.contains("alice: latest v0001"), status.stdout)
         XCTAssertTrue(status.stdout.contains("rejected bomb.png: too-large"), status.stdout)
         XCTAssertTrue(status.stdout.contains("rejected broken.jpg: corrupt"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("inbox: not read \"bad 🎉 name\": the name contains the character"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("inbox: not read \"loose.jpg\": a file directly in the inbox belongs to no person"), status.stdout)
         let verify = try LikenessBinary.run(["verify", "--library", library.path])
         XCTAssertEqual(verify.status, 0, verify.stdout)
         XCTAssertTrue(verify.stdout.contains("1 versions checked, 0 problems"), verify.stdout)
@@ -127,17 +132,51 @@ final class WatchCommandTests: XCTestCase {
         }
     }
 
-    func testBuildRespectsTheJobMemoryLimit() throws {
+    /// `photos/bob/` holding one reference face (skips without ../shared).
+    func bobWithOnePhoto() throws -> URL {
         let face = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
         let folder = root.appendingPathComponent("photos/bob")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: face, to: folder.appendingPathComponent("bob.jpg"))
+        return folder
+    }
+
+    func testBuildRespectsTheJobMemoryLimit() throws {
+        let folder = try bobWithOnePhoto()
         let library = root.appendingPathComponent("Library")
         let starved = try LikenessBinary.run(["build", folder.path, "--library", library.path, "--memory-limit-mb", "64"])
         XCTAssertNotEqual(starved.status, 0)
         XCTAssertTrue(starved.stderr.contains("the build failed"), starved.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: library.appendingPathComponent("bob/v0001").path))
         XCTAssertEqual(try LikenessBinary.run(["verify", "--library", library.path]).status, 0)
+    }
+
+    /// A job that failed for good is not stuck: `status` says how to retry it, `likeness retry`
+    /// queues it again, and `likeness build` runs it again instead of repeating the old error;
+    /// once it publishes, `status` no longer lists the failed job.
+    func testFailedBuildIsRetriedByRetryAndByBuild() throws {
+        let folder = try bobWithOnePhoto()
+        let library = root.appendingPathComponent("Library")
+        let starve = ["build", folder.path, "--library", library.path, "--memory-limit-mb", "64"]
+        XCTAssertNotEqual(try LikenessBinary.run(starve).status, 0)
+        let failed = try LikenessBinary.run(["status", "--library", library.path])
+        XCTAssertTrue(failed.stdout.contains("job 1: failed") && failed.stdout.contains("likeness retry bob"), failed.stdout)
+
+        let retry = try LikenessBinary.run(["retry", "bob", "--library", library.path])
+        XCTAssertEqual(retry.status, 0, retry.stderr)
+        XCTAssertTrue(retry.stdout.contains("job 1: queued again"), retry.stdout)
+        XCTAssertTrue(try LikenessBinary.run(["status", "--library", library.path]).stdout.contains("job 1: queued"))
+        let nothing = try LikenessBinary.run(["retry", "bob", "--library", library.path])
+        XCTAssertNotEqual(nothing.status, 0)
+        XCTAssertTrue(nothing.stderr.contains("bob has no failed job"), nothing.stderr)
+
+        let starvedAgain = try LikenessBinary.run(starve)
+        XCTAssertNotEqual(starvedAgain.status, 0)
+        let built = try LikenessBinary.run(["build", folder.path, "--library", library.path])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        XCTAssertTrue(built.stdout.contains("latest v0001"), built.stdout)
+        let status = try LikenessBinary.run(["status", "--library", library.path])
+        XCTAssertFalse(status.stdout.contains("failed"), status.stdout)
     }
 
     func testConfigFileAndBadConfiguration() throws {

@@ -18,12 +18,15 @@ final class InboxScannerTests: XCTestCase {
 
     func testHostileFolderNamesAreRefusedAndSymlinksStayInside() throws {
         let inbox = root.appendingPathComponent("Inbox"), outside = root.appendingPathComponent("outside")
-        for name in ["alice", "bad name", "semi;colon", "a..b", ".hidden"] {
+        let long = String(repeating: "n", count: 65)
+        for name in ["alice", "José", "with space", "semi;colon", "a..b", ".hidden", "🎉", long] {
             try FileManager.default.createDirectory(at: inbox.appendingPathComponent(name), withIntermediateDirectories: true)
         }
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
         try Fixture.photo("secret").write(to: outside.appendingPathComponent("secret.jpg"))
         try Fixture.photo("a").write(to: inbox.appendingPathComponent("alice/a.jpg"))
+        try Fixture.photo("loose").write(to: inbox.appendingPathComponent("loose.jpg"))
+        try Fixture.photo("loose").write(to: inbox.appendingPathComponent("loose.jpg.part"))
         try Fixture.photo("p").write(to: inbox.appendingPathComponent("alice/.a.jpg.part"))
         try FileManager.default.createDirectory(at: inbox.appendingPathComponent("alice/sub"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("alice/leak.jpg").path,
@@ -34,12 +37,17 @@ final class InboxScannerTests: XCTestCase {
                                                    withDestinationPath: outside.path)
 
         let scan = InboxScanner(root: inbox).scanAll()
-        XCTAssertEqual(scan.persons.keys.map(\.value), ["alice"])
-        XCTAssertEqual(Set(scan.invalidFolders.map(\.name)), ["bad name", "semi;colon", "a..b", "mallory"])
+        XCTAssertEqual(Set(scan.persons.keys.map(\.value)), ["alice", "José", "with space"])
+        XCTAssertEqual(Set(scan.invalidFolders.map(\.name)), ["semi;colon", "a..b", "mallory", "🎉", long, "loose.jpg"])
         XCTAssertTrue(scan.invalidFolders.first { $0.name == "mallory" }!.reason.contains("outside the inbox"))
+        XCTAssertTrue(scan.invalidFolders.first { $0.name == "loose.jpg" }!.advice.contains("move it into a person folder"))
+        XCTAssertTrue(scan.invalidFolders.first { $0.name == long }!.reason.contains("longer than 64"))
+        XCTAssertTrue(scan.invalidFolders.first { $0.name == "🎉" }!.advice.contains("rename the folder"))
         let alice = try XCTUnwrap(scan.persons[try PersonName("alice")])
         XCTAssertEqual(alice.files.map(\.name), ["a.jpg", "inside.jpg"])
         XCTAssertEqual(alice.files[1].path, inbox.appendingPathComponent("alice/a.jpg").path)
         XCTAssertEqual(Set(alice.skipped.map(\.name)), ["leak.jpg", "sub"])
+        XCTAssertEqual(alice.skipped.first { $0.name == "sub" }?.refusal(in: alice.person).entry, "alice/sub")
+        XCTAssertTrue(alice.skipped.allSatisfy { !$0.advice.isEmpty })
     }
 }

@@ -133,6 +133,36 @@ final class ReconcilerTests: XCTestCase {
         }
     }
 
+    /// A job that failed for good is retried at once when something asked after its failure (an
+    /// event in the folder, `likeness build`), after the restart backoff when it failed before the
+    /// daemon started, and superseded once its set is no longer wanted.
+    func testFailedJobIsRetriedWhenAskedOrAfterARestartAndSupersededWhenUnwanted() {
+        let files = [file("a.jpg")]
+        var known = ledger(knowing: files, of: alice)
+        var failed = job(7, alice, ["a.jpg"], .failed)
+        failed.updatedAt = t0
+        failed.rounds = 2
+        known.openJobs = [failed]
+        let now = t0.addingTimeInterval(10)
+        func reconcile(_ requests: [PersonName: Date] = [:], startedAt: Date = .distantPast) -> [Action] {
+            Reconciler.reconcile(scan: scan(alice, files), observations: Observations(), activity: [:], ledger: known,
+                                 settings: settings, now: now, retryRequests: requests, startedAt: startedAt)
+        }
+        XCTAssertEqual(reconcile(), [], "nothing asked, no restart")
+        XCTAssertEqual(reconcile([alice: t0.addingTimeInterval(-1)]), [], "asked before it failed")
+        XCTAssertEqual(reconcile([bob: now]), [], "another person's event")
+        XCTAssertEqual(reconcile([alice: t0.addingTimeInterval(5)]), [.retry(jobID: 7, at: now)])
+        // Third round after a restart: base 30 s · 2^2 after the failure.
+        XCTAssertEqual(reconcile(startedAt: t0.addingTimeInterval(1)), [.retry(jobID: 7, at: t0.addingTimeInterval(120))])
+        XCTAssertEqual(reconcile(startedAt: t0.addingTimeInterval(-1)), [], "failed while this daemon ran")
+        let more = files + [file("b.jpg", inode: 2)]
+        var grown = ledger(knowing: more, of: alice)
+        grown.openJobs = [failed]
+        XCTAssertEqual(Reconciler.reconcile(scan: scan(alice, more), observations: Observations(), activity: [:], ledger: grown,
+                                            settings: settings, now: now, retryRequests: [alice: now]),
+                       [.enqueue(alice, inputs: [SHA256.hex("a.jpg"), SHA256.hex("b.jpg")].sorted()), .supersede(jobID: 7)])
+    }
+
     func testStaleQueuedJobIsSupersededAndNewOneQueued() {
         let files = [file("a.jpg"), file("b.jpg", inode: 2)]
         var known = ledger(knowing: files, of: alice)

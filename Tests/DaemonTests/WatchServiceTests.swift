@@ -165,6 +165,72 @@ final class WatchServiceTests: XCTestCase {
         XCTAssertEqual(status.latestVersion, 1)
     }
 
+    /// A job that failed for good runs again after a restart (past the restart backoff) and on a
+    /// new event in the person's folder (`touch`), not otherwise; once it publishes, status shows
+    /// no failed job next to the version.
+    func testFailedJobIsRetriedAfterARestartAndOnANewEvent() throws {
+        var configuration = configuration()
+        configuration.maxAttempts = 1
+        let photo = inbox.appendingPathComponent("alice/a.jpg")
+        try Fixture.photo("a").write(to: photo)
+        let broken = TestStage(failures: 100)
+        var stop = try startService(configuration, stage: broken)
+        XCTAssertTrue(Fixture.wait(20) { (try? ledger().jobs(in: [.failed]).isEmpty) == false })
+        stop()
+        XCTAssertEqual(broken.builds, 1)
+
+        let flaky = TestStage(failures: 1)
+        stop = try startService(configuration, stage: flaky)
+        XCTAssertTrue(Fixture.wait(20) { flaky.builds == 1 && (try? ledger().jobs(in: [.failed]).isEmpty) == false },
+                      "retried after the restart")
+        usleep(800_000)
+        XCTAssertEqual(flaky.builds, 1, "failed again while this daemon runs: waits for a request")
+        XCTAssertEqual(try ledger().jobs(in: [.failed]).first?.rounds, 1)
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: photo.path)
+        XCTAssertTrue(try Fixture.wait(20) { try latestManifest(alice) != nil }, "retried on the event")
+        stop()
+        XCTAssertEqual(flaky.builds, 2)
+        let job = try XCTUnwrap(ledger().jobs(in: [.succeeded]).first)
+        XCTAssertEqual(job.rounds, 2)
+        let status = try PersonStatus.build(alice, ledger: ledger())
+        XCTAssertEqual(status.latestVersion, 1)
+        XCTAssertEqual(status.jobs, [])
+    }
+
+    /// A person named in Unicode publishes into a safe Library folder with the name kept in the
+    /// manifest; refused entries (a loose file, an emoji folder, a sub-folder) are in the status
+    /// files with what to do, and leave them once fixed.
+    func testUnicodeNamesPublishAndRefusalsReachTheStatusFiles() throws {
+        let jose = try PersonName("José María")
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent(jose.value), withIntermediateDirectories: true)
+        try Fixture.photo("j").write(to: inbox.appendingPathComponent("José María/j.jpg"))
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent("🎉"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent("alice/old"), withIntermediateDirectories: true)
+        try Fixture.photo("a").write(to: inbox.appendingPathComponent("alice/a.jpg"))
+        let stop = try startService(configuration(), stage: TestStage())
+        try Fixture.photo("loose").write(to: inbox.appendingPathComponent("loose.jpg"))
+        XCTAssertTrue(try Fixture.wait(20) { try latestManifest(jose) != nil && latestManifest(alice) != nil })
+        let inboxStatus = library.appendingPathComponent(InboxStatus.fileName)
+        func refused() -> [String] {
+            (FileManager.default.contents(atPath: inboxStatus.path).flatMap { try? JSONDecoder().decode(InboxStatus.self, from: $0) })?
+                .refused.map(\.entry) ?? []
+        }
+        XCTAssertTrue(Fixture.wait(10) { refused() == ["loose.jpg", "🎉"] }, "\(refused())")
+        let aliceStatus = try JSONDecoder().decode(PersonStatus.self, from: Data(contentsOf: LibraryLayout(root: library).statusFile(alice)))
+        XCTAssertEqual(aliceStatus.refused.map(\.entry), ["alice/old"])
+        XCTAssertTrue(aliceStatus.refused[0].advice.contains("move its photos up"))
+        try FileManager.default.removeItem(at: inbox.appendingPathComponent("loose.jpg"))
+        XCTAssertTrue(Fixture.wait(10) { refused() == ["🎉"] }, "\(refused())")
+        stop()
+
+        XCTAssertEqual(try latestManifest(jose)?.person, "José María")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: library.path).filter { !$0.hasPrefix(".") }.sorted(),
+                       ["alice", jose.folderName, InboxStatus.fileName].sorted())
+        XCTAssertTrue(jose.folderName.hasPrefix("Jose-Maria-"))
+        XCTAssertEqual(LibraryLayout(root: library).persons(), [alice, jose].sorted(), "the folder maps back to the name")
+        XCTAssertEqual(BundleVerifier(layout: LibraryLayout(root: library)).verifyAll().problems, [])
+    }
+
     func testStartupRecoveryCleansStagingAdoptsVersionsAndRepairsLatest() throws {
         let layout = LibraryLayout(root: library)
         let publisher = Publisher(layout: layout)

@@ -62,6 +62,41 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(record.error, "boom again")
     }
 
+    func testFailedJobIsRetriedInANewRoundAndALaterPublicationSupersedesIt() throws {
+        let job = try ledger.enqueueJob(person: alice, inputs: [hash("A")], now: now)
+        try ledger.startJob(job.id, now: now)
+        try ledger.failJob(job.id, error: "killed by signal 9", retryAt: nil, now: now)
+        let retried = try ledger.retryFailedJobs(of: alice, now: now.addingTimeInterval(5))
+        XCTAssertEqual(retried.map(\.id), [job.id])
+        XCTAssertEqual(retried.first?.state, .queued)
+        XCTAssertEqual(retried.first?.attempts, 0)
+        XCTAssertEqual(retried.first?.rounds, 1)
+        XCTAssertEqual(retried.first?.nextAttemptAt, now.addingTimeInterval(5))
+        XCTAssertEqual(retried.first?.error, "killed by signal 9", "the last error stays until the next attempt ends")
+        XCTAssertEqual(try ledger.retryFailedJobs(of: alice, now: now), [], "nothing failed any more")
+
+        try ledger.startJob(job.id, now: now)
+        try ledger.failJob(job.id, error: "killed again", retryAt: nil, now: now)
+        let later = try ledger.enqueueJob(person: alice, inputs: [hash("A"), hash("B")], now: now)
+        let manifest = BundleManifest(format: 1, person: "alice", version: 1, createdAt: "now", jobID: later.id,
+                                      inputs: later.inputs, accepted: later.inputs, rejected: [],
+                                      stage: "test", models: [], statistics: [:], files: [])
+        try ledger.recordPublication(manifest, now: now)
+        XCTAssertEqual(try ledger.job(job.id)?.state, .superseded)
+        XCTAssertEqual(try PersonStatus.build(alice, ledger: ledger, now: now).jobs, [], "no failed job next to v0001")
+    }
+
+    /// A ledger made before the `rounds` column gets it on open.
+    func testLedgerWithoutRoundsColumnIsMigrated() throws {
+        let url = folder.appendingPathComponent("old.sqlite")
+        let old = try SQLiteDatabase(path: url.path, readOnly: false)
+        try old.execute(Ledger.schema.replacingOccurrences(of: "rounds INTEGER NOT NULL DEFAULT 0", with: "spare INTEGER"))
+        try old.execute("INSERT INTO jobs(person, inputs, input_key, state, next_attempt_at, created_at, updated_at) VALUES('alice','x','k','failed',0,0,0)")
+        XCTAssertFalse(try old.query("PRAGMA table_info(jobs)").contains { $0[1].string == "rounds" })
+        let migrated = try Ledger(url: url)
+        XCTAssertEqual(try migrated.jobs(in: [.failed]).map(\.rounds), [0])
+    }
+
     func testInterruptedJobIsRequeuedWithoutCountingTheAttempt() throws {
         let job = try ledger.enqueueJob(person: alice, inputs: [hash("A")], now: now)
         try ledger.startJob(job.id, now: now)

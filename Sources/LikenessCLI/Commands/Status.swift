@@ -14,7 +14,7 @@ struct Status: ParsableCommand {
     @Option(help: "The Library folder (default ./Library).")
     var library: String = "./Library"
 
-    @Flag(help: "Print JSON (one PersonStatus per person) instead of text.")
+    @Flag(help: "Print JSON instead of text: {\"persons\": [one status.json per person], \"refused\": [inbox entries not read]}.")
     var json = false
 
     func run() throws {
@@ -23,15 +23,17 @@ struct Status: ParsableCommand {
             throw DaemonCommandFailure("no Library ledger at \(layout.ledgerURL.path)")
         }
         let ledger = try Ledger(url: layout.ledgerURL, readOnly: true)
-        let persons = Set(try ledger.files().map(\.person) + ledger.photos().map(\.person) + ledger.latest().keys).sorted()
+        let persons = Set(try ledger.files().map(\.person) + ledger.photos().map(\.person) + ledger.latest().keys
+            + ledger.personsWithRefusals()).sorted()
         let statuses = try persons.map { try PersonStatus.build($0, ledger: ledger) }
+        let refused = try ledger.refusals(of: nil)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(statuses), as: UTF8.self))
+            struct Report: Encodable { var persons: [PersonStatus], refused: [InboxRefusal] }
+            print(String(decoding: try StatusJSON.encode(Report(persons: statuses, refused: refused)), as: UTF8.self))
         } else {
             if statuses.isEmpty { print("no persons yet") }
             for status in statuses { print(StatusPrinter.describe(status)) }
+            for refusal in refused { print("inbox: not read \"\(refusal.entry)\": \(refusal.reason) — \(refusal.advice)") }
         }
     }
 }
@@ -44,10 +46,14 @@ enum StatusPrinter {
             + "\(status.newPhotos) new, \(status.rejected.count) rejected"]
         for job in status.jobs {
             lines.append("  job \(job.id): \(job.state), \(job.photos) photos, attempt \(job.attempts)"
-                + (job.error.map { " — \($0)" } ?? ""))
+                + (job.error.map { " — \($0)" } ?? "")
+                + (job.state == JobState.failed.rawValue ? " (`likeness retry \(status.person)` runs it again)" : ""))
         }
         for reject in status.rejected {
             lines.append("  rejected \(reject.file): \(reject.reason) (\(reject.detail))")
+        }
+        for refusal in status.refused {
+            lines.append("  not read \"\(refusal.entry)\": \(refusal.reason) — \(refusal.advice)")
         }
         return lines.joined(separator: "\n")
     }

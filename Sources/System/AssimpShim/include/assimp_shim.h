@@ -26,7 +26,7 @@ typedef struct likeness_mesh_desc {
     unsigned int vertexCount;
     const float *positions;      ///< vertexCount×3
     const float *normals;        ///< vertexCount×3, or NULL
-    const float *uvs;            ///< vertexCount×2, or NULL
+    const float *uvs;            ///< vertexCount×2 in aiScene's convention (v = 0 at the bottom; the glTF2 exporter flips it), or NULL
     unsigned int triangleCount;
     const unsigned int *indices; ///< triangleCount×3
     unsigned int targetCount;
