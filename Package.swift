@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "FaceDetect", dependencies: ["Imaging", "Tensor", "COpenBLAS"],
                 exclude: ["Resources/BLAZEFACE_LICENSE", "Resources/BLAZEFACE_MODEL_CARD.md"],
                 resources: [.copy("Resources/blazeface_short_range.safetensors")]),
-        .target(name: "Render", dependencies: ["FaceModel", "Imaging"]),
+        .target(name: "Render", dependencies: ["FaceModel", "Imaging", "Tensor"]),
         .target(name: "Networks", dependencies: ["Tensor"]),
         .target(name: "Assets", dependencies: ["FaceModel", "Imaging", "AssimpShim"]),
         .target(name: "Reconstruction", dependencies: [
