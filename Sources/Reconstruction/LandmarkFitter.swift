@@ -82,18 +82,10 @@ public final class LandmarkFitter: @unchecked Sendable {
     }
 
     /// Refines one photo from a given estimate (a network's prediction) instead of the rigid
-    /// initialisation: `iterations` Levenberg–Marquardt steps with every parameter free, identity
-    /// included (its prior pulls towards the mean as in `fit`).
-    public func refine(_ targets: FitTargets, code: FaceCode, camera: OrthoCamera, iterations: Int = 8) throws -> PhotoFit {
-        let start = Date()
-        var states = [PhotoState(code: code, camera: camera)]
-        var identity = code.identity
-        let accepted = try minimise([targets], states: &states, identity: &identity, free: Array(0..<layout.count),
-                                    identityFree: evaluator.model.identityCount > 0, iterations: iterations)
-        states[0].code.identity = identity
-        let final = try residuals(at: states[0], targets: targets, withJacobian: false)
-        return PhotoFit(camera: states[0].camera, code: states[0].code, landmarks: final.projected, boundary: final.boundary,
-                        energy: Float(final.energy), iterations: accepted, seconds: Date().timeIntervalSince(start))
+    /// initialisation: the same schedule as `fit` (rigid steps, then every parameter free, identity
+    /// included with its prior), so the two differ only in where they start.
+    public func refine(_ targets: FitTargets, code: FaceCode, camera: OrthoCamera) throws -> PhotoFit {
+        try fitShared([targets], from: [(code, camera)]).photos[0]
     }
 
     /// Levenberg–Marquardt over the given free local columns (and β when `identityFree`).

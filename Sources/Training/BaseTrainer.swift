@@ -54,12 +54,14 @@ public final class BaseTrainer {
     /// The learning rate of the next step.
     public var learningRate: Float { schedule.rate(at: step) }
 
+    /// - Parameter encoder: the encoder to train (its parameters that `requiresGrad`, e.g. a base
+    ///   model's adapters and layer norms for person-specific transfer); nil for a fresh one.
     public init(configuration: BaseTrainingConfiguration, model: MorphableModel, train: FaceDataset,
-                validation: FaceDataset?) throws {
+                validation: FaceDataset?, encoder given: CoarseEncoder? = nil) throws {
         self.configuration = configuration
-        encoder = CoarseEncoder(configuration.encoder, seed: configuration.seed)
+        encoder = given ?? CoarseEncoder(configuration.encoder, seed: configuration.seed)
         projection = try LandmarkProjection(model: model, boundary: configuration.boundary)
-        optimiser = Adam.adamW(parameters: encoder.parameters, learningRate: configuration.learningRate,
+        optimiser = Adam.adamW(parameters: encoder.parameters.filter(\.requiresGrad), learningRate: configuration.learningRate,
                                weightDecay: configuration.weightDecay)
         schedule = WarmupCosineSchedule(baseRate: configuration.learningRate, warmupSteps: configuration.warmupSteps,
                                         totalSteps: configuration.steps, minimumRate: configuration.minimumLearningRate)

@@ -65,6 +65,12 @@ public final class FaceDataset: @unchecked Sendable {
         }
     }
 
+    /// An in-memory dataset: `crops` holds the samples' RGB crops in index order.
+    public init(manifest: FaceDatasetManifest, crops: Data) {
+        self.manifest = manifest
+        self.crops = crops
+    }
+
     public init(directory: URL) throws {
         let manifestURL = directory.appendingPathComponent("dataset.json")
         let cropsURL = directory.appendingPathComponent("crops.u8")

@@ -141,10 +141,7 @@ struct BenchTensor: ParsableCommand {
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
         BufferPool.resetPeak()
         trainingStep(vit, images)
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let hwm = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
-            .flatMap { Double($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
-        return (Double(BufferPool.peakBytes) / 1_048_576, hwm / 1024)
+        return (Double(BufferPool.peakBytes) / 1_048_576, peakRSSMiB())
     }
 
     static func images(batch: Int, _ c: ViTConfiguration, using g: inout SeededGenerator) -> Tensor {

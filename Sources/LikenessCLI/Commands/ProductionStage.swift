@@ -1,9 +1,11 @@
+import Checksum
 import Daemon
 import FaceDetect
 import FaceModel
 import Foundation
 import Imaging
 import Library
+import Logging
 import Reconstruction
 import Training
 
@@ -43,7 +45,8 @@ struct ProductionStage: BundleStage {
         var statistics: [String: Double] = ["photos": Double(request.photos.count)]
         var accepted: [String] = []
         if !candidates.isEmpty {
-            let fitted = try fit(candidates, model: model, into: request.buildDirectory, statistics: &statistics)
+            let fitted = try fit(candidates, model: model, into: request.buildDirectory, logger: request.logger,
+                                 statistics: &statistics)
             accepted = fitted.accepted
             rejected += fitted.rejected
         }
@@ -51,7 +54,8 @@ struct ProductionStage: BundleStage {
         statistics["accepted"] = Double(accepted.count)
         statistics["rejected"] = Double(rejected.count)
         statistics["seconds"] = Date().timeIntervalSince(started)
-        return StageOutput(stage: name, accepted: accepted.sorted(), rejected: rejected, models: models(model),
+        return StageOutput(stage: name, accepted: accepted.sorted(), rejected: rejected,
+                           models: models(model, adapters: request.buildDirectory.appendingPathComponent(ProductionStage.adaptersFile)),
                            statistics: statistics)
     }
 
@@ -105,7 +109,7 @@ struct ProductionStage: BundleStage {
     /// Runs the shared-identity fit. Photos are offered under their content hash (symlinks in a
     /// work folder removed afterwards), so the fit's per-photo results map back unambiguously and
     /// the bundle names no inbox file.
-    func fit(_ photos: [StagePhoto], model: MorphableModel, into build: URL,
+    func fit(_ photos: [StagePhoto], model: MorphableModel, into build: URL, logger: Logger,
              statistics: inout [String: Double]) throws -> (accepted: [String], rejected: [RejectedPhoto]) {
         let work = build.appendingPathComponent(".work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -123,10 +127,16 @@ struct ProductionStage: BundleStage {
         do {
             let frontEnd = try FaceFrontEnd.standard()
             var personFit = PersonFit(model: model, settings: FitSettings())
+            var adaptStatistics: [String: Double] = [:]
+            defer { statistics.merge(adaptStatistics) { _, new in new } }
             if let base {
                 try base.check(model)
                 let evaluator = try FaceEvaluator(model: model)
-                personFit.initialEstimate = { try base.estimate($0, aligner: frontEnd.aligner, evaluator: evaluator) }
+                personFit.initialEstimate = { photos in
+                    let adapted = try adapt(base, model: model, photos: photos, aligner: frontEnd.aligner, into: build,
+                                            logger: logger, statistics: &adaptStatistics)
+                    return try adapted.estimate(photos, aligner: frontEnd.aligner, evaluator: evaluator)
+                }
             }
             summary = try personFit.run(urls, frontEnd: frontEnd, output: build)
         } catch FitError.noPhotos {
@@ -141,6 +151,37 @@ struct ProductionStage: BundleStage {
         statistics["albedoCoverage"] = Double(summary.albedoCoverage)
         return (summary.fitted.filter { byHash[$0] != nil }, rejections(summary.skipped, byHash: byHash, all: []))
     }
+
+    /// Person-specific transfer of the base model on the located photos (warm-started from the
+    /// person's latest bundle's adapters when there are some): writes `adapters.safetensors` (when
+    /// the adapted model is better on the held-out photos) and `transfer.json` into the build, and
+    /// returns the model every photo is then reconstructed with.
+    func adapt(_ base: BaseModel, model: MorphableModel, photos: [LocatedPhoto], aligner: FaceAligner, into build: URL,
+               logger: Logger, statistics: inout [String: Double]) throws -> BaseModel {
+        let previous = build.deletingLastPathComponent().appendingPathComponent("latest")
+            .appendingPathComponent(ProductionStage.adaptersFile)
+        let warm = FileManager.default.fileExists(atPath: previous.path) ? previous : nil
+        logger.info("adapting the base model to \(photos.count) photos\(warm == nil ? "" : " (warm start from the latest bundle)")")
+        let (adapted, report) = try PersonTransfer.adapt(base, model: model, photos: photos, aligner: aligner, warmStart: warm) {
+            step, total, loss in
+            if step % 20 == 0 { logger.info("stage adapt: step \(step)/\(total) (\(100 * step / max(total, 1)) %), loss \(loss)") }
+        }
+        logger.info("adaptation: \(report.note)")
+        if adapted !== base { try PersonTransfer.save(adapted, report: report, to: build.appendingPathComponent(ProductionStage.adaptersFile)) }
+        let json = JSONEncoder()
+        json.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try json.encode(report).write(to: build.appendingPathComponent("transfer.json"))
+        statistics["adaptSeconds"] = report.seconds
+        statistics["adaptSteps"] = Double(report.steps)
+        statistics["adaptImproved"] = report.improved ? 1 : 0
+        if let before = report.heldOutBefore, let after = report.heldOutAfter {
+            statistics["heldOutNMEBase"] = Double(before.meanAll)
+            statistics["heldOutNMEAdapted"] = Double(after.meanAll)
+        }
+        return adapted
+    }
+
+    static let adaptersFile = "adapters.safetensors"
 
     /// Maps the fit's skipped photos back to the inputs; `all` photos the fit gave no word on are rejected as unusable.
     func rejections(_ skipped: [SkippedPhoto], byHash: [String: StagePhoto], all: [StagePhoto]) -> [RejectedPhoto] {
@@ -163,8 +204,12 @@ struct ProductionStage: BundleStage {
     }
 
     /// The models a bundle is made with, and their licences.
-    func models(_ model: MorphableModel) -> [ModelRecord] {
-        [
+    func models(_ model: MorphableModel, adapters: URL? = nil) -> [ModelRecord] {
+        let adapterRecord = adapters.flatMap { try? Data(contentsOf: $0) }.map {
+            ModelRecord(role: "adapters", id: "\(ProductionStage.adaptersFile) sha256:\(SHA256.hex($0))",
+                        licence: "trained on this person's photos from the base model; inherits the base model's terms")
+        }
+        return [
             ModelRecord(role: "face-detector", id: "mediapipe/blaze_face_short_range.tflite (converted to safetensors)",
                         licence: "Apache-2.0, Google MediaPipe 0.10.21"),
             ModelRecord(role: "landmarks", id: "dlib/shape_predictor_68_face_landmarks.dat",
@@ -173,6 +218,6 @@ struct ProductionStage: BundleStage {
                         licence: model.info.licence),
             base.map { ModelRecord(role: "base-model", id: "Likeness base model sha256:\($0.contentHash)", licence: BaseModel.licence) }
                 ?? ModelRecord(role: "base-model", id: "none: classical landmark fitting (this build ships no base model)", licence: "n/a"),
-        ]
+        ] + (adapterRecord.map { [$0] } ?? [])
     }
 }

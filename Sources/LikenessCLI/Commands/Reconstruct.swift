@@ -2,6 +2,7 @@ import ArgumentParser
 import FaceDetect
 import FaceModel
 import Foundation
+import Library
 import Reconstruction
 import Training
 
@@ -35,14 +36,21 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "A trained model (safetensors from train-base) instead of the shipped one.")
     var weights: String?
 
+    @Option(help: "Reconstruct with a person's adapters: a person's name in --library, a bundle folder, or an adapters.safetensors file.")
+    var person: String?
+
+    @Option(help: "The Library that --person names are looked up in.")
+    var library = "./Library"
+
     @Option(help: "Side of the square texture in texels.")
     var textureSize = 256
 
     func run() throws {
         let logger = global.makeLogger("likeness.reconstruct")
         let model = EmbeddedHead.make()
-        let base = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
-        try base.check(model)
+        let shipped = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
+        try shipped.check(model)
+        let base = try person.map { try PersonTransfer.personModel(shipped, adapters: try Self.adapters(of: $0, library: library)) } ?? shipped
         let frontEnd = try FaceFrontEnd.standard()
         let urls = try PhotoIntake.photoURLs(photos)
         let (located, skipped) = PhotoIntake.locate(urls, frontEnd: frontEnd)
@@ -76,6 +84,24 @@ struct Reconstruct: ParsableCommand {
         print(String(format: "reconstructed %d of %d photos (network %.1f ms per photo)%@; wrote %@", located.count, urls.count,
                      networkSeconds * 1000 / Double(max(located.count, 1)), refine ? ", refined" : "", output))
         if located.isEmpty { throw ExitCode(2) }
+    }
+
+    /// The adapters file `person` names: a file, a bundle folder holding `adapters.safetensors`, or
+    /// a person's name whose latest bundle in `library` holds one.
+    static func adapters(of person: String, library: String) throws -> URL {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: person, isDirectory: &isFolder) {
+            let url = URL(fileURLWithPath: person)
+            return isFolder.boolValue ? url.appendingPathComponent("adapters.safetensors") : url
+        }
+        let name = try PersonName(person)
+        let bundle = LibraryLayout(root: URL(fileURLWithPath: library)).latestLink(name)
+        let url = bundle.appendingPathComponent("adapters.safetensors")
+        guard fm.fileExists(atPath: url.path) else {
+            throw ValidationError("no adapters for \(person): \(url.path) does not exist (is \(library) the Library, and has the daemon adapted this person?)")
+        }
+        return url
     }
 
     /// The base model's estimate as a `PhotoFit`, refined when asked.

@@ -1,0 +1,71 @@
+import FaceModel
+import Foundation
+import Networks
+import Tensor
+import XCTest
+@testable import Training
+
+/// Person-specific transfer on a tiny base model: only adapters and layer norms change (the base
+/// weights stay bit-identical), the loss falls, and the adapters round-trip through their file.
+final class PersonTransferTests: XCTestCase {
+    /// A tiny base model trained for a few steps and saved as `train-base` saves it.
+    func tinyBase(_ data: FaceDataset) throws -> BaseModel {
+        var config = try tinyConfiguration(data)
+        config.steps = 4
+        let trainer = try BaseTrainer(configuration: config, model: TrainingRecipeTests.model, train: data, validation: nil)
+        for _ in 0..<4 { try trainer.trainStep() }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-base-\(UUID().uuidString).safetensors")
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        try trainer.saveModel(to: url)
+        return try BaseModel(contentsOf: url)
+    }
+
+    func testTransferTrainsOnlyAdaptersAndLayerNormsAndRoundTrips() throws {
+        let data = try tinyDataset(10)
+        let base = try tinyBase(data)
+        let before = Dictionary(uniqueKeysWithValues: base.encoder.namedParameters.map { ($0.name, $0.tensor.values) })
+        var c = TransferConfiguration()
+        c.maximumSteps = 30
+        c.batchSize = 4
+        c.learningRate = 3e-3
+        c.augmentation = .none
+        c.bottleneck = 4
+        let (adapted, report) = try PersonTransfer.adapt(base, model: TrainingRecipeTests.model, train: data, heldOut: nil,
+                                                         configuration: c)
+        XCTAssertFalse(adapted === base)
+        XCTAssertEqual(report.steps, 30)
+        XCTAssertLessThan(report.lastLoss!, report.firstLoss!, "the transfer loss must fall")
+        var changed = 0
+        for (name, tensor) in adapted.encoder.namedParameters {
+            if PersonTransfer.isTransferred(name) {
+                if let old = before[name], old != tensor.values { changed += 1 }
+            } else {
+                XCTAssertEqual(before[name], tensor.values, "\(name) is a base weight and must stay bit-identical")
+            }
+        }
+        XCTAssertGreaterThan(changed, 0, "layer norms must train")
+        XCTAssertEqual(adapted.encoder.vit.blocks.filter { $0.adapter != nil }.count, adapted.encoder.vit.blocks.count)
+        // The shared base model itself is untouched and has no adapters.
+        XCTAssertTrue(base.encoder.vit.blocks.allSatisfy { $0.adapter == nil })
+
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-adapters-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try PersonTransfer.save(adapted, report: report, to: url)
+        let loaded = try PersonTransfer.personModel(base, adapters: url)
+        var g = SeededGenerator(seed: 5)
+        let images = Tensor.uniform([2, 3, 64, 64], in: -1...1, using: &g)
+        let a = try Autograd.withoutRecording { try adapted.encoder.raw(images) }.values
+        let b = try Autograd.withoutRecording { try loaded.encoder.raw(images) }.values
+        XCTAssertEqual(a, b, "adapters loaded from their file must reproduce the adapted model exactly")
+    }
+
+    func testHeldOutSplitIsDeterministicAndDisjoint() {
+        let items = Array(0..<20)
+        let (train, held) = PersonTransfer.split(items, holdoutFraction: 0.2, seed: 3)
+        XCTAssertEqual(held.count, 4)
+        XCTAssertEqual(Set(train).union(held), Set(items))
+        XCTAssertTrue(Set(train).isDisjoint(with: held))
+        XCTAssertEqual(PersonTransfer.split(items, holdoutFraction: 0.2, seed: 3).heldOut, held)
+        XCTAssertEqual(PersonTransfer.split([1, 2], holdoutFraction: 0.5, seed: 1).heldOut, [], "two photos: nothing held out")
+    }
+}
