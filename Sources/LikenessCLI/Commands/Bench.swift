@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
             BenchRender.self,
             BenchFaceDetect.self,
             BenchFit.self,
+            BenchFaceRecognition.self,
         ]
     )
 }
