@@ -6,15 +6,19 @@ import Imaging
 /// person's folder, which face is the person's and which photos show someone else.
 ///
 /// The reference identity is chosen robustly, without trusting any one photo:
-/// 1. link every two photos whose embeddings are closer than `threshold` (dlib's 0.6: the model
-///    was trained to put one person's faces within it);
-/// 2. take the largest connected group; the person is whoever it shows. If no two photos agree
+/// 1. link every two photos closer than `threshold − groupingMargin` (0.5 for dlib's 0.6):
+///    founding the reference asks for stronger evidence than admitting a photo to it, because
+///    among strangers two faces fall within 0.6 about 3 times in 100 (children and faces of one
+///    age and origin most), within 0.5 about 3 in 1000 (`likeness eval identity`);
+/// 2. take the largest connected group; the person is whoever it shows. If no two photos link
 ///    (the largest group is one photo, of two or more) or two groups tie for largest, there is no
 ///    reference and every photo is rejected, so a folder of strangers publishes nothing;
 /// 3. the reference is the group's medoid (the photo with the least total distance to the rest of
 ///    the group: an actual face, so the pairwise threshold keeps its meaning, and not dragged by
 ///    a chained outlier as a mean would be);
-/// 4. a photo is the person when its distance to the reference is below `threshold`.
+/// 4. a photo is the person when its distance to the reference is below `threshold` (dlib's 0.6:
+///    the model was trained to put one person's faces within it);
+/// 5. the person must be in at least half of the photos, otherwise there is no reference either.
 /// A folder of one photo has nothing to compare with and is accepted.
 public struct IdentityVerdict: Sendable, Equatable {
     public enum Outcome: Sendable, Equatable {
@@ -29,10 +33,12 @@ public struct IdentityVerdict: Sendable, Equatable {
 
     /// Why no reference could be chosen.
     public enum Problem: Sendable, Equatable {
-        /// No two photos are within the threshold of each other.
+        /// No two photos are within `threshold − groupingMargin` of each other.
         case noTwoAgree
         /// Several groups of `size` photos each agree within themselves but not with each other.
         case tiedGroups(count: Int, size: Int)
+        /// The reference's photos, `size` of them, are fewer than half of the `of` photos.
+        case noMajority(size: Int, of: Int)
     }
 
     public var threshold: Float
@@ -60,11 +66,16 @@ public struct IdentityVerdict: Sendable, Equatable {
             switch problem {
             case let .tiedGroups(count, size):
                 return "the folder shows \(count) different people with \(size) photos each: cannot tell whose folder it is (threshold \(t)); keep one person's photos"
+            case let .noMajority(size, total):
+                return "only \(size) of the folder's \(total) photos show one person, fewer than half: cannot tell whose folder it is (this one's nearest other photo is at identity distance \(nearestText), threshold \(t))"
             default:
-                return "no two photos in the folder show the same person (this one's nearest is at identity distance \(nearestText), threshold \(t)): cannot tell whose folder it is"
+                return "no two photos in the folder show the same person closely enough to tell whose folder it is (this one's nearest is at identity distance \(nearestText); a reference needs two photos within \(String(format: "%.2f", threshold - IdentityVerdict.groupingMargin)), threshold \(t))"
             }
         }
     }
+
+    /// How much closer than `threshold` two photos must be to found the reference group.
+    public static let groupingMargin: Float = 0.1
 
     /// The verdict for these embeddings (input order is kept; ties break toward earlier photos).
     public static func decide(_ embeddings: [FaceEmbedding], threshold: Float) -> IdentityVerdict {
@@ -75,15 +86,16 @@ public struct IdentityVerdict: Sendable, Equatable {
         }
         var d = [[Float]](repeating: [Float](repeating: 0, count: n), count: n)
         for i in 0..<n { for j in (i + 1)..<n { d[i][j] = embeddings[i].distance(to: embeddings[j]); d[j][i] = d[i][j] } }
-        let groups = connectedGroups(d, threshold: threshold)
+        let groups = connectedGroups(d, threshold: threshold - groupingMargin)
         let largest = groups.map(\.count).max()!
         let tied = groups.filter { $0.count == largest }
         let nearest = (0..<n).map { i in (0..<n).filter { $0 != i }.map { d[i][$0] }.min()! }
-        if largest == 1 || tied.count > 1 {
-            return IdentityVerdict(threshold: threshold, reference: nil, groupSize: 0,
-                                   problem: largest == 1 ? .noTwoAgree : .tiedGroups(count: tied.count, size: largest),
-                                   outcomes: nearest.map { .noReference(nearest: $0) })
+        func noReference(_ problem: Problem) -> IdentityVerdict {
+            IdentityVerdict(threshold: threshold, reference: nil, groupSize: 0, problem: problem,
+                            outcomes: nearest.map { .noReference(nearest: $0) })
         }
+        if largest == 1 { return noReference(.noTwoAgree) }
+        if tied.count > 1 { return noReference(.tiedGroups(count: tied.count, size: largest)) }
         let group = tied[0]
         let reference = group.min { a, b in
             let (sa, sb) = (group.reduce(0) { $0 + d[a][$1] }, group.reduce(0) { $0 + d[b][$1] })
@@ -92,6 +104,8 @@ public struct IdentityVerdict: Sendable, Equatable {
         let outcomes: [Outcome] = (0..<n).map { i in
             d[reference][i] < threshold ? .accepted(distance: d[reference][i]) : .differentPerson(distance: d[reference][i])
         }
+        let accepted = outcomes.filter { if case .accepted = $0 { return true }; return false }.count
+        if 2 * accepted < n { return noReference(.noMajority(size: accepted, of: n)) }
         return IdentityVerdict(threshold: threshold, reference: reference, groupSize: group.count, problem: nil, outcomes: outcomes)
     }
 

@@ -180,14 +180,32 @@ final class IdentityVerdictTests: XCTestCase {
         XCTAssertTrue(v.reason(0)!.contains("2 different people"))
     }
 
-    func testChainedOutlierIsJudgedAgainstTheMedoid() {
-        // Steps of 0.55 link 0.42 → 0.97 → 1.52 into the group, but 1.52 is 1.12 from the medoid (0.4).
+    func testTwoLookalikeStrangersAmongManyAreNoMajority() {
+        let v = IdentityVerdict.decide(embeddings([0, 0.3, 2, 4, 6, 8]), threshold: 0.6)
+        XCTAssertEqual(v.problem, .noMajority(size: 2, of: 6))
+        XCTAssertEqual(v.acceptedIndices, [])
+        XCTAssertTrue(v.reason(0)!.contains("only 2 of the folder's 6 photos"), v.reason(0)!)
+        // Exactly half is enough when no other group ties.
+        XCTAssertEqual(IdentityVerdict.decide(embeddings([0, 0.3, 0.2, 2, 4, 6]), threshold: 0.6).acceptedIndices, [0, 1, 2])
+    }
+
+    func testPhotosOutsideTheGroupAreJudgedAgainstTheMedoid() {
+        // The group is linked below 0.5 (0.30…0.42); 0.97 is 0.59 from the medoid (0.38), within
+        // the 0.6 threshold though it links to nobody; 1.52 is 1.14 from it.
         let v = IdentityVerdict.decide(embeddings([0.3, 0.4, 0.42, 0.35, 0.38, 0.97, 1.52]), threshold: 0.6)
-        XCTAssertEqual(v.groupSize, 7)
-        XCTAssertEqual(v.reference, 1)
+        XCTAssertEqual(v.groupSize, 5)
+        XCTAssertEqual(v.reference, 4)
         XCTAssertEqual(v.acceptedIndices, [0, 1, 2, 3, 4, 5])
         guard case let .differentPerson(d) = v.outcomes[6] else { return XCTFail("\(v.outcomes[6])") }
-        XCTAssertEqual(d, 1.12, accuracy: 1e-5)
+        XCTAssertEqual(d, 1.14, accuracy: 1e-5)
+    }
+
+    func testTwoStrangersJustUnderTheThresholdFoundNoReference() {
+        // 0.55 apart: the same person by dlib's 0.6, but not close enough to found a reference.
+        let v = IdentityVerdict.decide(embeddings([0, 0.55, 3]), threshold: 0.6)
+        XCTAssertEqual(v.problem, .noTwoAgree)
+        XCTAssertTrue(v.reason(0)!.contains("a reference needs two photos within 0.50"), v.reason(0)!)
+        XCTAssertEqual(IdentityVerdict.decide(embeddings([0, 0.45, 3]), threshold: 0.6).acceptedIndices, [0, 1])
     }
 
     func testThresholdIsHonoured() {

@@ -85,34 +85,53 @@ struct EvalIdentity: ParsableCommand {
             (c, (rate(same) { $0 < c } + rate(allDifferent) { $0 >= c }) / 2)
         }.max { $0.1 < $1.1 }!
         print(String(format: "best threshold on these pairs %.2f (balanced accuracy %.4f)", best.0, best.1))
-        gate(people, others)
+        var strangerPairs: [Float] = []
+        let all = others.flatMap(\.embeddings)
+        for i in all.indices { for j in (i + 1)..<all.count { strangerPairs.append(all[i].distance(to: all[j])) } }
+        print(String(format: "stranger pairs   %6d  called different %.4f   (every two photos of the strangers folders)",
+                     strangerPairs.count, rate(strangerPairs) { $0 >= t }))
+        gate(people, others, threshold: threshold)
+        print("threshold sweep: same = same pairs called same; diff = person-stranger pairs called different; strangers = stranger pairs called different;")
+        print("  gate = stranger rejected / person's photos kept in person+stranger folders; empty = stranger folders publishing nothing")
+        for c: Float in [0.45, 0.50, 0.55, 0.60, 0.65] {
+            let g = gateFigures(people, others, threshold: c)
+            print(String(format: "  %.2f  same %.4f  diff %.4f  strangers %.4f  gate %.4f / %.4f  empty %d of %d",
+                         c, rate(same) { $0 < c }, rate(allDifferent) { $0 >= c }, rate(strangerPairs) { $0 >= c },
+                         g.caught, g.kept, g.empty, g.folders))
+        }
     }
 
     /// The gate on simulated folders: the person's photos in groups of `gateSize` plus one stranger,
     /// and folders of `gateSize` strangers.
-    func gate(_ people: Set_, _ others: [Set_]) {
-        let p = people.embeddings, k = max(1, gateSize)
-        guard p.count >= k else { return print("gate: fewer than \(k) photos of the person") }
+    func gate(_ people: Set_, _ others: [Set_], threshold: Float) {
+        let k = max(1, gateSize)
+        guard people.embeddings.count >= k else { return print("gate: fewer than \(k) photos of the person") }
+        let g = gateFigures(people, others, threshold: threshold)
+        print(String(format: "gate, %d folders of %d photos of the person + 1 stranger: stranger rejected in %.4f, person's photos kept %.4f",
+                     g.mixed, k, g.caught, g.kept))
+        print("gate, \(g.folders) folders of \(k) strangers: nothing accepted in \(g.empty)")
+    }
+
+    /// Fraction of mixed folders whose stranger is rejected, fraction of the person's photos kept,
+    /// and how many stranger-only folders publish nothing.
+    func gateFigures(_ people: Set_, _ others: [Set_], threshold: Float) -> (mixed: Int, caught: Double, kept: Double, empty: Int, folders: Int) {
+        let p = people.embeddings, k = max(1, min(gateSize, p.count))
         let strangersAll = others.flatMap(\.embeddings)
         var caught = 0, lostPerson = 0, keptPerson = 0
         for (n, stranger) in strangersAll.enumerated() {
             let start = (n * k) % (p.count - k + 1)
-            let folder = Array(p[start..<(start + k)]) + [stranger]
-            let v = IdentityVerdict.decide(folder, threshold: threshold)
-            let accepted = Set(v.acceptedIndices)
+            let accepted = Set(IdentityVerdict.decide(Array(p[start..<(start + k)]) + [stranger], threshold: threshold).acceptedIndices)
             if !accepted.contains(k) { caught += 1 }
             keptPerson += (0..<k).filter { accepted.contains($0) }.count
             lostPerson += (0..<k).filter { !accepted.contains($0) }.count
         }
-        print(String(format: "gate, %d folders of %d photos of the person + 1 stranger: stranger rejected in %d (%.4f); person's photos kept %d, rejected %d (%.4f kept)",
-                     strangersAll.count, k, caught, Double(caught) / Double(max(strangersAll.count, 1)), keptPerson, lostPerson,
-                     Double(keptPerson) / Double(max(keptPerson + lostPerson, 1))))
         var empty = 0, folders = 0
         for start in stride(from: 0, to: strangersAll.count - k + 1, by: k) {
             folders += 1
             if IdentityVerdict.decide(Array(strangersAll[start..<(start + k)]), threshold: threshold).acceptedIndices.isEmpty { empty += 1 }
         }
-        print("gate, \(folders) folders of \(k) strangers: nothing accepted in \(empty)")
+        return (strangersAll.count, Double(caught) / Double(max(strangersAll.count, 1)),
+                Double(keptPerson) / Double(max(keptPerson + lostPerson, 1)), empty, folders)
     }
 
     func embed(_ folder: String, model: FaceRecognitionModel, frontEnd: FaceFrontEnd) throws -> Set_ {
