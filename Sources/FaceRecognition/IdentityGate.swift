@@ -6,10 +6,13 @@ import Imaging
 /// person's folder, which face is the person's and which photos show someone else.
 ///
 /// The reference identity is chosen robustly, without trusting any one photo:
-/// 1. link every two photos closer than `threshold − groupingMargin` (0.5 for dlib's 0.6):
+/// 1. link every two photos closer than `threshold − groupingMargin` (0.55 for dlib's 0.6):
 ///    founding the reference asks for stronger evidence than admitting a photo to it, because
 ///    among strangers two faces fall within 0.6 about 3 times in 100 (children and faces of one
-///    age and origin most), within 0.5 about 3 in 1000 (`likeness eval identity`);
+///    age and origin most), within 0.55 about 7 in 1000 (`likeness eval identity`: on folders of
+///    3 strangers a margin of 0.05 halves the folders that publish against none, and keeps every
+///    photo of the person in folders of 3 + a stranger; 0.1 catches a few more strangers but loses
+///    2.5% of the person's photos);
 /// 2. take the largest connected group; the person is whoever it shows. If no two photos link
 ///    (the largest group is one photo, of two or more) or two groups tie for largest, there is no
 ///    reference and every photo is rejected, so a folder of strangers publishes nothing;
@@ -75,10 +78,11 @@ public struct IdentityVerdict: Sendable, Equatable {
     }
 
     /// How much closer than `threshold` two photos must be to found the reference group.
-    public static let groupingMargin: Float = 0.1
+    public static let groupingMargin: Float = 0.05
 
     /// The verdict for these embeddings (input order is kept; ties break toward earlier photos).
-    public static func decide(_ embeddings: [FaceEmbedding], threshold: Float) -> IdentityVerdict {
+    public static func decide(_ embeddings: [FaceEmbedding], threshold: Float,
+                              groupingMargin: Float = IdentityVerdict.groupingMargin) -> IdentityVerdict {
         let n = embeddings.count
         guard n > 1 else {
             return IdentityVerdict(threshold: threshold, reference: n == 1 ? 0 : nil, groupSize: n, problem: nil,

@@ -35,6 +35,9 @@ struct EvalIdentity: ParsableCommand {
     @Option(help: "The distance threshold.")
     var threshold: Float = FaceRecognitionModel.dlibThreshold
 
+    @Option(help: "How much closer than the threshold two photos must be to found the gate's reference group.")
+    var groupingMargin: Float = IdentityVerdict.groupingMargin
+
     @Option(help: "Photos of the person per simulated gate folder.")
     var gateSize = 8
 
@@ -120,7 +123,7 @@ struct EvalIdentity: ParsableCommand {
         var caught = 0, lostPerson = 0, keptPerson = 0
         for (n, stranger) in strangersAll.enumerated() {
             let start = (n * k) % (p.count - k + 1)
-            let accepted = Set(IdentityVerdict.decide(Array(p[start..<(start + k)]) + [stranger], threshold: threshold).acceptedIndices)
+            let accepted = Set(IdentityVerdict.decide(Array(p[start..<(start + k)]) + [stranger], threshold: threshold, groupingMargin: groupingMargin).acceptedIndices)
             if !accepted.contains(k) { caught += 1 }
             keptPerson += (0..<k).filter { accepted.contains($0) }.count
             lostPerson += (0..<k).filter { !accepted.contains($0) }.count
@@ -128,7 +131,7 @@ struct EvalIdentity: ParsableCommand {
         var empty = 0, folders = 0
         for start in stride(from: 0, to: strangersAll.count - k + 1, by: k) {
             folders += 1
-            if IdentityVerdict.decide(Array(strangersAll[start..<(start + k)]), threshold: threshold).acceptedIndices.isEmpty { empty += 1 }
+            if IdentityVerdict.decide(Array(strangersAll[start..<(start + k)]), threshold: threshold, groupingMargin: groupingMargin).acceptedIndices.isEmpty { empty += 1 }
         }
         return (strangersAll.count, Double(caught) / Double(max(strangersAll.count, 1)),
                 Double(keptPerson) / Double(max(keptPerson + lostPerson, 1)), empty, folders)
