@@ -54,7 +54,7 @@ let package = Package(
                 resources: [.copy("Resources/blazeface_short_range.safetensors")]),
         // Identity embeddings (dlib's face-recognition ResNet on Tensor), face chips, the identity gate.
         .target(name: "FaceRecognition", dependencies: ["FaceDetect", "Imaging", "Tensor"]),
-        .target(name: "Render", dependencies: ["FaceModel", "Imaging"]),
+        .target(name: "Render", dependencies: ["FaceModel", "Imaging", "Tensor"]),
         .target(name: "Networks", dependencies: ["Tensor"]),
         .target(name: "Assets", dependencies: ["FaceModel", "Imaging", "AssimpShim"]),
         .target(name: "Reconstruction", dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Tensor
 
 /// One grouped detection of a cascade: its box (the cascade's own convention) and the number of
 /// raw window hits merged into it (OpenCV's "neighbours", a confidence).
@@ -161,7 +162,7 @@ private struct LevelScanner {
             let bands = min(rows.count, 2 * max(1, ProcessInfo.processInfo.activeProcessorCount))
             var perBand = [[(Int, Int)]](repeating: [], count: bands)
             perBand.withUnsafeMutableBufferPointer { out in
-                DispatchQueue.concurrentPerform(iterations: bands) { band in
+                Compute.concurrentPerform(iterations: bands) { band in
                     var found: [(Int, Int)] = []
                     for r in stride(from: band, to: rows.count, by: bands) {
                         let y = rows[r]

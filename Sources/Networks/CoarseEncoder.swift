@@ -22,6 +22,9 @@ public struct CoarseEncoderConfiguration: Sendable, Equatable, Codable {
     /// The camera (s, t) of the mean face in the mean crop: the decoded camera is
     /// s = s₀·exp(0.1·ŝ), t = t₀ + 8·t̂ (pixels), so a zero output is the mean face in the mean crop.
     public var meanScale: Float
+    /// Radians of axis-angle pose per unit of raw output (nil: 0.25, the first runs' value). Adam moves
+    /// each output weight by about the learning rate per step, so this sets how fast pose is learned.
+    public var poseScale: Float?
     public var meanTranslation: [Float]
     /// Names of the face model and its content hash, so weights are never paired with another model.
     public var faceModel: String
@@ -47,7 +50,7 @@ public struct CoarseEncoderConfiguration: Sendable, Equatable, Codable {
 /// - `identity` β `[B, Kβ]` in standard deviations (raw);
 /// - `expression` ψ `[B, Kψ]`, ARKit blendshape weights in (0, 1): σ(x − 2), so a zero output is
 ///   an almost neutral face;
-/// - `pose` θ `[B, 3J]`, axis-angle per joint, 0.25·x;
+/// - `pose` θ `[B, 3J]`, axis-angle per joint, `poseScale`·x;
 /// - `camera` `[B, 3]`: (s, tx, ty) of `OrthoCamera` in crop pixels.
 public struct CoarseCode {
     public var identity: Tensor
@@ -113,7 +116,7 @@ public final class CoarseEncoder: Module {
         func take(_ n: Int) -> Tensor { defer { at += n }; return slice(raw, axis: 1, at..<(at + n)) }
         let identity = take(c.identityCount)
         let expression = sigmoid(take(c.expressionCount) - 2)
-        let pose = take(3 * c.jointCount) * 0.25
+        let pose = take(3 * c.jointCount) * (c.poseScale ?? 0.25)
         let s = exp(take(1) * 0.1) * c.meanScale
         let t = take(2) * 8 + Tensor(c.meanTranslation, shape: [1, 2])
         return CoarseCode(identity: identity, expression: expression, pose: pose,

@@ -1,6 +1,7 @@
 import COpenBLAS
 import Foundation
 import FaceModel
+import Tensor
 
 /// Fits a morphable model to detected 68-point landmarks: per photo camera (s, t), head rotation,
 /// jaw and expression ψ, and one identity β shared by all photos given together.
@@ -245,7 +246,7 @@ func concurrentMap<T, U>(_ items: [T], _ body: (T) throws -> U) throws -> [U] {
     var results = [Result<U, Error>?](repeating: nil, count: items.count)
     results.withUnsafeMutableBufferPointer { out in
         let base = out.baseAddress!
-        DispatchQueue.concurrentPerform(iterations: items.count) { i in
+        Compute.concurrentPerform(iterations: items.count) { i in
             base[i] = Result { try body(items[i]) }
         }
     }

@@ -1,6 +1,7 @@
 import Dispatch
 import FaceModel
 import Foundation
+import Tensor
 
 /// Which triangles the rasteriser skips.
 public enum FaceCulling: Sendable {
@@ -76,7 +77,7 @@ public enum Rasterizer {
                                 let source = RasterSource(setup: sp.baseAddress!, bounds: bb.baseAddress!,
                                                           vertexDepth: dp.baseAddress!,
                                                           triangles: tp.baseAddress!, count: triangleCount)
-                                DispatchQueue.concurrentPerform(iterations: bands) { band in
+                                Compute.concurrentPerform(iterations: bands) { band in
                                     let y0 = height * band / bands, y1 = height * (band + 1) / bands
                                     rasterizeBand(rows: y0..<y1, source: source, target: target)
                                 }
@@ -122,7 +123,7 @@ public enum Rasterizer {
                     bounds.withUnsafeMutableBufferPointer { box in
                         let job = SetupJob(screen: sp.baseAddress!, triangles: tp.baseAddress!,
                                            setup: out.baseAddress!, bounds: box.baseAddress!, culling: culling)
-                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        Compute.concurrentPerform(iterations: chunks) { chunk in
                             for t in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) { job.run(t) }
                         }
                     }

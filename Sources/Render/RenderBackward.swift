@@ -1,6 +1,7 @@
 import Dispatch
 import FaceModel
 import Foundation
+import Tensor
 
 /// ∂L/∂(inputs) of a rendered frame, for an upstream image gradient ∂L/∂I_r.
 public struct RenderGradients: Sendable {
@@ -54,7 +55,7 @@ extension Renderer {
                                                  smoothNormal: sp[4], normalLength: sp[5], slope: sp[6],
                                                  imageGradient: sp[7])
                     let sinks = accumulators.map(\.pointers)
-                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    Compute.concurrentPerform(iterations: chunks) { chunk in
                         for f in (k * chunk / chunks)..<(k * (chunk + 1) / chunks) {
                             backwardFragment(f, ctx: ctx, saved: forward, into: sinks[chunk])
                         }

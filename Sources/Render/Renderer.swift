@@ -1,6 +1,7 @@
 import Dispatch
 import FaceModel
 import Foundation
+import Tensor
 
 /// Everything besides the mesh that determines a rendered image (the paper's c, l, A, D).
 public struct RenderScene: Sendable {
@@ -139,7 +140,7 @@ public struct Renderer: Sendable {
                 mask.withUnsafeMutableBufferPointer { msk in
                     buffers.withPointers { out in
                         let sink = ShadeSink(image: img.baseAddress!, mask: msk.baseAddress!, out: out)
-                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        Compute.concurrentPerform(iterations: chunks) { chunk in
                             for f in (k * chunk / chunks)..<(k * (chunk + 1) / chunks) {
                                 shadeFragment(f, ctx: ctx, sink: sink)
                             }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// Reverse-mode differentiation: a tape of coarse operations over forward/backward kernel pairs.
@@ -28,16 +31,32 @@ import Foundation
 ///   skip it to accumulate over micro-batches.
 /// - A graph is consumed by its reverse pass (the saved activations are freed).
 public enum Autograd {
-    /// Whether operations record backward nodes. Off inside `withoutRecording`.
-    public private(set) static var isRecording = true
+    /// Whether operations on this thread record backward nodes. Off inside `withoutRecording`.
+    ///
+    /// Per thread, so one thread's inference (a daemon job, a validation pass, a benchmark) never
+    /// switches off another thread's training; `Compute.parallelFor`'s workers take the state of
+    /// the thread that started the loop.
+    public static var isRecording: Bool { pthread_getspecific(notRecordingKey) == nil }
 
-    /// Runs `body` without recording (inference: no graph, activations freed as they go).
+    /// Runs `body` without recording on this thread (inference: no graph, activations freed as they go).
     public static func withoutRecording<R>(_ body: () throws -> R) rethrows -> R {
-        let previous = isRecording
-        isRecording = false
-        defer { isRecording = previous }
+        try with(recording: false, body)
+    }
+
+    /// Runs `body` with this thread's recording switched on or off, restored afterwards.
+    static func with<R>(recording: Bool, _ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(notRecordingKey)
+        pthread_setspecific(notRecordingKey, recording ? nil : UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(notRecordingKey, previous) }
         return try body()
     }
+
+    /// Thread-specific flag: non-nil while recording is off (threads start recording).
+    private static let notRecordingKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
+        return key
+    }()
 }
 
 /// One recorded operation: the inputs it must propagate to and its backward function, which reads

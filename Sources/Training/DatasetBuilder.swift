@@ -3,6 +3,7 @@ import FaceDetect
 import Foundation
 import Imaging
 import Reconstruction
+import Tensor
 
 /// `likeness dataset build`: photos → aligned 256² crops with 68 landmarks, person groups, and the
 /// typed reason for every photo left out.
@@ -70,7 +71,7 @@ public struct DatasetBuilder {
             var outcomes = [Outcome?](repeating: nil, count: part.count)
             outcomes.withUnsafeMutableBufferPointer { out in
                 let base = out.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: part.count) { i in base[i] = process(part[i].0, part[i].1) }
+                Compute.concurrentPerform(iterations: part.count) { i in base[i] = process(part[i].0, part[i].1) }
             }
             for outcome in outcomes.compactMap({ $0 }) {
                 switch outcome {

@@ -21,3 +21,70 @@ final class ParallelTests: XCTestCase {
         }
     }
 }
+
+/// The one thread budget and the per-thread recording switch.
+final class ThreadBudgetTests: XCTestCase {
+    func testNestedLoopsNeverExceedTheBudget() {
+        let saved = Compute.threads
+        defer { Compute.setThreads(saved) }
+        Compute.setThreads(2)
+        let active = Counter(), peak = Counter()
+        Compute.concurrentPerform(iterations: 8) { _ in
+            Compute.concurrentPerform(iterations: 8) { _ in
+                let now = active.add(1)
+                peak.max(now)
+                usleep(2_000)
+                _ = active.add(-1)
+            }
+        }
+        XCTAssertLessThanOrEqual(peak.value, 2, "nested loops ran \(peak.value) workers on a budget of 2")
+        XCTAssertGreaterThanOrEqual(peak.value, 1)
+    }
+
+    func testEveryIterationRunsOnce() {
+        var seen = [Int](repeating: 0, count: 37)
+        seen.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            Compute.concurrentPerform(iterations: 37) { i in base[i] += 1 }
+        }
+        XCTAssertEqual(seen, [Int](repeating: 1, count: 37))
+    }
+
+    func testRecordingIsPerThreadAndWorkersInheritIt() {
+        let w = Tensor([1, 2], shape: [2], requiresGrad: true)
+        let otherThreadOff = expectation(description: "other thread ran without recording")
+        let mainRecorded = Counter()
+        let inside = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            Autograd.withoutRecording {
+                inside.signal()
+                done.wait()
+                XCTAssertFalse(Autograd.isRecording)
+                otherThreadOff.fulfill()
+            }
+        }
+        inside.wait()
+        // While the other thread is inside `withoutRecording`, this one still records.
+        if (w * 2).requiresGrad { _ = mainRecorded.add(1) }
+        done.signal()
+        wait(for: [otherThreadOff], timeout: 5)
+        XCTAssertEqual(mainRecorded.value, 1)
+        let saved = Compute.threads
+        defer { Compute.setThreads(saved) }
+        Compute.setThreads(2)
+        let recordedInWorkers = Counter()
+        Autograd.withoutRecording {
+            Compute.concurrentPerform(iterations: 4) { _ in if Autograd.isRecording { _ = recordedInWorkers.add(1) } }
+        }
+        XCTAssertEqual(recordedInWorkers.value, 0, "workers of a loop started without recording must not record")
+    }
+}
+
+/// A locked integer for the tests above.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = 0, highest = 0
+    @discardableResult func add(_ d: Int) -> Int { lock.lock(); defer { lock.unlock() }; current += d; return current }
+    func max(_ v: Int) { lock.lock(); highest = Swift.max(highest, v); lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return Swift.max(highest, current) }
+}

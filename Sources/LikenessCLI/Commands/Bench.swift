@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
             BenchRender.self,
             BenchFaceDetect.self,
             BenchFit.self,
+            BenchReconstruct.self,
             BenchFaceRecognition.self,
         ]
     )
@@ -32,6 +33,17 @@ enum BenchReference {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
         }
         return 2 * pow(Double(n), 3) / (ms * 1e6)
+    }
+
+    /// Best wall time in seconds over `repeats` runs.
+    static func bestSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+        var fastest = Double.infinity
+        for _ in 0..<max(repeats, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return fastest
     }
 
     /// Median wall time in milliseconds of `repetitions` runs (after one warm-up).

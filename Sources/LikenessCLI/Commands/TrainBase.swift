@@ -39,6 +39,11 @@ struct TrainBase: ParsableCommand {
     var boundary: BoundaryMode = .silhouette
     @Option(help: "Weight of L_sc (0 turns shape consistency off).") var shapeConsistency: Float = 0.5
     @Option(help: "Validation and checkpoint interval, steps.") var validationInterval = 250
+    @Option(help: "Radians of pose per unit of the encoder's raw output.") var poseScale: Float = 0.25
+    @Option(help: "Learning-rate warm-up, steps.") var warmup = 300
+    @Option(help: "Multiplier of the geometric jitter (scale, rotation, shift) of the augmentation.")
+    var jitter: Float = 1
+    @Flag(help: "Train without augmentation (a diagnostic: can the encoder fit its data?).") var noAugmentation = false
     @Option(help: "Seed of initialisation, sampling and augmentation.") var seed: UInt64 = 1
 
     func run() throws {
@@ -51,6 +56,7 @@ struct TrainBase: ParsableCommand {
         var encoder = try BaseTrainer.encoderConfiguration(for: model, dataset: train)
         encoder.vit.depth = depth
         encoder.vit.dim = width
+        encoder.poseScale = poseScale
         var config = BaseTrainingConfiguration(encoder: encoder)
         config.steps = steps
         config.batchSize = batchSize
@@ -59,6 +65,11 @@ struct TrainBase: ParsableCommand {
         config.losses.shapeConsistency = shapeConsistency
         config.validationInterval = validationInterval
         config.seed = seed
+        config.warmupSteps = warmup
+        config.augmentation.scale *= jitter
+        config.augmentation.rotationDegrees *= jitter
+        config.augmentation.shift *= jitter
+        if noAugmentation { config.augmentation = .none }
         let trainer = try BaseTrainer(configuration: config, model: model, train: train, validation: val)
         let checkpoint = runURL.appendingPathComponent("checkpoint.safetensors")
         let logURL = runURL.appendingPathComponent("log.csv")
