@@ -11,7 +11,7 @@ let package = Package(
     products: [
         .executable(name: "likeness", targets: ["LikenessCLI"]),
         .library(name: "LikenessKit", targets: [
-            "Checksum", "Imaging", "Tensor", "FaceModel", "FaceDetect", "Render", "Networks",
+            "Checksum", "Imaging", "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks",
             "Reconstruction", "Training", "Assets", "Library", "Daemon",
         ]),
     ],
@@ -52,11 +52,13 @@ let package = Package(
         .target(name: "FaceDetect", dependencies: ["Imaging", "Tensor", "COpenBLAS"],
                 exclude: ["Resources/BLAZEFACE_LICENSE", "Resources/BLAZEFACE_MODEL_CARD.md"],
                 resources: [.copy("Resources/blazeface_short_range.safetensors")]),
+        // Identity embeddings (dlib's face-recognition ResNet on Tensor), face chips, the identity gate.
+        .target(name: "FaceRecognition", dependencies: ["FaceDetect", "Imaging", "Tensor"]),
         .target(name: "Render", dependencies: ["FaceModel", "Imaging", "Tensor"]),
         .target(name: "Networks", dependencies: ["Tensor"]),
         .target(name: "Assets", dependencies: ["FaceModel", "Imaging", "AssimpShim"]),
         .target(name: "Reconstruction", dependencies: [
-            "Tensor", "FaceModel", "FaceDetect", "Render", "Networks", "Imaging", "Assets",
+            "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks", "Imaging", "Assets",
         ]),
         // The training room of the learned core: differentiable face ops, the losses of Eq. 1-2,
         // datasets, trainers and the trained base model in use.
@@ -70,7 +72,7 @@ let package = Package(
             "Library", "CInotifyTools", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "LikenessCLI", dependencies: [
-            "Imaging", "Tensor", "FaceModel", "FaceDetect", "Render", "Networks",
+            "Imaging", "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks",
             "Reconstruction", "Training", "Assets", "Library", "Daemon", "COpenBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -81,6 +83,8 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"], exclude: ["Fixtures"]),
+        .testTarget(name: "FaceRecognitionTests", dependencies: ["FaceRecognition", "FaceDetect", "Imaging", "Tensor", "Checksum"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),

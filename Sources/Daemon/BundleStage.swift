@@ -22,12 +22,16 @@ public struct StageRequest: Sendable {
     public var photos: [StagePhoto]
     public var buildDirectory: URL
     public var logger: Logger
+    /// The identity gate's threshold from the daemon's configuration (nil: the stage's default).
+    public var identityThreshold: Double?
 
-    public init(person: PersonName, photos: [StagePhoto], buildDirectory: URL, logger: Logger) {
+    public init(person: PersonName, photos: [StagePhoto], buildDirectory: URL, logger: Logger,
+                identityThreshold: Double? = nil) {
         self.person = person
         self.photos = photos
         self.buildDirectory = buildDirectory
         self.logger = logger
+        self.identityThreshold = identityThreshold
     }
 }
 

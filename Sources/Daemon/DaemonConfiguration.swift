@@ -24,6 +24,10 @@ public struct DaemonConfiguration: Codable, Equatable, Sendable {
     public var rescanIntervalSeconds: Double = 300
     /// On SIGTERM/SIGINT a running job gets this long to finish before it is abandoned cleanly.
     public var shutdownGraceSeconds: Double = 20
+    /// The identity gate: a photo whose face embedding is this far or farther from the person's
+    /// reference face is rejected as `different-person` (dlib's face-recognition distance; 0.6 is
+    /// the model's own threshold). Passed to each job; the daemon itself runs no neural code.
+    public var identityThreshold: Double = 0.6
 
     public init() {}
 
@@ -53,6 +57,7 @@ public struct DaemonConfiguration: Codable, Equatable, Sendable {
         jobMemoryLimitMB = try container.decodeIfPresent(Int.self, forKey: .jobMemoryLimitMB) ?? defaults.jobMemoryLimitMB
         rescanIntervalSeconds = try container.decodeIfPresent(Double.self, forKey: .rescanIntervalSeconds) ?? defaults.rescanIntervalSeconds
         shutdownGraceSeconds = try container.decodeIfPresent(Double.self, forKey: .shutdownGraceSeconds) ?? defaults.shutdownGraceSeconds
+        identityThreshold = try container.decodeIfPresent(Double.self, forKey: .identityThreshold) ?? defaults.identityThreshold
     }
 
     /// Checks the values make sense; throws a readable error otherwise.
@@ -68,6 +73,7 @@ public struct DaemonConfiguration: Codable, Equatable, Sendable {
         try require(jobMemoryLimitMB >= 0, "jobMemoryLimitMB must be non-negative")
         try require(rescanIntervalSeconds > 0, "rescanIntervalSeconds must be positive")
         try require(shutdownGraceSeconds >= 0, "shutdownGraceSeconds must be non-negative")
+        try require(identityThreshold > 0 && identityThreshold.isFinite, "identityThreshold must be positive")
         return self
     }
 

@@ -13,6 +13,21 @@ public struct JobSpec: Codable, Equatable, Sendable {
     public var memoryLimitBytes: UInt64
     /// The daemon's pid: the job process stops when its parent is gone.
     public var parentPID: Int32
+    /// The identity gate's distance threshold (`DaemonConfiguration.identityThreshold`); nil in
+    /// specs written before it existed (the stage's default).
+    public var identityThreshold: Double?
+
+    public init(jobID: Int64, person: PersonName, photos: [StagePhoto], buildDirectory: String, resultPath: String,
+                memoryLimitBytes: UInt64, parentPID: Int32, identityThreshold: Double? = nil) {
+        self.jobID = jobID
+        self.person = person
+        self.photos = photos
+        self.buildDirectory = buildDirectory
+        self.resultPath = resultPath
+        self.memoryLimitBytes = memoryLimitBytes
+        self.parentPID = parentPID
+        self.identityThreshold = identityThreshold
+    }
 }
 
 /// What a job process reports back: the stage's output, or the error that ended it.
@@ -60,7 +75,8 @@ public enum JobWork {
                 guard actual == photo.sha256 else { throw JobFailure("\(photo.name) changed after it was hashed") }
             }
             let request = StageRequest(person: spec.person, photos: spec.photos,
-                                       buildDirectory: URL(fileURLWithPath: spec.buildDirectory), logger: logger)
+                                       buildDirectory: URL(fileURLWithPath: spec.buildDirectory), logger: logger,
+                                       identityThreshold: spec.identityThreshold)
             return JobReport(output: try stage.build(request), error: nil)
         } catch {
             return JobReport(output: nil, error: "\(error)")

@@ -67,7 +67,7 @@ extension WatchService {
         let reportPath = staging.path + ".report.json"
         let spec = JobSpec(jobID: jobID, person: job.person, photos: photos, buildDirectory: staging.path,
                            resultPath: reportPath, memoryLimitBytes: UInt64(configuration.jobMemoryLimitMB) << 20,
-                           parentPID: getpid())
+                           parentPID: getpid(), identityThreshold: configuration.identityThreshold)
         try ledger.startJob(jobID, now: now)
         do {
             let running = try executor.start(spec)

@@ -19,6 +19,25 @@ public enum DlibModelError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// Reading a model file in dlib's serialisation: memory-mapped, parsed in one pass.
+public enum DlibModelFile {
+    /// The file's bytes, memory-mapped (a model holds tens of megabytes of floats).
+    public static func data(contentsOf url: URL) throws -> Data {
+        do { return try Data(contentsOf: url, options: .alwaysMapped) } catch {
+            throw DlibModelError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Runs `parse` with a reader at the start of `data`.
+    public static func parse<T>(_ data: Data, _ parse: (inout DlibReader) throws -> T) throws -> T {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { throw DlibModelError.truncated(offset: 0) }
+            var reader = DlibReader(base: base, count: raw.count)
+            return try parse(&reader)
+        }
+    }
+}
+
 /// A cursor over bytes in dlib's binary serialisation format (`dlib/serialize.h`), read through an
 /// unsafe pointer because a 68-point model holds ~16 million floats.
 ///
@@ -30,17 +49,21 @@ public enum DlibModelError: Error, Equatable, CustomStringConvertible {
 /// - `std::vector<T>`: an unsigned length, then the elements.
 /// - `matrix<T>`: rows and columns as signed integers (negated in the current format), then the
 ///   elements row-major.
-struct DlibReader {
+///
+/// The DNN models (`dlib/dnn`) add: a `std::string` (an unsigned length, then the bytes), a bool
+/// (the ASCII byte `'1'` or `'0'`) and a `tensor` (version 2, then num_samples, k, nr, nc as
+/// integers, then the values as raw little-endian IEEE float32).
+public struct DlibReader {
     let base: UnsafePointer<UInt8>
-    let count: Int
-    private(set) var offset = 0
+    public let count: Int
+    public private(set) var offset = 0
 
-    init(base: UnsafePointer<UInt8>, count: Int) {
+    public init(base: UnsafePointer<UInt8>, count: Int) {
         self.base = base
         self.count = count
     }
 
-    var isAtEnd: Bool { offset == count }
+    public var isAtEnd: Bool { offset == count }
 
     /// Reads a magnitude with its sign flag. Returns (magnitude, negative).
     @inline(__always)
@@ -63,7 +86,7 @@ struct DlibReader {
     }
 
     @inline(__always)
-    mutating func readUnsigned() throws -> Int {
+    public mutating func readUnsigned() throws -> Int {
         let start = offset
         let (value, negative) = try readMagnitude()
         guard !negative, value <= UInt64(Int.max) else {
@@ -73,7 +96,7 @@ struct DlibReader {
     }
 
     @inline(__always)
-    mutating func readSigned() throws -> Int {
+    public mutating func readSigned() throws -> Int {
         let start = offset
         let (value, negative) = try readMagnitude()
         guard value <= UInt64(Int.max) else {
@@ -86,7 +109,7 @@ struct DlibReader {
     private static let powersOfTwo: [Float] = (0..<301).map { Float(sign: .plus, exponent: $0 - 200, significand: 1) }
 
     @inline(__always)
-    mutating func readFloat() throws -> Float {
+    public mutating func readFloat() throws -> Float {
         let start = offset
         let mantissa = try readSigned()
         let exponent = try readSigned()
@@ -99,7 +122,7 @@ struct DlibReader {
     }
 
     /// A column vector `matrix<float,0,1>` (or any matrix, flattened row-major).
-    mutating func readFloatMatrix(into out: inout [Float]) throws -> Int {
+    public mutating func readFloatMatrix(into out: inout [Float]) throws -> Int {
         let rows = abs(try readSigned()), cols = abs(try readSigned())
         let n = rows * cols
         guard n >= 0, n <= (count - offset) / 2 else {
@@ -110,12 +133,51 @@ struct DlibReader {
     }
 
     /// The length of a `std::vector`, checked against the bytes left (each element takes ≥ 1 byte).
-    mutating func readLength() throws -> Int {
+    public mutating func readLength() throws -> Int {
         let start = offset
         let n = try readUnsigned()
         guard n <= count - offset else {
             throw DlibModelError.malformed(offset: start, what: "vector length \(n) larger than the file")
         }
         return n
+    }
+
+    /// A `std::string`.
+    public mutating func readString() throws -> String {
+        let n = try readLength()
+        let text = String(decoding: UnsafeBufferPointer(start: base + offset, count: n), as: UTF8.self)
+        offset += n
+        return text
+    }
+
+    /// A bool, serialised as the character '1' or '0'.
+    public mutating func readBool() throws -> Bool {
+        guard offset < count else { throw DlibModelError.truncated(offset: offset) }
+        let c = base[offset]
+        guard c == UInt8(ascii: "0") || c == UInt8(ascii: "1") else {
+            throw DlibModelError.malformed(offset: offset, what: "bad bool byte \(c)")
+        }
+        offset += 1
+        return c == UInt8(ascii: "1")
+    }
+
+    /// A DNN `tensor`: its shape `[num_samples, k, nr, nc]` and its values (row-major).
+    public mutating func readTensor() throws -> (shape: [Int], values: [Float]) {
+        let start = offset
+        let version = try readSigned()
+        guard version == 2 else { throw DlibModelError.malformed(offset: start, what: "tensor version \(version)") }
+        let shape = try (0..<4).map { _ in try readSigned() }
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw DlibModelError.malformed(offset: start, what: "tensor shape \(shape)") }
+        let n = shape.reduce(1, *)
+        guard n <= (count - offset) / 4 else { throw DlibModelError.truncated(offset: offset) }
+        var values = [Float](repeating: 0, count: n)
+        values.withUnsafeMutableBytes { out in
+            out.copyMemory(from: UnsafeRawBufferPointer(start: base + offset, count: 4 * n))
+        }
+        #if _endian(big)
+        values = values.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+        #endif
+        offset += 4 * n
+        return (shape, values)
     }
 }

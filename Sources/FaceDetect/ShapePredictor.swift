@@ -41,11 +41,7 @@ public final class ShapePredictor: @unchecked Sendable {
 
     /// Loads a model file; memory-maps it and parses it in one pass.
     public convenience init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw DlibModelError.unreadable(path: url.path, reason: error.localizedDescription)
-        }
-        try self.init(data: data)
+        try self.init(data: try DlibModelFile.data(contentsOf: url))
     }
 
     /// The model at `defaultModelPath`.
@@ -59,13 +55,7 @@ public final class ShapePredictor: @unchecked Sendable {
     /// anchor indices (`vector<vector<unsigned long>>`) and the deltas
     /// (`vector<vector<vector<float,2>>>`).
     public init(data: Data) throws {
-        var parsed: Parsed?
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            guard let base = raw.bindMemory(to: UInt8.self).baseAddress else { throw DlibModelError.truncated(offset: 0) }
-            var reader = DlibReader(base: base, count: raw.count)
-            parsed = try Parsed(&reader)
-        }
-        let p = parsed!
+        let p = try DlibModelFile.parse(data) { try Parsed(&$0) }
         pointCount = p.meanShape.count / 2
         levelCount = p.levels
         treesPerLevel = p.trees

@@ -10,6 +10,9 @@ public enum RejectionKind: String, Codable, Sendable, CaseIterable {
     case severalFaces = "several-faces"
     case faceTooSmall = "face-too-small"
     case faceCutByBorder = "face-cut-by-border"
+    /// The face is not the person of the folder (the identity gate; the detail gives the distance
+    /// and the threshold).
+    case differentPerson = "different-person"
     case unreadable
 }
 

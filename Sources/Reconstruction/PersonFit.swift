@@ -2,6 +2,7 @@ import Foundation
 import Assets
 import FaceDetect
 import FaceModel
+import FaceRecognition
 import Imaging
 import Render
 
@@ -63,6 +64,18 @@ public struct PersonFitSummary: Codable, Sendable {
     public var separateSecondsPerPhoto: Double?
     public var splitHalfSpread: IdentitySpread?
     public var files: [String]
+    /// The identity gate's decision, when one ran.
+    public var identityGate: IdentityGateSummary? = nil
+}
+
+/// `summary.json`'s record of the identity gate: the threshold, the reference photo, how many
+/// photos agreed with it, and every located photo's distance to it (absent without a reference).
+public struct IdentityGateSummary: Codable, Sendable, Equatable {
+    public var threshold: Float
+    public var reference: String?
+    public var groupSize: Int
+    public var distances: [String: Float]
+    public var rejected: [String]
 }
 
 /// `likeness fit`: photos of one person → located faces (bad photos skipped with reasons) → one
@@ -82,6 +95,9 @@ public struct PersonFit {
     /// Where each photo's fit starts: nil for the classical rigid initialisation, or a network's
     /// estimate (the base model), which the landmark fit then refines.
     public var initialEstimate: (([LocatedPhoto]) throws -> [(code: FaceCode, camera: OrthoCamera)])? = nil
+    /// When set, located photos that are not the folder's person are skipped as
+    /// `different-person` before anything is fitted (see `IdentityVerdict`).
+    public var identityGate: IdentityGate? = nil
 
     public init(model: MorphableModel, settings: FitSettings) {
         self.model = model
@@ -93,7 +109,14 @@ public struct PersonFit {
         let fm = FileManager.default
         try fm.createDirectory(at: output.appendingPathComponent("parameters"), withIntermediateDirectories: true)
         let t0 = Date()
-        let (photos, skipped) = PhotoIntake.locate(urls, frontEnd: frontEnd)
+        var (photos, skipped) = PhotoIntake.locate(urls, frontEnd: frontEnd)
+        var gateSummary: IdentityGateSummary?
+        if let identityGate {
+            let gated = PersonFit.screenIdentity(photos, gate: identityGate)
+            photos = gated.kept
+            skipped += gated.skipped
+            gateSummary = gated.summary
+        }
         let locating = Date().timeIntervalSince(t0)
         for s in skipped { log("skipped \(s.name): \(s.reason)") }
         var summary = PersonFitSummary(
@@ -101,6 +124,7 @@ public struct PersonFit {
             skippedCount: skipped.count, identity: [], energy: 0, iterations: 0, secondsLocating: locating,
             secondsSharedFit: 0, albedoCoverage: 0, photometricRMSBefore: nil, photometricRMSAfter: nil, separateSpread: nil, separateSecondsPerPhoto: nil,
             splitHalfSpread: nil, files: [])
+        summary.identityGate = gateSummary
         guard !photos.isEmpty else {
             try write(summary, to: output.appendingPathComponent("summary.json"))
             throw FitError.noPhotos
@@ -118,6 +142,29 @@ public struct PersonFit {
         summary.files = try writeAssets(photos, shared, evaluator: fitter.evaluator, output: output, summary: &summary)
         try write(summary, to: output.appendingPathComponent("summary.json"))
         return summary
+    }
+
+    /// The identity gate on located photos: the ones that are the person, and the others as
+    /// `different-person` skips with their distance and the threshold.
+    public static func screenIdentity(_ photos: [LocatedPhoto], gate: IdentityGate)
+        -> (kept: [LocatedPhoto], skipped: [SkippedPhoto], summary: IdentityGateSummary) {
+        let verdict = gate.verdict(photos.map { ($0.image, $0.landmarks) }).verdict
+        var kept: [LocatedPhoto] = [], skipped: [SkippedPhoto] = [], distances: [String: Float] = [:]
+        for (i, photo) in photos.enumerated() {
+            switch verdict.outcomes[i] {
+            case let .accepted(d): distances[photo.name] = d
+            case let .differentPerson(d): distances[photo.name] = d
+            case .noReference: break
+            }
+            if let reason = verdict.reason(i) {
+                skipped.append(SkippedPhoto(name: photo.name, code: "different-person", reason: reason))
+            } else {
+                kept.append(photo)
+            }
+        }
+        let summary = IdentityGateSummary(threshold: gate.threshold, reference: verdict.reference.map { photos[$0].name },
+                                          groupSize: verdict.groupSize, distances: distances, rejected: skipped.map(\.name))
+        return (kept, skipped, summary)
     }
 
     private func compare(_ fitter: LandmarkFitter, _ targets: [FitTargets], into summary: inout PersonFitSummary,

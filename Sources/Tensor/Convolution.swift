@@ -258,3 +258,21 @@ public func convTranspose2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
         }
     }
 }
+
+/// Folds a per-channel affine that follows a convolution into the convolution itself (dlib's
+/// test-time batch-norm `affine_`, or a frozen batch-norm `γ·(y − μ)/σ + β` given as
+/// `scale = γ/σ`, `shift = β − γμ/σ`): `scale[o]·(W_o ∗ x + b_o) + shift[o] = (scale[o]·W_o) ∗ x +
+/// (scale[o]·b_o + shift[o])`. Weight `[O, C, kh, kw]`, bias `[O]` (nil: zero), scale and shift
+/// `O` values; returns the folded weight and bias (new tensors; the inputs are not changed).
+public func foldChannelAffine(weight: Tensor, bias: Tensor?, scale: [Float], shift: [Float]) -> (weight: Tensor, bias: Tensor) {
+    let outC = weight.shape[0], per = weight.count / outC
+    precondition(scale.count == outC && shift.count == outC && (bias?.count ?? outC) == outC,
+                 "foldChannelAffine of weight \(weight.shape) with \(scale.count) scales")
+    let w = Tensor(uninitialized: weight.shape), b = Tensor(uninitialized: [outC])
+    for o in 0..<outC {
+        let src = weight.data + o * per, dst = w.data + o * per
+        for i in 0..<per { dst[i] = scale[o] * src[i] }
+        b.data[o] = scale[o] * (bias?.data[o] ?? 0) + shift[o]
+    }
+    return (w, b)
+}

@@ -153,3 +153,50 @@ extension OpGradientTests {
         XCTAssertEqual(broadcast(Tensor([1, 2], shape: [2, 1]), to: [2, 3]).values, [1, 1, 1, 2, 2, 2])
     }
 }
+
+/// The ops dlib's face-recognition ResNet adds: zero-extended residual sums, the folded affine,
+/// strided 3×3 max pooling.
+final class ResidualOpTests: XCTestCase {
+    func testZeroExtendedAddValuesAndGradients() {
+        let a = Tensor((0..<(1 * 2 * 2 * 2)).map(Float.init), shape: [1, 2, 2, 2])
+        let b = Tensor([10, 20, 30, 40, 50, 60, 70, 80, 90], shape: [1, 1, 3, 3])
+        let y = addZeroExtended(a, b)
+        XCTAssertEqual(y.shape, [1, 2, 3, 3])
+        XCTAssertEqual(y.values, [10, 21, 30, 42, 53, 60, 70, 80, 90,
+                                  4, 5, 0, 6, 7, 0, 0, 0, 0])
+        let p = randomTensor([2, 3, 3, 3], seed: 41), q = randomTensor([2, 5, 4, 4], seed: 42)
+        assertGradients([p, q]) { addZeroExtended(p, q) }
+        assertGradients([q, p]) { addZeroExtended(q, p) }
+        let same = randomTensor([2, 3, 3, 3], seed: 43)
+        assertGradients([p, same]) { addZeroExtended(p, same) }
+    }
+
+    func testFoldedAffineEqualsConvolutionThenChannelAffine() {
+        let x = randomTensor([2, 3, 9, 9], seed: 44), w = randomTensor([4, 3, 3, 3], seed: 45), b = randomTensor([4], seed: 46)
+        let scale: [Float] = [0.5, -1.25, 2, 0.75], shift: [Float] = [0.1, -0.2, 0.3, 1.5]
+        let reference = conv2d(x, weight: w, bias: b, stride: 2, padding: 1) * Tensor(scale, shape: [1, 4, 1, 1])
+            + Tensor(shift, shape: [1, 4, 1, 1])
+        let (fw, fb) = foldChannelAffine(weight: w, bias: b, scale: scale, shift: shift)
+        let folded = conv2d(x, weight: fw, bias: fb, stride: 2, padding: 1)
+        XCTAssertEqual(folded.shape, reference.shape)
+        for (u, v) in zip(folded.values, reference.values) { XCTAssertEqual(u, v, accuracy: 1e-5) }
+        let (zw, zb) = foldChannelAffine(weight: w, bias: nil, scale: scale, shift: shift)
+        XCTAssertEqual(zb.values, shift)
+        XCTAssertEqual(zw.values[0], 0.5 * w.values[0])
+    }
+
+    func testStridedMaxPoolOverlappingWindows() {
+        let x = Tensor((0..<25).map { Float(($0 * 7) % 25) }, shape: [1, 1, 5, 5])
+        let y = maxPool2d(x, kernel: 3, stride: 2)
+        XCTAssertEqual(y.shape, [1, 1, 2, 2])
+        // Windows rows/cols {0,1,2} and {2,3,4}.
+        func window(_ r: Int, _ c: Int) -> Float {
+            var m = -Float.infinity
+            for i in 0..<3 { for j in 0..<3 { m = max(m, x.values[(r + i) * 5 + c + j]) } }
+            return m
+        }
+        XCTAssertEqual(y.values, [window(0, 0), window(0, 2), window(2, 0), window(2, 2)])
+        let z = randomTensor([2, 3, 7, 7], seed: 47)
+        assertGradients([z]) { maxPool2d(z, kernel: 3, stride: 2) }
+    }
+}

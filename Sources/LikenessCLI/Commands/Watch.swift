@@ -34,6 +34,9 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: "Seconds a running job gets to finish on SIGTERM/SIGINT (default 20).")
     var shutdownGrace: Double?
 
+    @Option(help: "Identity-gate threshold: photos whose face is this far from the person's reference face are rejected as different-person (dlib face-recognition distance, default 0.6).")
+    var identityThreshold: Double?
+
     /// The config file's values (or the defaults) with the flags given on top.
     func configuration() throws -> DaemonConfiguration {
         var configuration = try config.map { try DaemonConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? DaemonConfiguration()
@@ -46,6 +49,7 @@ struct DaemonOptions: ParsableArguments {
         if let retryBase { configuration.retryBaseSeconds = retryBase }
         if let memoryLimitMb { configuration.jobMemoryLimitMB = memoryLimitMb }
         if let shutdownGrace { configuration.shutdownGraceSeconds = shutdownGrace }
+        if let identityThreshold { configuration.identityThreshold = identityThreshold }
         return try configuration.validated()
     }
 
