@@ -36,7 +36,7 @@ struct Reconstruct: ParsableCommand {
     var weights: String?
 
     @Option(help: "Side of the square texture in texels.")
-    var textureSize = 256
+    var textureSize = 1024
 
     func run() throws {
         let logger = global.makeLogger("likeness.reconstruct")
