@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Tensor"]),
         .target(name: "Assets", dependencies: ["FaceModel", "Imaging", "AssimpShim"]),
         .target(name: "Reconstruction", dependencies: [
-            "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks", "Imaging", "Assets",
+            "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks", "Imaging", "Assets", "ShippedModels", "Checksum",
         ]),
         // The training room of the learned core: differentiable face ops, the losses of Eq. 1-2,
         // datasets, trainers and the trained base model in use.
@@ -66,7 +66,7 @@ let package = Package(
             "Tensor", "FaceModel", "FaceDetect", "Networks", "Imaging", "Reconstruction", "ShippedModels", "Checksum",
         ]),
         // Trained weights that ship, each beside its model card.
-        .target(name: "ShippedModels", resources: [.copy("base")]),
+        .target(name: "ShippedModels", resources: [.copy("base"), .copy("albedo")]),
         .target(name: "Library", dependencies: ["CSQLite", "Checksum"]),
         .target(name: "Daemon", dependencies: [
             "Library", "CInotifyTools", .product(name: "Logging", package: "swift-log"),
@@ -87,7 +87,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"], exclude: ["Fixtures"]),
-        .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction"]),
+        .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction", "ShippedModels", "Checksum"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Tensor", "FaceModel"]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),

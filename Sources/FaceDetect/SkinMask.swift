@@ -20,14 +20,8 @@ public struct SkinMask: Sendable {
     public init() {}
 
     public func mask(landmarks p: [Point2], width: Int, height: Int) throws -> Image {
-        guard p.count == 68 else { throw AlignmentError.wrongPointCount(expected: 68, found: p.count) }
-        guard p.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else { throw AlignmentError.nonFinite }
-        var out = Image(width: width, height: height, channels: 1)
+        var out = try faceRegion(landmarks: p, width: width, height: height)
         let eyeDistance = (p[36] - p[45]).length
-        let faceHeight = p[8].y - min(p[0].y, p[16].y)
-        let lift = Point2(0, -foreheadLift * max(faceHeight, 0))
-        let face = Array(p[0...16]) + (17...26).reversed().map { p[$0] + lift }
-        Polygon.fill(face, value: 255, into: &out)
         let grow = featureGrowth * eyeDistance
         for region in [Array(p[36...41]), Array(p[42...47]), Array(p[60...67])] {
             Polygon.fill(Polygon.grown(region, by: grow), value: 0, into: &out)
@@ -35,6 +29,18 @@ public struct SkinMask: Sendable {
         for brow in [Array(p[17...21]), Array(p[22...26])] {
             Polygon.fill(Polygon.band(brow, halfWidth: browHalfWidth * eyeDistance), value: 0, into: &out)
         }
+        return out
+    }
+
+    /// The face region alone (255 inside the jaw line closed over the lifted brows, 0 outside),
+    /// eyes, brows and mouth included: what a face texture may take from a photo.
+    public func faceRegion(landmarks p: [Point2], width: Int, height: Int) throws -> Image {
+        guard p.count == 68 else { throw AlignmentError.wrongPointCount(expected: 68, found: p.count) }
+        guard p.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else { throw AlignmentError.nonFinite }
+        var out = Image(width: width, height: height, channels: 1)
+        let faceHeight = p[8].y - min(p[0].y, p[16].y)
+        let lift = Point2(0, -foreheadLift * max(faceHeight, 0))
+        Polygon.fill(Array(p[0...16]) + (17...26).reversed().map { p[$0] + lift }, value: 255, into: &out)
         return out
     }
 }

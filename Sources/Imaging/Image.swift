@@ -55,3 +55,18 @@ public struct Image16: Sendable, Equatable {
         set { pixels[y * width + x] = newValue }
     }
 }
+
+extension Image {
+    /// The image with a black border of `pad` pixels on every side (tight face crops such as
+    /// UTKFace's have the chin on the border, where neither detector nor landmarks work).
+    public func padded(by pad: Int) -> Image {
+        guard pad > 0 else { return self }
+        let (w, c) = (width + 2 * pad, channels)
+        var out = Image(width: w, height: height + 2 * pad, channels: c)
+        for y in 0..<height {
+            let src = y * width * c, dst = ((y + pad) * w + pad) * c
+            out.pixels.replaceSubrange(dst..<(dst + width * c), with: pixels[src..<(src + width * c)])
+        }
+        return out
+    }
+}

@@ -4,11 +4,13 @@ import Render
 
 /// The preview contact sheet of a fit: per photo, the fitted mesh (grey, SH-shaded) blended at
 /// half opacity over the photo, the detected landmarks in green and the fitted model's landmarks in
-/// red; tiles scaled to `tileHeight` and laid out `columns` to a row. With `showPhoto` false the
+/// red; with a texture, beside it the fitted head rendered with that texture under the photo's
+/// light over white (what the bundle's texture looks like from the photo's view); tiles scaled to `tileHeight` and laid out `columns` to a row. With `showPhoto` false the
 /// photo is replaced by white (a preview that can be shared without the photo).
 public enum FitPreview {
     public static func tile(photo: Image, mesh: RenderMesh, camera: OrthoCamera, detected: [SIMD2<Float>],
-                            fitted: [SIMD2<Float>], showPhoto: Bool = true) throws -> Image {
+                            fitted: [SIMD2<Float>], showPhoto: Bool = true, texture: TextureMap? = nil,
+                            light: SphericalHarmonics = .studio) throws -> Image {
         var base = photo.converted(channels: 3)
         if !showPhoto { base.pixels = [UInt8](repeating: 255, count: base.pixels.count) }
         let render = try Preview.grey(mesh: mesh, camera: camera, width: base.width, height: base.height, background: base)
@@ -16,7 +18,12 @@ public enum FitPreview {
         for i in mixed.pixels.indices { mixed.pixels[i] = UInt8((Int(base.pixels[i]) + Int(render.pixels[i])) / 2) }
         let radius = max(1, base.width / 200)
         let withDetected = Preview.landmarks(on: mixed, points: detected, colour: [40, 230, 60], radius: radius)
-        return Preview.landmarks(on: withDetected, points: fitted, colour: [240, 40, 40], radius: radius)
+        let overlay = Preview.landmarks(on: withDetected, points: fitted, colour: [240, 40, 40], radius: radius)
+        guard let texture else { return overlay }
+        let white = Image(width: base.width, height: base.height, channels: 3, pixels: [UInt8](repeating: 255, count: base.pixels.count))
+        let textured = try Preview.textured(mesh: mesh, albedo: texture, camera: camera, width: base.width, height: base.height,
+                                            lighting: light, background: white)
+        return Preview.contactSheet([overlay, textured], gap: 0)
     }
 
     /// Tiles in a grid, each scaled to `tileHeight` pixels high.

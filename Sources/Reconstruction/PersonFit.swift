@@ -56,6 +56,10 @@ public struct PersonFitSummary: Codable, Sendable {
     public var secondsLocating: Double
     public var secondsSharedFit: Double
     public var albedoCoverage: Float
+    /// How the texture was completed: fractions seen, mirrored, filled, and by what.
+    public var textureFill: TextureCompletion.Statistics? = nil
+    /// The albedo model that filled it (id and hash), or why there was none.
+    public var albedoModel: String? = nil
     /// RMS colour residual (0…1) of the photometric fit with the blended texture and after de-lighting.
     public var photometricRMSBefore: Float?
     public var photometricRMSAfter: Float?
@@ -86,7 +90,12 @@ public struct IdentityGateSummary: Codable, Sendable, Equatable {
 public struct PersonFit {
     public var model: MorphableModel
     public var settings: FitSettings
-    public var textureSize = 256
+    /// Side of the bundle texture (head.png, photo-texture.png) in texels.
+    public var textureSize = 1024
+    /// Fills what no photo saw (nil: a skin-tone fill); the shipped model when it pairs with `model`.
+    public var albedoModel: AlbedoModel?
+    /// Why `albedoModel` is nil, when it is.
+    public var albedoModelUnavailable: String?
     /// Also fit every photo on its own and the two halves of the set, to measure how consistent
     /// per-photo identities are compared with the shared one.
     public var compareSeparate = false
@@ -99,9 +108,11 @@ public struct PersonFit {
     /// `different-person` before anything is fitted (see `IdentityVerdict`).
     public var identityGate: IdentityGate? = nil
 
-    public init(model: MorphableModel, settings: FitSettings) {
+    public init(model: MorphableModel, settings: FitSettings, textureSize: Int = 1024) {
         self.model = model
         self.settings = settings
+        self.textureSize = textureSize
+        (albedoModel, albedoModelUnavailable) = AlbedoModel.shipped(for: model)
     }
 
     public func run(_ urls: [URL], frontEnd: FaceFrontEnd, output: URL,
@@ -184,18 +195,37 @@ public struct PersonFit {
 
     /// Writes everything but the summary for photos and their fit (from `run`, or from a network's
     /// reconstruction); returns the file names written.
+    ///
+    /// The texture (one implementation for `likeness fit`, `reconstruct` and the daemon's bundles):
+    /// the photos' visible skin blended at 256² fixes each photo's SH light (`PhotometricFit` on the
+    /// blended skin only); at `textureSize` the photos' visible skin is blended again, de-lit by those
+    /// lights (`AlbedoBlend`), and what no photo saw is filled from the mirror and the albedo model
+    /// (`TextureCompletion`). head.png is that albedo; photo-texture.png the same blend and fill of
+    /// the photo colours before de-lighting.
     public func writeAssets(_ photos: [LocatedPhoto], _ shared: SharedIdentityFit, evaluator: FaceEvaluator,
                              output: URL, summary: inout PersonFitSummary) throws -> [String] {
         let views = try zip(photos, shared.photos).map { photo, fit in
             AlbedoBlend.View(photo: TextureMap(image: photo.image),
-                             mesh: try RenderMesh(model: model, positions: evaluator.evaluate(fit.code).vertices), camera: fit.camera)
+                             mesh: try RenderMesh(model: model, positions: evaluator.evaluate(fit.code).vertices), camera: fit.camera,
+                             landmarks: photo.landmarks.map { SIMD2($0.x, $0.y) })
         }
-        let atlas = try UVAtlas(mesh: RenderMesh(model: model), size: textureSize)
-        let (blended, coverage) = try AlbedoBlend.blend(views, atlas: atlas)
-        summary.albedoCoverage = coverage
-        let photometric = try PhotometricFit.fit(views, model: model, initialAlbedo: blended)
+        let template = try RenderMesh(model: model)
+        let lightAtlas = try UVAtlas(mesh: template, size: min(256, textureSize))
+        let lightBlend = try AlbedoBlend.blend(views, atlas: lightAtlas, model: model)
+        let photometric = try PhotometricFit.fit(views, model: model, initialAlbedo: lightBlend.texture, seen: lightBlend.weight)
         summary.photometricRMSBefore = photometric.rmsBefore
         summary.photometricRMSAfter = photometric.rmsAfter
+        let atlas = try UVAtlas(mesh: template, size: textureSize)
+        let blend = try AlbedoBlend.blend(views, atlas: atlas, model: model, lights: photometric.lights)
+        summary.albedoCoverage = blend.coverage
+        let completion = TextureCompletion(albedoModel: albedoModel)
+        let mirror = try UVMirror(mesh: template, atlas: atlas)
+        let (albedo, fill) = try completion.complete(blend, atlas: atlas, model: model, mirror: mirror)
+        var photoBlend = blend
+        photoBlend.texture = blend.photoTexture ?? blend.texture
+        let (photoTexture, _) = try completion.complete(photoBlend, atlas: atlas, model: model, mirror: mirror)
+        summary.textureFill = fill
+        summary.albedoModel = albedoModelRecord
         var files: [String] = [], tiles: [Image] = []
         for (k, (photo, fit)) in zip(photos, shared.photos).enumerated() {
             let record = PhotoParametersRecord(
@@ -208,14 +238,22 @@ public struct PersonFit {
             files.append(name)
             tiles.append(try FitPreview.tile(photo: photo.image, mesh: views[k].mesh, camera: fit.camera,
                                              detected: record.detectedLandmarks, fitted: fit.landmarks,
-                                             showPhoto: !previewWithoutPhotos))
+                                             showPhoto: !previewWithoutPhotos, texture: albedo, light: photometric.lights[k]))
         }
-        let texture = photometric.albedo.image()
+        let texture = albedo.image()
         try ObjWriter.write(model, identity: shared.identity, texture: texture, to: output.appendingPathComponent("head.obj"))
         try GLBExporter.export(model, identity: shared.identity, texture: texture, to: output.appendingPathComponent("head.glb"))
-        try PNGEncoder.encode(blended.image()).write(to: output.appendingPathComponent("photo-texture.png"))
+        try PNGEncoder.encode(photoTexture.image()).write(to: output.appendingPathComponent("photo-texture.png"))
         try PNGEncoder.encode(FitPreview.sheet(tiles)).write(to: output.appendingPathComponent("preview.png"))
         return files + ["head.obj", "head.mtl", "head.png", "head.glb", "photo-texture.png", "preview.png", "summary.json"]
+    }
+
+    /// "likeness-albedo <version> sha256:<file hash>" of the albedo model in use, or why none is.
+    public var albedoModelRecord: String {
+        if let albedo = albedoModel {
+            return "\(AlbedoModel.formatName) \(albedo.metadata["model-version"] ?? "?") \(albedo.size)² K=\(albedo.componentCount) sha256:\(albedo.metadata["file-sha256"] ?? "?")"
+        }
+        return "none (skin-tone fill): \(albedoModelUnavailable ?? "not loaded")"
     }
 
     private func write<T: Encodable>(_ value: T, to url: URL) throws {

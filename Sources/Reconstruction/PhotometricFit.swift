@@ -28,10 +28,14 @@ public enum PhotometricFit {
         var colour: SIMD3<Float>
     }
 
+    /// `seen` (d×d, optional): only pixels whose texel is > 0 there are samples (the texels
+    /// `AlbedoBlend` took from the photos: skin, not hair or background).
     public static func fit(_ views: [AlbedoBlend.View], model: MorphableModel, initialAlbedo: TextureMap,
-                           rounds: Int = 4, stride step: Int = 2) throws -> Result {
+                           seen: [Float]? = nil, rounds: Int = 4, stride step: Int = 2) throws -> Result {
         let d = initialAlbedo.width
-        let samples = try views.map { try gather($0, model: model, size: d, step: step) }
+        let samples = try views.map { view in
+            try gather(view, model: model, size: d, step: step).filter { seen == nil || seen![Int($0.texel)] > 0 }
+        }
         var albedo = AlbedoBlend.rgb(initialAlbedo).data
         var lights = samples.map { solveLight($0, albedo: albedo) }
         let before = rms(samples, albedo: albedo, lights: lights)

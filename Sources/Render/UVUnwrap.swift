@@ -51,6 +51,11 @@ public struct UnwrappedTexture: Sendable {
     public let texture: TextureMap
     /// d×d status of every texel.
     public let status: [TexelStatus]
+    /// d×d×2 photo coordinates (pixels, x right, y down) of every texel's surface point; NaN
+    /// outside the charts and on back-facing texels.
+    public let photoPositions: [Float]
+    /// d×d camera-space unit face-normal z of every texel's triangle (0 outside the charts).
+    public let facing: [Float]
 
     /// d×d, 1 for visible texels and 0 elsewhere.
     public var visibilityMask: [Float] { status.map { $0 == .visible ? 1 : 0 } }
@@ -79,19 +84,24 @@ public enum UVUnwrapper {
         let d = atlas.size, channels = photo.channels
         var data = [Float](repeating: 0, count: d * d * channels)
         var status = [TexelStatus](repeating: .outsideCharts, count: d * d)
+        var positions = [Float](repeating: .nan, count: 2 * d * d), facing = [Float](repeating: 0, count: d * d)
         for texel in 0..<(d * d) {
             let t = Int(atlas.triangleIndex[texel])
             if t < 0 { continue }
             let i0 = Int(mesh.triangles[3 * t]), i1 = Int(mesh.triangles[3 * t + 1]), i2 = Int(mesh.triangles[3 * t + 2])
             let v0 = mesh.position(i0), v1 = mesh.position(i1), v2 = mesh.position(i2)
             let faceNormal = cross(v1 - v0, v2 - v0)
-            if faceNormal.z <= minimumFacing * dot(faceNormal, faceNormal).squareRoot() {
+            let normalLength = dot(faceNormal, faceNormal).squareRoot()
+            facing[texel] = normalLength > 0 ? faceNormal.z / normalLength : 0
+            if faceNormal.z <= minimumFacing * normalLength {
                 status[texel] = .backFacing
                 continue
             }
             let b = SIMD3(atlas.barycentrics[3 * texel], atlas.barycentrics[3 * texel + 1], atlas.barycentrics[3 * texel + 2])
             let point = v0 * b.x + v1 * b.y + v2 * b.z
             let p = camera.project(point)
+            positions[2 * texel] = p.x
+            positions[2 * texel + 1] = p.y
             guard p.x >= 0, p.y >= 0, p.x < Float(photo.width), p.y < Float(photo.height) else {
                 status[texel] = .outOfFrame
                 continue
@@ -110,7 +120,7 @@ public enum UVUnwrapper {
             }
         }
         return UnwrappedTexture(texture: try TextureMap(width: d, height: d, channels: channels, data: data),
-                                status: status)
+                                status: status, photoPositions: positions, facing: facing)
     }
 
     /// The reverse mapping, texture → image: renders `texture` (any channel count, e.g. an
@@ -139,5 +149,34 @@ public enum UVUnwrapper {
             }
         }
         return try TextureMap(width: width, height: height, channels: channels, data: out)
+    }
+}
+
+extension UVUnwrapper {
+    /// d×d×3 camera-space unit normals at every texel's surface point: the mesh's area-weighted
+    /// vertex normals after the camera rotation, interpolated with the atlas barycentrics and
+    /// renormalised (zero outside the charts). The SH shading of a texel is evaluated at these.
+    public static func texelNormals(mesh modelMesh: RenderMesh, camera: OrthoCamera, atlas: UVAtlas) throws -> [Float] {
+        guard atlas.meshTriangleCount == modelMesh.triangleCount else {
+            throw RenderError.shapeMismatch("the UV atlas was built for \(atlas.meshTriangleCount) triangles, the mesh has \(modelMesh.triangleCount)")
+        }
+        let mesh = modelMesh.rotated(by: camera.rotation)
+        let vn = VertexNormals(positions: mesh.positions, triangles: mesh.triangles).normals
+        let d = atlas.size
+        var out = [Float](repeating: 0, count: 3 * d * d)
+        for texel in 0..<(d * d) {
+            let t = Int(atlas.triangleIndex[texel])
+            if t < 0 { continue }
+            var n = SIMD3<Float>(0, 0, 0)
+            for k in 0..<3 {
+                let v = Int(mesh.triangles[3 * t + k]), b: Float = atlas.barycentrics[3 * texel + k]
+                let vertexNormal = SIMD3<Float>(vn[3 * v], vn[3 * v + 1], vn[3 * v + 2])
+                n += b * vertexNormal
+            }
+            let length = (n * n).sum().squareRoot()
+            if length > 0 { n /= length }
+            out[3 * texel] = n.x; out[3 * texel + 1] = n.y; out[3 * texel + 2] = n.z
+        }
+        return out
     }
 }

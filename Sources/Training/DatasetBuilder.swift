@@ -102,7 +102,7 @@ public struct DatasetBuilder {
         let photo: Image
         do { photo = try ImageDecoder.decode(contentsOf: url) } catch { return reject("unreadable-image", "\(error)") }
         let pad = Int((Float(max(photo.width, photo.height)) * padding).rounded())
-        let padded = DatasetBuilder.pad(photo, by: pad)
+        let padded = photo.padded(by: pad)
         let shift = Point2(Float(pad), Float(pad))
         let ptsURL = url.deletingPathExtension().appendingPathExtension("pts")
         let annotated = (try? PtsFormat.read(contentsOf: ptsURL))?.map { Point2($0.x + shift.x, $0.y + shift.y) }
@@ -137,18 +137,6 @@ public struct DatasetBuilder {
         let tpl = aligner.template
         let d = { (a: Point2, b: Point2) in ((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)).squareRoot() }
         return zip(points, tpl).map(d).reduce(0, +) / Float(points.count) / d(tpl[36], tpl[45])
-    }
-
-    /// `image` with a black border of `pad` pixels on every side.
-    static func pad(_ image: Image, by pad: Int) -> Image {
-        guard pad > 0 else { return image }
-        let (w, c) = (image.width + 2 * pad, image.channels)
-        var out = Image(width: w, height: image.height + 2 * pad, channels: c)
-        for y in 0..<image.height {
-            let src = y * image.width * c, dst = ((y + pad) * w + pad) * c
-            out.pixels.replaceSubrange(dst..<(dst + image.width * c), with: image.pixels[src..<(src + image.width * c)])
-        }
-        return out
     }
 
     /// RGB bytes of an 8-bit image (gray replicated, alpha dropped).

@@ -18,7 +18,9 @@ struct BuildJob: ParsableCommand {
 
     func run() throws {
         let logger = global.makeLogger("likeness.job")
-        let status = JobProcess.main(specPath: spec, stage: ProductionStage(), logger: logger)
+        var stage = ProductionStage()
+        stage.textureSize = ProductionStage.textureSize(ProcessInfo.processInfo.environment)
+        let status = JobProcess.main(specPath: spec, stage: stage, logger: logger)
         if status != 0 { throw ExitCode(status) }
     }
 }

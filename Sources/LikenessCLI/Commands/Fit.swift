@@ -29,7 +29,7 @@ struct Fit: ParsableCommand {
     var boundary: BoundaryMode = .silhouette
 
     @Option(help: "Side of the square texture in texels.")
-    var textureSize = 256
+    var textureSize = 1024
 
     @Flag(help: "Also fit every photo on its own and each half of the set; report the spread of identities.")
     var compareSeparate = false

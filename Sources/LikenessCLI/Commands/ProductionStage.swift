@@ -33,6 +33,14 @@ struct ProductionStage: BundleStage {
     /// Files larger than this are not read at all.
     var maximumBytes: Int64 = 200 << 20
     var limits = DecodeLimits.default
+    /// Side of the bundle texture.
+    var textureSize = 1024
+
+    /// The bundle texture side from `LIKENESS_TEXTURE_SIZE` (64…4096), else 1024.
+    static func textureSize(_ environment: [String: String]) -> Int {
+        guard let value = environment["LIKENESS_TEXTURE_SIZE"].flatMap(Int.init), (64...4096).contains(value) else { return 1024 }
+        return value
+    }
 
     func build(_ request: StageRequest) throws -> StageOutput {
         let started = Date()
@@ -148,7 +156,7 @@ struct ProductionStage: BundleStage {
         let summary: PersonFitSummary
         do {
             let frontEnd = try FaceFrontEnd.standard()
-            var personFit = PersonFit(model: model, settings: FitSettings())
+            var personFit = PersonFit(model: model, settings: FitSettings(), textureSize: textureSize)
             personFit.identityGate = gate
             var adaptStatistics: [String: Double] = [:]
             defer { statistics.merge(adaptStatistics) { _, new in new } }
@@ -172,6 +180,10 @@ struct ProductionStage: BundleStage {
         statistics["iterations"] = Double(summary.iterations)
         statistics["energy"] = Double(summary.energy)
         statistics["albedoCoverage"] = Double(summary.albedoCoverage)
+        if let fill = summary.textureFill {
+            statistics["textureMirrored"] = Double(fill.mirrored)
+            statistics["textureFilled"] = Double(fill.filled)
+        }
         return (summary.fitted.filter { byHash[$0] != nil }, rejections(summary.skipped, byHash: byHash, all: []))
     }
 
@@ -226,6 +238,16 @@ struct ProductionStage: BundleStage {
         }
     }
 
+    /// The albedo model that fills unseen texels, or the skin-tone fill when none pairs with the head.
+    func albedoRecord(_ model: MorphableModel) -> ModelRecord {
+        let job = PersonFit(model: model, settings: FitSettings())
+        guard job.albedoModel != nil else {
+            return ModelRecord(role: "albedo-model", id: job.albedoModelRecord, licence: "n/a")
+        }
+        return ModelRecord(role: "albedo-model", id: job.albedoModelRecord,
+                           licence: "built from UTKFace and LFW photos (non-commercial research only) and 300-W/HELEN (research only): the model inherits non-commercial research use (Sources/ShippedModels/albedo/MODEL_CARD.md)")
+    }
+
     /// The models a bundle is made with, and their licences.
     func models(_ model: MorphableModel, gate: IdentityGate?, adapters: URL? = nil) -> [ModelRecord] {
         let adapterRecord = adapters.flatMap { try? Data(contentsOf: $0) }.map {
@@ -243,6 +265,7 @@ struct ProductionStage: BundleStage {
                         licence: "CC0-1.0 per Debian libdlib-data; trained on iBUG 300-W, whose licence excludes commercial use: not for commercial products"),
             ModelRecord(role: "face-model", id: "\(model.info.name) \(model.info.version) sha256:\(model.info.contentHash)",
                         licence: model.info.licence),
+            albedoRecord(model),
             base.map { ModelRecord(role: "base-model", id: "Likeness base model sha256:\($0.contentHash)", licence: BaseModel.licence) }
                 ?? ModelRecord(role: "base-model", id: "none: classical landmark fitting (this build ships no base model)", licence: "n/a"),
         ] + (adapterRecord.map { [$0] } ?? [])

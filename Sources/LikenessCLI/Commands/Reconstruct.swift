@@ -43,7 +43,7 @@ struct Reconstruct: ParsableCommand {
     var library = "./Library"
 
     @Option(help: "Side of the square texture in texels.")
-    var textureSize = 256
+    var textureSize = 1024
 
     func run() throws {
         let logger = global.makeLogger("likeness.reconstruct")
