@@ -47,7 +47,7 @@ final class ProductionStageTests: XCTestCase {
         XCTAssertEqual(kinds, ["truncated.jpg": .corrupt, "bomb.png": .tooLarge, "notes.jpg": .notAnImage,
                                "empty.jpg": .notAnImage, "anim.gif": .notAnImage])
         XCTAssertTrue(output.rejected.first { $0.name == "bomb.png" }!.reason.detail.contains("100000×100000"))
-        XCTAssertEqual(Set(output.models.map(\.role)), ["face-detector", "landmarks", "face-model", "base-model", "identity"])
+        XCTAssertEqual(Set(output.models.map(\.role)), ["face-detector", "landmarks", "face-model", "albedo-model", "base-model", "identity"])
         XCTAssertTrue(output.models.allSatisfy { !$0.licence.isEmpty })
     }
 
