@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Library"]),
-        .testTarget(name: "CLITests", dependencies: ["LikenessCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["LikenessCLI", "ShippedModels"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

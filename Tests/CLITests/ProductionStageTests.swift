@@ -4,6 +4,7 @@ import Imaging
 import Library
 import Logging
 import XCTest
+import ShippedModels
 @testable import LikenessCLI
 
 /// The production stage on crafted bad inputs (typed rejections, nothing published) and, when
@@ -48,6 +49,9 @@ final class ProductionStageTests: XCTestCase {
                                "empty.jpg": .notAnImage, "anim.gif": .notAnImage])
         XCTAssertTrue(output.rejected.first { $0.name == "bomb.png" }!.reason.detail.contains("100000×100000"))
         XCTAssertEqual(Set(output.models.map(\.role)), ["face-detector", "landmarks", "face-model", "albedo-model", "base-model", "identity"])
+        let albedo = output.models.first { $0.role == "albedo-model" }!
+        XCTAssertTrue(albedo.id.contains("sha256:\(ShippedModels.albedoModelSHA256)"), albedo.id)
+        XCTAssertTrue(albedo.licence.contains("non-commercial"))
         XCTAssertTrue(output.models.allSatisfy { !$0.licence.isEmpty })
     }
 
