@@ -7,6 +7,7 @@ public enum FitError: Error, Equatable, Sendable, CustomStringConvertible {
     case noPhotos
     case missingInput(String)
     case diverged(String)
+    case wrongIdentityCount(Int, expected: Int)
 
     /// A stable machine-readable code for reports and ledgers.
     public var code: String {
@@ -18,6 +19,7 @@ public enum FitError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noPhotos: return "no-photos"
         case .missingInput: return "missing-input"
         case .diverged: return "diverged"
+        case .wrongIdentityCount: return "wrong-identity-count"
         }
     }
 
@@ -31,6 +33,8 @@ public enum FitError: Error, Equatable, Sendable, CustomStringConvertible {
         case .noPhotos: return "no photo with a usable face to fit"
         case let .missingInput(path): return "\(path) does not exist"
         case let .diverged(why): return "the fit diverged: \(why)"
+        case let .wrongIdentityCount(n, expected):
+            return "the identity has \(n) coefficients; the face model has \(expected)"
         }
     }
 }

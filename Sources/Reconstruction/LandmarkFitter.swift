@@ -81,6 +81,24 @@ public final class LandmarkFitter: @unchecked Sendable {
                                  iterations: iterations, seconds: seconds)
     }
 
+    /// Fits one photo with a known identity β held fixed (a person's shared identity): camera,
+    /// head rotation, jaw and ψ only, with the same schedule as `fit`.
+    public func fit(_ targets: FitTargets, identity fixed: [Float]) throws -> PhotoFit {
+        guard fixed.count == evaluator.model.identityCount else {
+            throw FitError.wrongIdentityCount(fixed.count, expected: evaluator.model.identityCount)
+        }
+        let start = Date()
+        var identity = fixed
+        var states = [try RigidInitialisation.initialState(evaluator, targets: targets, identity: fixed)]
+        var iterations = try minimise([targets], states: &states, identity: &identity, free: layout.rigidColumns,
+                                      identityFree: false, iterations: settings.rigidIterations)
+        iterations += try minimise([targets], states: &states, identity: &identity, free: Array(0..<layout.count),
+                                   identityFree: false, iterations: settings.iterations)
+        let final = try residuals(at: states[0], targets: targets, withJacobian: false)
+        return PhotoFit(camera: states[0].camera, code: states[0].code, landmarks: final.projected, boundary: final.boundary,
+                        energy: Float(final.energy), iterations: iterations, seconds: Date().timeIntervalSince(start))
+    }
+
     /// Refines one photo from a given estimate (a network's prediction) instead of the rigid
     /// initialisation: the same schedule as `fit` (rigid steps, then every parameter free, identity
     /// included with its prior), so the two differ only in where they start.

@@ -26,6 +26,8 @@ public struct TransferConfiguration: Sendable, Codable, Equatable {
     public var holdoutFraction: Float = 0.2
     /// Photos below this count are not adapted on: base + refinement only.
     public var minimumPhotos = 4
+    /// Also train the MLP head (beyond the paper, which trains adapters and layer norms only).
+    public var trainHead = false
     public var losses = CoarseLossWeights()
     public var augmentation = Augmentation()
     public var seed: UInt64 = 1
@@ -62,9 +64,9 @@ public struct TransferReport: Sendable, Codable {
 /// the adapted model consistent for the person. Early stopping on a held-out split; a warm start
 /// from the person's previous adapters when new photos arrive.
 public enum PersonTransfer {
-    /// True for the parameters transfer trains: adapters and layer norms.
-    public static func isTransferred(_ name: String) -> Bool {
-        name.contains(".adapter.") || name.contains("norm")
+    /// True for the parameters transfer trains: adapters and layer norms (and with `head` the MLP head).
+    public static func isTransferred(_ name: String, head: Bool = false) -> Bool {
+        name.contains(".adapter.") || name.contains("norm") || (head && name.hasPrefix("head."))
     }
 
     /// A dataset of one person's located photos: each face aligned to the 256² crop by its landmarks
@@ -132,7 +134,7 @@ public enum PersonTransfer {
             var g = SeededGenerator(seed: c.seed)
             encoder.vit.insertAdapters(bottleneck: c.bottleneck, using: &g)
         }
-        encoder.setTrainable(where: isTransferred)
+        encoder.setTrainable(where: { isTransferred($0, head: c.trainHead) })
         var report = TransferReport(baseModel: base.contentHash, configuration: c,
                                     photosTrained: train.manifest.samples.map(\.name),
                                     photosHeldOut: held?.manifest.samples.map(\.name) ?? [],
@@ -149,7 +151,7 @@ public enum PersonTransfer {
         recipe.weightDecay = 0
         recipe.seed = c.seed
         let trainer = try BaseTrainer(configuration: recipe, model: model, train: train, validation: held, encoder: encoder)
-        let tensors = encoder.namedParameters.filter { isTransferred($0.name) }.map(\.tensor)
+        let tensors = encoder.namedParameters.filter { isTransferred($0.name, head: c.trainHead) }.map(\.tensor)
         var best = tensors.map(\.values)
         if let held {
             report.heldOutBefore = try BaseTrainer.evaluate(base.encoder, projection: trainer.projection, on: held)
@@ -194,7 +196,7 @@ public enum PersonTransfer {
     public static func save(_ adapted: BaseModel, report: TransferReport, to url: URL) throws {
         let json = JSONEncoder()
         json.outputFormatting = [.sortedKeys]
-        try Checkpoint.save(adapted.encoder, to: url, selection: isTransferred, metadata: [
+        try Checkpoint.save(adapted.encoder, to: url, selection: { isTransferred($0, head: report.configuration.trainHead) }, metadata: [
             "content": "person-adapters", "baseModel": report.baseModel,
             "configuration": String(decoding: try json.encode(report.configuration), as: UTF8.self),
         ])
@@ -227,7 +229,8 @@ public enum PersonTransfer {
             guard let down = file["vit.blocks.\(i).adapter.down.weight"], down.shape.count == 2 else { continue }
             block.adapter = Adapter(dim: block.norm1.weight.count, bottleneck: down.shape[0], using: &g)
         }
-        try Checkpoint.load(into: adapted.encoder, from: file, selection: isTransferred)
+        let head = file.names.contains { $0.hasPrefix("head.") && !$0.contains("norm") }
+        try Checkpoint.load(into: adapted.encoder, from: file, selection: { isTransferred($0, head: head) })
         adapted.encoder.setTrainable(false)
     }
 

@@ -53,6 +53,27 @@ final class LandmarkFitterTests: XCTestCase {
                           "shared β error \(error(shared.identity)) vs mean per-photo \(separateError)")
     }
 
+    /// With the true identity held fixed the fit recovers pose and expression and keeps β exactly;
+    /// a wrong-sized identity is a typed error.
+    func testFixedIdentityFitKeepsTheIdentity() throws {
+        let model = SyntheticFace.model()
+        let truth = SyntheticFace.code(model, head: [0.1, -0.2, 0.05])
+        let targets = try FitTargets(SyntheticFace.targets(model, truth))
+        let fitter = try LandmarkFitter(model: model)
+        let fit = try fitter.fit(targets, identity: truth.identity)
+        XCTAssertEqual(fit.code.identity, truth.identity)
+        func residuals(_ f: PhotoFit) -> [Float] { zip(f.landmarks, targets.points).map { (($0 - $1) * ($0 - $1)).sum().squareRoot() } }
+        XCTAssertLessThan(residuals(fit).max()!, 0.5, "landmark residual in pixels with the true identity")
+        for c in 0..<3 { XCTAssertEqual(fit.code.pose[c], truth.pose[c], accuracy: 0.02, "head rotation \(c)") }
+        let zero = [Float](repeating: 0, count: model.identityCount)
+        let wrong = try fitter.fit(targets, identity: zero.map { _ in 3 })
+        let meanWrong = residuals(wrong).reduce(0, +) / 68, meanRight = residuals(fit).reduce(0, +) / 68
+        XCTAssertGreaterThan(meanWrong, 2 * meanRight, "a wrong identity held fixed explains the landmarks worse")
+        XCTAssertThrowsError(try fitter.fit(targets, identity: [0, 0])) {
+            XCTAssertEqual($0 as? FitError, .wrongIdentityCount(2, expected: model.identityCount))
+        }
+    }
+
     /// ARKit-named blendshapes are weights: the fit keeps them in 0…1 even when the landmarks ask
     /// for negative ones; FLAME-style models keep ψ unbounded.
     func testBlendshapeWeightsStayWithinBounds() throws {

@@ -20,6 +20,19 @@ final class PersonTransferTests: XCTestCase {
         return try BaseModel(contentsOf: url)
     }
 
+    /// The adapters saved to their file and loaded onto `base` reproduce the adapted model exactly.
+    func assertRoundTrip(_ adapted: BaseModel, base: BaseModel, report: TransferReport) throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-adapters-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try PersonTransfer.save(adapted, report: report, to: url)
+        let loaded = try PersonTransfer.personModel(base, adapters: url)
+        var g = SeededGenerator(seed: 5)
+        let images = Tensor.uniform([2, 3, 64, 64], in: -1...1, using: &g)
+        let a = try Autograd.withoutRecording { try adapted.encoder.raw(images) }.values
+        let b = try Autograd.withoutRecording { try loaded.encoder.raw(images) }.values
+        XCTAssertEqual(a, b, "adapters loaded from their file must reproduce the adapted model exactly")
+    }
+
     func testTransferTrainsOnlyAdaptersAndLayerNormsAndRoundTrips() throws {
         let data = try tinyDataset(10)
         let base = try tinyBase(data)
@@ -48,15 +61,25 @@ final class PersonTransferTests: XCTestCase {
         // The shared base model itself is untouched and has no adapters.
         XCTAssertTrue(base.encoder.vit.blocks.allSatisfy { $0.adapter == nil })
 
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-adapters-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try PersonTransfer.save(adapted, report: report, to: url)
-        let loaded = try PersonTransfer.personModel(base, adapters: url)
-        var g = SeededGenerator(seed: 5)
-        let images = Tensor.uniform([2, 3, 64, 64], in: -1...1, using: &g)
-        let a = try Autograd.withoutRecording { try adapted.encoder.raw(images) }.values
-        let b = try Autograd.withoutRecording { try loaded.encoder.raw(images) }.values
-        XCTAssertEqual(a, b, "adapters loaded from their file must reproduce the adapted model exactly")
+        try assertRoundTrip(adapted, base: base, report: report)
+    }
+
+    /// With `trainHead` the MLP head trains too (the ViT's other weights stay bit-identical) and
+    /// the head travels in the adapters file.
+    func testTrainHeadTrainsTheHeadAndRoundTrips() throws {
+        let data = try tinyDataset(8)
+        let base = try tinyBase(data)
+        let before = Dictionary(uniqueKeysWithValues: base.encoder.namedParameters.map { ($0.name, $0.tensor.values) })
+        var c = TransferConfiguration()
+        (c.maximumSteps, c.batchSize, c.learningRate, c.augmentation, c.bottleneck, c.trainHead) = (10, 4, 3e-3, .none, 4, true)
+        let (adapted, report) = try PersonTransfer.adapt(base, model: TrainingRecipeTests.model, train: data, heldOut: nil,
+                                                         configuration: c)
+        for (name, tensor) in adapted.encoder.namedParameters where !PersonTransfer.isTransferred(name, head: true) {
+            XCTAssertEqual(before[name], tensor.values, "\(name) is a base weight and must stay bit-identical")
+        }
+        let headChanged = adapted.encoder.namedParameters.filter { $0.name.hasPrefix("head.") && before[$0.name] != $0.tensor.values }
+        XCTAssertFalse(headChanged.isEmpty, "the head must train")
+        try assertRoundTrip(adapted, base: base, report: report)
     }
 
     func testHeldOutSplitIsDeterministicAndDisjoint() {

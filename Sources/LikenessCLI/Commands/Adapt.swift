@@ -26,7 +26,7 @@ struct Adapt: ParsableCommand {
     @Option(help: "A trained base model (safetensors from train-base) instead of the shipped one.") var weights: String?
     @Option(help: "Start from these adapters (a previous adapters.safetensors of the same person).") var warmStart: String?
     @Option(help: "Share of the photos held out for early stopping.") var holdout: Float = 0.2
-    @Option(help: "At most this many training steps.") var steps = 240
+    @OptionGroup var recipe: TransferOptions
     @Option(help: "Seed of the split, initialisation and augmentation.") var seed: UInt64 = 1
 
     func run() throws {
@@ -37,10 +37,8 @@ struct Adapt: ParsableCommand {
         let (located, skipped) = PhotoIntake.locate(try PhotoIntake.photoURLs(photos), frontEnd: frontEnd)
         for s in skipped { print("  skipped \(s.name): [\(s.code)] \(s.reason)") }
         guard !located.isEmpty else { throw ValidationError("no usable face in the photos given") }
-        var c = TransferConfiguration()
+        var c = recipe.configuration(seed: seed)
         c.holdoutFraction = holdout
-        c.maximumSteps = steps
-        c.seed = seed
         let bar = ProgressLine(label: "adapt")
         let (adapted, report) = try PersonTransfer.adapt(base, model: model, photos: located, aligner: frontEnd.aligner,
                                                          configuration: c, warmStart: warmStart.map { URL(fileURLWithPath: $0) }) {
@@ -56,6 +54,33 @@ struct Adapt: ParsableCommand {
         print(String(format: "adapt: %d photos (%d held out), %d steps in %.1f s: %@", located.count,
                      report.photosHeldOut.count, report.steps, report.seconds, report.note))
         print(report.improved ? "wrote \(folder.path)/adapters.safetensors" : "no adapters written: \(report.note)")
+    }
+}
+
+/// The transfer recipe's options, shared by `adapt` and `eval transfer`.
+struct TransferOptions: ParsableArguments {
+    @Option(help: "At most this many training steps.") var steps = TransferConfiguration().maximumSteps
+    @Option(help: "Adam's learning rate for the adapters and layer norms.") var learningRate = TransferConfiguration().learningRate
+    @Option(help: "Adapter bottleneck width.") var bottleneck = TransferConfiguration().bottleneck
+    @Option(help: "Stop after this many held-out measurements without improvement.") var patience = TransferConfiguration().patience
+    @Flag(help: "Also train the MLP head (beyond the paper's adapters and layer norms).") var trainHead = false
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
+        guard bottleneck >= 1 else { throw ValidationError("--bottleneck must be at least 1") }
+        guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
+    }
+
+    func configuration(seed: UInt64) -> TransferConfiguration {
+        var c = TransferConfiguration()
+        c.maximumSteps = steps
+        c.learningRate = learningRate
+        c.bottleneck = bottleneck
+        c.patience = patience
+        c.trainHead = trainHead
+        c.seed = seed
+        return c
     }
 }
 
@@ -95,9 +120,11 @@ struct EvalTransfer: ParsableCommand {
     @Option(help: "Number of test photos.") var testCount: Int?
     @Option(help: "Adapt on this many photos (repeatable); default all the non-test photos.") var trainCount: [Int] = []
     @Option(help: "Seed of the split.") var seed: UInt64 = 1
+    @Flag(help: "Frames of a sequence: adapt on the even frames, test on the odd (in name order); ignores --holdout, --test-count and --seed.")
+    var interleaved = false
     @Option(help: "A trained base model instead of the shipped one.") var weights: String?
-    @Option(help: "At most this many training steps per adaptation.") var steps = 240
-    @Flag(help: "Also report the classical per-photo landmark fit's β spread on the test photos.") var classical = false
+    @OptionGroup var recipe: TransferOptions
+    @Flag(help: "Also report the classical fits (per photo, and shared identity of the adaptation photos) on the test photos.") var classical = false
 
     func run() throws {
         let model = EmbeddedHead.make()
@@ -106,11 +133,7 @@ struct EvalTransfer: ParsableCommand {
         let frontEnd = try FaceFrontEnd.standard()
         let urls = try PhotoIntake.photoURLs(photos)
         let (located, _) = PhotoIntake.locate(urls, frontEnd: frontEnd)
-        let n = testCount ?? Int((Float(located.count) * holdout).rounded())
-        guard n >= 1, located.count - n >= 1 else { throw ValidationError("\(located.count) usable photos: too few to split") }
-        var g = SeededGenerator(seed: seed)
-        let order = Array(located.indices).shuffled(using: &g)
-        let test = order.prefix(n).map { located[$0] }, pool = order.dropFirst(n).map { located[$0] }
+        let (test, pool) = try split(located)
         let labelled = test.filter { FileManager.default.fileExists(atPath: $0.url.deletingPathExtension().appendingPathExtension("pts").path) }
         let testData = try PersonTransfer.dataset(test, aligner: frontEnd.aligner, person: "test")
         let projection = try LandmarkProjection(model: model)
@@ -129,20 +152,59 @@ struct EvalTransfer: ParsableCommand {
         try row("base", base, seconds: nil, photos: nil)
         for count in (trainCount.isEmpty ? [pool.count] : trainCount) {
             let subset = Array(pool.prefix(count))
-            var c = TransferConfiguration()
-            c.maximumSteps = steps
-            c.seed = seed
+            let c = recipe.configuration(seed: seed)
             let (adapted, report) = try PersonTransfer.adapt(base, model: model, photos: subset, aligner: frontEnd.aligner,
                                                              configuration: c)
             try row("adapted on \(subset.count)", adapted, seconds: report.seconds, photos: subset.count)
-            print("    \(report.note)")
+            let trained = try PersonTransfer.dataset(subset, aligner: frontEnd.aligner, person: "train")
+            let before = try BaseTrainer.evaluate(base.encoder, projection: projection, on: trained)
+            let after = try BaseTrainer.evaluate(adapted.encoder, projection: projection, on: trained)
+            print(String(format: "    %@; on its own photos NME %.4f → %.4f", report.note, before.meanAll, after.meanAll))
         }
         if classical {
-            let fitter = try LandmarkFitter(model: model)
-            let fits = try test.map { try fitter.fit(try FitTargets($0.landmarks)).code.identity }
-            let spread = IdentitySpread(fits, model: model)
-            print(String(format: "%-22@ β spread %.3f (shape %.2f mm)", "classical per-photo" as NSString,
-                         spread.betaRMS, spread.shapeRMSMetres * 1000))
+            try classicalRows(test: test, pool: pool, model: model, counts: trainCount.isEmpty ? [pool.count] : trainCount)
+        }
+    }
+
+    /// (test, adaptation pool): odd and even frames with `--interleaved`, else a seeded shuffle.
+    func split(_ located: [LocatedPhoto]) throws -> (test: [LocatedPhoto], pool: [LocatedPhoto]) {
+        if interleaved {
+            let frames = located.sorted { $0.name.localizedStandardCompare($1.name) == .orderedAscending }
+            let test = frames.indices.filter { $0 % 2 == 0 }.map { frames[$0] }  // frames 1, 3, 5, …
+            let pool = frames.indices.filter { $0 % 2 == 1 }.map { frames[$0] }
+            guard !test.isEmpty, !pool.isEmpty else { throw ValidationError("\(located.count) usable frames: too few to split") }
+            return (test, pool)
+        }
+        let n = testCount ?? Int((Float(located.count) * holdout).rounded())
+        guard n >= 1, located.count - n >= 1 else { throw ValidationError("\(located.count) usable photos: too few to split") }
+        var g = SeededGenerator(seed: seed)
+        let order = Array(located.indices).shuffled(using: &g)
+        return (order.prefix(n).map { located[$0] }, order.dropFirst(n).map { located[$0] })
+    }
+
+    /// The classical baseline the transfer replaces, on the same test photos: the landmark fit per
+    /// photo (β free), and β from the shared-identity fit of the adaptation photos held fixed while
+    /// each test photo's pose and expression are fitted. Unlike the networks, a fit sees the test
+    /// photo's landmarks — the pseudo-ground-truth itself — so its NME is a fit residual, not a prediction.
+    func classicalRows(test: [LocatedPhoto], pool: [LocatedPhoto], model: MorphableModel, counts: [Int]) throws {
+        let fitter = try LandmarkFitter(model: model)
+        let targets = try test.map { try FitTargets($0.landmarks) }
+        func row(_ name: String, _ fits: [PhotoFit], seconds: Double) throws {
+            let nme = try zip(fits, test).map {
+                try LandmarkMetrics.nme(predicted: $0.0.landmarks.map { Point2($0.x, $0.y) }, truth: $0.1.landmarks).all
+            }
+            let spread = IdentitySpread(fits.map(\.code.identity), model: model)
+            print(String(format: "%-22@ NME mean %.4f median %.4f  β spread %.3f (shape %.2f mm)  %.1f s", name as NSString,
+                         nme.reduce(0, +) / Float(nme.count), nme.sorted()[nme.count / 2],
+                         spread.betaRMS, spread.shapeRMSMetres * 1000, seconds))
+        }
+        var start = Date()
+        try row("classical per-photo", try targets.map { try fitter.fit($0) }, seconds: Date().timeIntervalSince(start))
+        for count in counts {
+            start = Date()
+            let shared = try fitter.fitShared(try pool.prefix(count).map { try FitTargets($0.landmarks) })
+            let fits = try targets.map { try fitter.fit($0, identity: shared.identity) }
+            try row("classical shared \(min(count, pool.count))", fits, seconds: Date().timeIntervalSince(start))
         }
     }
 }

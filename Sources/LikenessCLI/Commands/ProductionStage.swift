@@ -14,20 +14,23 @@ import Training
 /// 1. screen every photo from its header alone (`ImageDecoder.probe`): not an image, damaged
 ///    header or more pixels than the decode limit (a decompression bomb) are typed rejections,
 ///    and files over `maximumBytes` are refused unread;
-/// 2. run the person fit (`PersonFit`: decode, face detection and 68 landmarks, every photo started
-///    from the shipped base model's estimate — the classical landmark fit is its refinement, one
-///    shared identity fitted to all photos; without a shipped base model the classical rigid
-///    initialisation) on the rest, which writes
-///    `head.glb` (expressions as named morph targets), `head.obj/.mtl/.png`, per-photo
-///    parameters, `preview.png` and `summary.json` into the build folder; photos it skips become
-///    typed rejections (no face, several faces, face too small, cut by the border, corrupt), and
-///    before fitting, the identity gate (`IdentityVerdict`: dlib's face-recognition embeddings,
-///    the reference face the medoid of the largest group that agrees within the threshold)
-///    rejects the faces that are not the folder's person as `different-person`;
+/// 2. run the person fit (`PersonFit`: decode, face detection and 68 landmarks, the identity gate
+///    (`IdentityVerdict`: dlib's face-recognition embeddings, the reference face the medoid of the
+///    largest group that agrees within the threshold) rejecting the faces that are not the folder's
+///    person as `different-person`; then person-specific transfer of the shipped base model on the
+///    photos (`PersonTransfer`, warm-started from the latest bundle's adapters; kept only when it
+///    lowers the held-out NME), every photo estimated by the adapted model, and the classical
+///    shared-identity landmark fit as its refinement: the person's one identity starts at the
+///    per-coefficient median of the adapted model's per-photo β — a robust aggregate, because a
+///    few photos at extreme poses or expressions give outlying β that a mean would follow — and is
+///    then fitted jointly to all photos' landmarks. Without a shipped base model the classical
+///    rigid initialisation replaces the network.) It writes `head.glb` (expressions as named morph
+///    targets), `head.obj/.mtl/.png`, per-photo parameters, `preview.png`, `summary.json`,
+///    `adapters.safetensors` and `transfer.json` into the build folder; photos it skips become
+///    typed rejections (no face, several faces, face too small, cut by the border, corrupt);
 /// 3. report the models used with their licences and the run's figures for the manifest.
-/// Person-specific transfer will replace step 2 when it exists; the stage interface stays.
 struct ProductionStage: BundleStage {
-    var name: String { base == nil ? "likeness-fit-baseline-1" : "likeness-base-refine-1" }
+    var name: String { base == nil ? "likeness-fit-baseline-1" : "likeness-adapt-refine-1" }
     /// The learned base model every photo starts from (nil when this build ships none).
     var base: BaseModel? = try? BaseModel()
     /// Files larger than this are not read at all.
