@@ -74,8 +74,9 @@ public struct SHA256: Sendable {
 
     public static func hex(_ string: String) -> String { hex(Data(string.utf8)) }
 
-    /// The hex digest of a file's contents, read in 1 MiB chunks (constant memory).
-    public static func hex(fileAt url: URL) throws -> String {
+    /// The hex digest of a file's contents, read in 1 MiB chunks (constant memory). `isCancelled`
+    /// is asked before every chunk; when it says true, hashing stops with `ChecksumError.cancelled`.
+    public static func hex(fileAt url: URL, isCancelled: () -> Bool = { false }) throws -> String {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ChecksumError.io(operation: "open", path: url.path, code: errno) }
         defer { close(fd) }
@@ -83,6 +84,7 @@ public struct SHA256: Sendable {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
         while true {
+            if isCancelled() { throw ChecksumError.cancelled(path: url.path) }
             let count = read(fd, chunk.baseAddress, chunk.count)
             if count < 0 {
                 if errno == EINTR { continue }
@@ -152,9 +154,12 @@ public struct SHA256: Sendable {
 /// Why a file could not be hashed.
 public enum ChecksumError: Error, CustomStringConvertible, Equatable {
     case io(operation: String, path: String, code: Int32)
+    case cancelled(path: String)
 
     public var description: String {
         switch self {
+        case let .cancelled(path):
+            return "hashing \(path) was cancelled"
         case let .io(operation, path, code):
             return "\(operation) failed for \(path) while hashing: \(String(cString: strerror(code)))"
         }

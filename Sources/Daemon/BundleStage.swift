@@ -7,11 +7,15 @@ public struct StagePhoto: Codable, Equatable, Sendable {
     public var name: String
     public var path: String
     public var sha256: String
+    /// The file's signature when the daemon hashed it: the job checks the file is unchanged by
+    /// this (`stat`) instead of hashing it a second time. Nil: the job hashes to check.
+    public var signature: FileSignature?
 
-    public init(name: String, path: String, sha256: String) {
+    public init(name: String, path: String, sha256: String, signature: FileSignature? = nil) {
         self.name = name
         self.path = path
         self.sha256 = sha256
+        self.signature = signature
     }
 }
 

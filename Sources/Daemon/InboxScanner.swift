@@ -56,10 +56,14 @@ public struct InboxScan: Equatable, Sendable {
 /// when their target is inside the inbox; sub-folders of a person folder are not read.
 public struct InboxScanner: Sendable {
     public let root: URL
+    /// Files larger than this are refused from their size alone (`stat`), never hashed or read:
+    /// one huge file must not hold up the daemon or a job.
+    public let maximumFileBytes: Int64
     private let realRoot: String
 
-    public init(root: URL) {
+    public init(root: URL, maximumFileBytes: Int64 = Int64(DaemonConfiguration().maxPhotoMB) << 20) {
         self.root = root.standardizedFileURL
+        self.maximumFileBytes = maximumFileBytes
         realRoot = InboxScanner.realPath(self.root.path) ?? self.root.path
     }
 
@@ -122,11 +126,19 @@ public struct InboxScanner: Sendable {
             if isDirectory(resolved) {
                 skipped.append(SkippedEntry(name: name, reason: "sub-folders are not read",
                                             advice: "move its photos up into \(person.value)/, or make it a person folder of its own in the inbox"))
+            } else if let signature = FileSignature.of(resolved), signature.size > maximumFileBytes {
+                skipped.append(SkippedEntry(name: name, reason: "too-large: the file is \(InboxScanner.mebibytes(signature.size)) MiB, "
+                                                + "more than the \(maximumFileBytes >> 20) MiB limit (not read)",
+                                            advice: "re-save it smaller (a photo needs far less), or raise maxPhotoMB in the config"))
             } else if let signature = FileSignature.of(resolved) {
                 files.append(ScannedFile(name: name, path: resolved, signature: signature))
             }
         }
         return PersonScan(person: person, files: files, skipped: skipped)
+    }
+
+    static func mebibytes(_ bytes: Int64) -> String {
+        String(format: "%.1f", Double(bytes) / 1_048_576)
     }
 
     /// The real path of `path` if it lies inside the inbox, else nil.

@@ -67,13 +67,7 @@ public protocol JobExecutor {
 public enum JobWork {
     public static func perform(_ spec: JobSpec, stage: BundleStage, logger: Logger) -> JobReport {
         do {
-            for photo in spec.photos {
-                let actual: String
-                do { actual = try SHA256.hex(fileAt: URL(fileURLWithPath: photo.path)) } catch {
-                    throw JobFailure("cannot read \(photo.name): \(error)")
-                }
-                guard actual == photo.sha256 else { throw JobFailure("\(photo.name) changed after it was hashed") }
-            }
+            for photo in spec.photos { try checkUnchanged(photo) }
             let request = StageRequest(person: spec.person, photos: spec.photos,
                                        buildDirectory: URL(fileURLWithPath: spec.buildDirectory), logger: logger,
                                        identityThreshold: spec.identityThreshold)
@@ -81,6 +75,21 @@ public enum JobWork {
         } catch {
             return JobReport(output: nil, error: "\(error)")
         }
+    }
+
+    /// The photo must still be what the ledger hashed: by its signature (size, mtime, inode) when
+    /// the daemon gave one, so no file is hashed twice; else by hashing it.
+    static func checkUnchanged(_ photo: StagePhoto) throws {
+        if let signature = photo.signature {
+            guard let now = FileSignature.of(photo.path) else { throw JobFailure("cannot read \(photo.name): it is gone or not a file") }
+            guard now == signature else { throw JobFailure("\(photo.name) changed after it was hashed") }
+            return
+        }
+        let actual: String
+        do { actual = try SHA256.hex(fileAt: URL(fileURLWithPath: photo.path)) } catch {
+            throw JobFailure("cannot read \(photo.name): \(error)")
+        }
+        guard actual == photo.sha256 else { throw JobFailure("\(photo.name) changed after it was hashed") }
     }
 
     /// Writes the report durably where the daemon expects it.
@@ -205,8 +214,17 @@ public enum JobProcess {
         // Ctrl-C in the terminal reaches the whole process group: only the daemon should react
         // (it lets the job finish within its grace period); SIGTERM from the daemon still stops us.
         signal(SIGINT, SIG_IGN)
+        // Nothing is written before the staging folder is ours, and it stays ours until we exit:
+        // a daemon that took over after ours died waits for that before it cleans up.
+        let claim: StagingClaim
+        do { claim = try StagingClaim.forJob(URL(fileURLWithPath: spec.buildDirectory)) } catch {
+            logger.warning("the job does not own its staging folder; exiting without writing", metadata: ["error": "\(error)"])
+            return 4
+        }
+        guard spec.parentPID <= 0 || getppid() == spec.parentPID else { return 4 }  // orphaned before it began
         watchParent(spec.parentPID)
         let report = JobWork.perform(spec, stage: stage, logger: logger)
+        defer { withExtendedLifetime(claim) {} }
         do { try JobWork.write(report, to: spec.resultPath) } catch {
             logger.error("cannot write the job report", metadata: ["error": "\(error)"])
             return 3

@@ -35,18 +35,38 @@ extension WatchService {
         }
     }
 
-    /// Hashes a settled file; if it changed meanwhile, the next look will see it again.
+    /// Hands a settled file to the background hasher (`recordHashes` records the result).
     func hash(_ person: PersonName, _ file: ScannedFile, now: Date) throws {
-        let sha256: String
-        do { sha256 = try SHA256.hex(fileAt: URL(fileURLWithPath: file.path)) } catch {
-            logger.warning("cannot read a photo; will look again", metadata: ["person": "\(person)", "file": "\(file.name)", "error": "\(error)"])
-            return
+        if hasher.submit(person, file) {
+            logger.debug("hashing a photo", metadata: ["person": "\(person)", "file": "\(file.name)", "bytes": "\(file.signature.size)"])
         }
-        guard FileSignature.of(file.path) == file.signature else { return }
-        try ledger.recordFile(FileRecord(person: person, name: file.name, signature: file.signature, sha256: sha256), now: now)
-        statusDirty.insert(person)
-        retryAsked[person] = now
-        logger.debug("photo hashed", metadata: ["person": "\(person)", "file": "\(file.name)", "sha256": "\(sha256)"])
+    }
+
+    /// A `.hash` of a file the hasher already has (same signature): nothing to do this tick.
+    func isBeingHashed(_ action: Action) -> Bool {
+        if case let .hash(person, file) = action { return hasher.isHashing(person, file) }
+        return false
+    }
+
+    /// Records the files the background hasher finished; one that changed meanwhile (or could not
+    /// be read) is left for the next look. Returns true if any was recorded.
+    func recordHashes(now: Date) throws -> Bool {
+        var any = false
+        for result in hasher.drain() {
+            let (person, file) = (result.person, result.file)
+            switch result.sha256 {
+            case let .failure(error):
+                logger.warning("cannot read a photo; will look again", metadata: ["person": "\(person)", "file": "\(file.name)", "error": "\(error)"])
+            case let .success(sha256):
+                guard FileSignature.of(file.path) == file.signature, scans[person]?.files.contains(file) ?? false else { continue }
+                try ledger.recordFile(FileRecord(person: person, name: file.name, signature: file.signature, sha256: sha256), now: now)
+                statusDirty.insert(person)
+                retryAsked[person] = now
+                any = true
+                logger.debug("photo hashed", metadata: ["person": "\(person)", "file": "\(file.name)", "sha256": "\(sha256)"])
+            }
+        }
+        return any
     }
 
     /// Starts a queued job in a fresh staging folder.
@@ -61,7 +81,7 @@ extension WatchService {
                 try ledger.supersedeJob(jobID, now: now)
                 return
             }
-            photos.append(StagePhoto(name: file.name, path: path, sha256: hash))
+            photos.append(StagePhoto(name: file.name, path: path, sha256: hash, signature: file.signature))
         }
         let staging = try publisher.makeStagingDirectory(for: job.person, jobID: jobID)
         let reportPath = staging.path + ".report.json"
@@ -74,7 +94,7 @@ extension WatchService {
             self.running[jobID] = ActiveJob(job: running, record: job, staging: staging, reportPath: reportPath)
         } catch {
             try ledger.failJob(jobID, error: "cannot start the job: \(error)", retryAt: retryTime(after: job.attempts + 1, now: now), now: now)
-            try? Durable.removeTree(staging, inside: layout.root)
+            _ = try? publisher.removeStaging(staging)
             throw error
         }
         statusDirty.insert(job.person)
@@ -101,8 +121,7 @@ extension WatchService {
     func finish(_ active: ActiveJob, _ outcome: JobOutcome, now: Date) throws {
         let job = active.record
         defer {
-            try? Durable.removeTree(active.staging, inside: layout.root)
-            for path in [active.reportPath, active.reportPath + ".spec.json"] { unlink(path) }
+            _ = try? publisher.removeStaging(active.staging)
             statusDirty.insert(job.person)
         }
         var failure: String?
@@ -162,7 +181,7 @@ extension WatchService {
         let draft = BundleDraft(person: job.person, jobID: job.id, inputs: job.inputs, accepted: output.accepted,
                                 rejected: output.rejected, stage: output.stage, models: output.models,
                                 statistics: output.statistics)
-        let highest = try ledger.versions(of: job.person).map(\.number).max() ?? 0
+        let highest = try ledger.highestVersionNumber(of: job.person)
         let manifest = try publisher.publish(staging: staging, draft: draft, atLeast: highest + 1, now: now)
         try ledger.recordPublication(manifest, now: now)
         try publisher.switchLatest(job.person, to: manifest.version)
@@ -182,8 +201,7 @@ extension WatchService {
         for (id, active) in running {
             active.job.cancel()
             try? ledger.requeueInterrupted(id, now: Date())
-            try? Durable.removeTree(active.staging, inside: layout.root)
-            for path in [active.reportPath, active.reportPath + ".spec.json"] { unlink(path) }
+            _ = try? publisher.removeStaging(active.staging)
             logger.notice("job abandoned at shutdown; it will run again", metadata: ["job": "\(id)"])
         }
         running = [:]

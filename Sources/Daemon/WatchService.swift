@@ -42,6 +42,8 @@ public final class WatchService {
     var lastFullRescan = Date.distantPast
     var nextTimedReconcile = Date.distantPast
     var running: [Int64: ActiveJob] = [:]
+    /// Hashes settled files off the loop (`.hash` actions go there; results are recorded each tick).
+    let hasher = BackgroundHasher()
     var reported: Set<String> = []
     /// When `open` ran: jobs that failed for good before it are retried after the restart backoff.
     var openedAt = Date.distantPast
@@ -58,7 +60,7 @@ public final class WatchService {
         self.configuration = try configuration.validated()
         inbox = URL(fileURLWithPath: configuration.inbox).standardizedFileURL
         layout = LibraryLayout(root: URL(fileURLWithPath: configuration.library))
-        scanner = InboxScanner(root: inbox)
+        scanner = InboxScanner(root: inbox, maximumFileBytes: Int64(configuration.maxPhotoMB) << 20)
         publisher = Publisher(layout: layout)
         self.executor = executor
         self.logger = logger
@@ -116,6 +118,7 @@ public final class WatchService {
 
     /// Releases the watcher, ledger and lock.
     public func close() {
+        hasher.cancelAll()
         watcher = nil
         ledger = nil
         lock = nil
@@ -123,24 +126,40 @@ public final class WatchService {
 
     /// The inbox must exist; the Library must not lie inside it or contain it.
     func checkFolders() throws {
+        try WatchService.checkFolders(inbox: inbox, library: layout.root, onlyPerson: onlyPerson)
+    }
+
+    /// The folders' rules, for the command line to check before anything starts: the inbox (for
+    /// `likeness build`, the person folder: the only one read) must be a folder, and the Library
+    /// must neither lie inside it nor contain it. Errors name the setting (`inbox`, `library`).
+    public static func checkFolders(inbox: URL, library: URL, onlyPerson: PersonName? = nil) throws {
+        let watched = onlyPerson.map { inbox.appendingPathComponent($0.value) } ?? inbox
+        let key = onlyPerson == nil ? "inbox" : "folder"
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: inbox.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ConfigurationError(message: "the inbox \(inbox.path) does not exist or is not a folder")
+        guard FileManager.default.fileExists(atPath: watched.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ConfigurationError(key: key, message: "\(watched.path) does not exist or is not a folder")
         }
-        let realInbox = InboxScanner.realPath(inbox.path) ?? inbox.path
-        let realLibrary = InboxScanner.realPath(layout.root.path) ?? layout.root.path
-        if realLibrary == realInbox || realLibrary.hasPrefix(realInbox + "/") || realInbox.hasPrefix(realLibrary + "/") {
-            throw ConfigurationError(message: "the Library (\(realLibrary)) and the inbox (\(realInbox)) must not contain each other")
+        let realWatched = InboxScanner.realPath(watched.path) ?? watched.path
+        let realLibrary = InboxScanner.realPath(library.path) ?? library.standardizedFileURL.path
+        if realLibrary == realWatched || realLibrary.hasPrefix(realWatched + "/") || realWatched.hasPrefix(realLibrary + "/") {
+            let what = onlyPerson == nil ? "the inbox" : "the person folder"
+            throw ConfigurationError(key: "library", message: "\(realLibrary) and \(what) \(realWatched) must not contain each other")
         }
     }
 
     /// Start-up recovery: remove staging leftovers, adopt versions published just before a crash,
-    /// requeue interrupted jobs, make every `latest` link match the ledger, refresh status files.
+    /// requeue interrupted jobs, take versions that are gone or damaged on disk out of use
+    /// (`LibraryRepair`), make every `latest` link match the ledger, refresh status files.
     func recover(now: Date) throws {
-        for url in try publisher.removeStagingLeftovers() {
+        let leftovers = try publisher.removeStagingLeftovers()
+        for url in leftovers.removed {
             logger.notice("removed staging leftover", metadata: ["path": "\(url.path)"])
         }
-        let known = Set(try ledger.versions().map { "\($0.person.value)/\($0.number)" })
+        for url in leftovers.kept {
+            logger.warning("a staging folder is still claimed by a running job; left for the next start", metadata: ["path": "\(url.path)"])
+        }
+        let known = Set(try ledger.versions().map { "\($0.person.value)/\($0.number)" }
+            + ledger.lostVersions().map { "\($0.person.value)/\($0.version)" })
         for person in layout.persons() {
             for version in layout.versionsOnDisk(person) where !known.contains("\(person.value)/\(version)") {
                 try adopt(person, version, now: now)
@@ -148,10 +167,10 @@ public final class WatchService {
         }
         let requeued = try ledger.requeueAllInterrupted(now: now)
         if requeued > 0 { logger.notice("requeued interrupted jobs", metadata: ["count": "\(requeued)"]) }
-        for (person, version) in try ledger.latest() where layout.latestOnDisk(person) != version {
-            try publisher.switchLatest(person, to: version)
-            logger.notice("repaired latest", metadata: ["person": "\(person)", "version": "\(version)"])
-        }
+        // Versions deleted or damaged while the daemon was down: out of use, photos built again.
+        let repair = try LibraryRepair(layout: layout, ledger: ledger).run(thorough: false, requeue: false, now: now)
+        for line in repair.fixed { logger.error("Library repaired at start-up", metadata: ["what": "\(line)"]) }
+        for line in repair.left { logger.warning("Library problem left for the user", metadata: ["what": "\(line)"]) }
         for person in layout.persons() { statusDirty.insert(person) }
         // What was refused before, so refusals fixed while the daemon was down are cleared.
         for person in try ledger.personsWithRefusals() where onlyPerson == nil || onlyPerson == person {
@@ -186,6 +205,7 @@ public final class WatchService {
         do {
             takeEvents(now: now)
             progressed = try collectFinishedJobs(now: now)
+            progressed = try recordHashes(now: now) || progressed
             let due = progressed || !dirty.isEmpty || fullRescanNeeded || now >= nextTimedReconcile
             rescan(now: now)
             guard due else { return false }
@@ -197,7 +217,7 @@ public final class WatchService {
                 let actions = Reconciler.reconcile(scan: currentScan(), observations: observations, activity: activity,
                                                    ledger: snapshot, settings: ReconcilerSettings(configuration),
                                                    now: now, retryRequests: retryRequests(), startedAt: openedAt)
-                    .filter { !tried.contains($0) }
+                    .filter { !tried.contains($0) && !isBeingHashed($0) }
                 guard !actions.isEmpty else { break }
                 tried += actions
                 try apply(actions, now: now)
@@ -272,8 +292,13 @@ public final class WatchService {
     /// Rescans the dirty folders, or everything after an overflow / start-up / the rescan interval.
     func rescan(now: Date) {
         if fullRescanNeeded || now.timeIntervalSince(lastFullRescan) >= configuration.rescanIntervalSeconds {
-            var scan = scanner.scanAll()
-            if let onlyPerson { scan.persons = scan.persons.filter { $0.key == onlyPerson } }
+            var scan = InboxScan()
+            if let onlyPerson {
+                // `likeness build` reads its one folder, not the folders beside it.
+                if case .person = scanner.classifyFolder(onlyPerson.value) { scan.persons[onlyPerson] = scanner.scanPerson(onlyPerson) }
+            } else {
+                scan = scanner.scanAll()
+            }
             for person in scans.keys where scan.persons[person] == nil { observations.forget(person) }
             for (_, personScan) in scan.persons { observations.record(personScan, now: now) }
             scans = scan.persons
@@ -343,16 +368,16 @@ public final class WatchService {
             scan.files.allSatisfy { known.contains("\(scan.person.value)/\($0.name)/\($0.signature.size)/\($0.signature.modifiedNanoseconds)") }
         }
         // A queued job waiting for a retry later than now does not count as pending work here.
-        return allKnown && jobs.allSatisfy { $0.state == .queued && $0.nextAttemptAt > Date() }
+        return allKnown && hasher.pendingCount == 0 && jobs.allSatisfy { $0.state == .queued && $0.nextAttemptAt > Date() }
     }
 }
 
 /// One daemon per Library: an exclusive `flock` on `<Library>/.lock` (released by the kernel even
 /// when the process is killed).
-final class LibraryLock {
+public final class LibraryLock {
     let descriptor: Int32
 
-    init(url: URL) throws {
+    public init(url: URL) throws {
         descriptor = Glibc.open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw FileSystemError.io(operation: "open", path: url.path, code: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

@@ -13,8 +13,8 @@ enum HEIFDecoder {
 
     static func decode(_ data: Data, limits: DecodeLimits) throws -> Image {
         try withPrimaryHandle(data) { handle in
-            try limits.check(.heif, width: Int(heif_image_handle_get_width(handle)),
-                             height: Int(heif_image_handle_get_height(handle)))
+            _ = try limits.decodedSize(.heif, width: Int(heif_image_handle_get_width(handle)),
+                                       height: Int(heif_image_handle_get_height(handle)))
             let alpha = heif_image_handle_has_alpha_channel(handle) != 0
             var img: OpaquePointer? = nil
             try check(heif_decode_image(handle, &img, heif_colorspace_RGB,
@@ -23,7 +23,7 @@ enum HEIFDecoder {
             defer { heif_image_release(decoded) }
             let w = Int(heif_image_get_width(decoded, heif_channel_interleaved))
             let h = Int(heif_image_get_height(decoded, heif_channel_interleaved))
-            try limits.check(.heif, width: w, height: h)
+            _ = try limits.decodedSize(.heif, width: w, height: h)
             guard heif_image_get_bits_per_pixel_range(decoded, heif_channel_interleaved) == 8 else {
                 throw ImageError.unsupportedFormat("HEIF with more than 8 bits per sample")
             }

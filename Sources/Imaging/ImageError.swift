@@ -16,8 +16,8 @@ public enum ImageError: Error, Equatable, Sendable {
     case corrupt(ImageFormat, String)
     /// The header declares a zero (or negative) width or height.
     case invalidDimensions(ImageFormat, width: Int, height: Int)
-    /// The header declares more pixels than the decode limit allows (a decompression bomb guard);
-    /// checked before any pixel buffer is allocated.
+    /// The header declares more pixels than the decode limits allow even downscaled (a
+    /// decompression-bomb guard, see `DecodeLimits`); checked before any pixel buffer is allocated.
     case tooLarge(ImageFormat, width: Int, height: Int, maxPixels: Int)
     /// The system library has no codec for this variant (e.g. no HEVC decoder plugin).
     case codecUnavailable(String)
@@ -47,7 +47,8 @@ extension ImageError: LocalizedError, CustomStringConvertible {
         case .invalidDimensions(let format, let width, let height):
             return "The \(format.name) header declares an invalid size \(width)×\(height)."
         case .tooLarge(let format, let width, let height, let maxPixels):
-            return "The \(format.name) image is \(width)×\(height) pixels, more than the limit of \(maxPixels) pixels; refusing to decode it."
+            let why = format.decodesDownscaled ? " even for a downscaled decode" : " (\(format.name) cannot be decoded downscaled)"
+            return "The \(format.name) image is \(width)×\(height) pixels, more than the limit of \(maxPixels) pixels\(why); refusing to decode it."
         case .codecUnavailable(let what):
             return "No decoder is available for \(what) on this system."
         case .io(let path, let reason):

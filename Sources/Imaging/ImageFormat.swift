@@ -30,30 +30,62 @@ public struct ImageInfo: Sendable, Equatable {
 }
 
 /// Limits applied to a header before any pixel buffer is allocated (decompression-bomb guard).
+///
+/// An image of at most `maxPixels` decodes at full size. A larger one decodes downscaled where the
+/// codec itself decodes at a smaller scale, so no full-size buffer ever exists: JPEG through
+/// libjpeg-turbo's scaled IDCT (the largest of 7/8, 3/4, … 1/8 that fits), WebP through
+/// libwebp's rescaler (the largest size of the same aspect that fits). PNG (libpng) and HEIF
+/// (libheif) cannot decode at a smaller scale and are refused above `maxPixels`. Whatever a header
+/// declares beyond `maxSourcePixels` is refused for every format: decoding time grows with the
+/// declared size even when the output is small.
 public struct DecodeLimits: Sendable, Equatable {
-    /// Maximum `width × height`.
+    /// Maximum `width × height` of a decoded image (its pixel buffer).
     public var maxPixels: Int
+    /// Maximum `width × height` a header may declare for a downscaled decode (250 Mpixel covers
+    /// the 200-Mpixel phones and the 150-Mpixel medium-format cameras).
+    public var maxSourcePixels: Int
     /// Treat libjpeg recoverable warnings (e.g. extraneous bytes before a marker) as acceptable
     /// instead of reporting the file as corrupt. A truncated file is an error either way.
     public var tolerateJPEGWarnings: Bool
 
-    public init(maxPixels: Int = 50_000_000, tolerateJPEGWarnings: Bool = false) {
+    public init(maxPixels: Int = 50_000_000, maxSourcePixels: Int = 250_000_000, tolerateJPEGWarnings: Bool = false) {
         self.maxPixels = maxPixels
+        self.maxSourcePixels = max(maxPixels, maxSourcePixels)
         self.tolerateJPEGWarnings = tolerateJPEGWarnings
     }
 
     public static let `default` = DecodeLimits()
 
-    /// Throws `.invalidDimensions` or `.tooLarge` unless `width × height` is positive and within the limit.
-    func check(_ format: ImageFormat, width: Int, height: Int) throws {
+    /// The size an image of `width × height` (as its header declares) decodes to: itself within
+    /// `maxPixels`, else the downscaled size the codec decodes at. Throws `.invalidDimensions`
+    /// unless both are positive, `.tooLarge` when no scale the codec offers makes it fit.
+    public func decodedSize(_ format: ImageFormat, width: Int, height: Int) throws -> (width: Int, height: Int) {
         guard width > 0, height > 0 else {
             throw ImageError.invalidDimensions(format, width: width, height: height)
         }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-        guard !overflow, pixels <= maxPixels else {
+        if !overflow && pixels <= maxPixels { return (width, height) }
+        guard format.decodesDownscaled else {
             throw ImageError.tooLarge(format, width: width, height: height, maxPixels: maxPixels)
         }
+        guard !overflow, pixels <= maxSourcePixels else {
+            throw ImageError.tooLarge(format, width: width, height: height, maxPixels: maxSourcePixels)
+        }
+        let scaled = format == .jpeg ? JPEGDecoder.scaledSize(width: width, height: height, maxPixels: maxPixels)
+                                     : WebPDecoder.scaledSize(width: width, height: height, maxPixels: maxPixels)
+        guard let scaled else { throw ImageError.tooLarge(format, width: width, height: height, maxPixels: maxPixels) }
+        return scaled
     }
+
+    /// `decodedSize` of what `ImageDecoder.probe` found (displayed size; scaling is the same both ways).
+    public func decodedSize(of info: ImageInfo) throws -> (width: Int, height: Int) {
+        try decodedSize(info.format, width: info.width, height: info.height)
+    }
+}
+
+extension ImageFormat {
+    /// True when the codec decodes straight to a smaller size (JPEG, WebP): see `DecodeLimits`.
+    public var decodesDownscaled: Bool { self == .jpeg || self == .webp }
 }
 
 /// Format sniffing by magic bytes.

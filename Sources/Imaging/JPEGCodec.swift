@@ -1,7 +1,8 @@
 import CTurboJPEG
 import Foundation
 
-/// JPEG decoding through turbojpeg 2.1 (`tjDecompressHeader3` / `tjDecompress2`). libjpeg's
+/// JPEG decoding through turbojpeg 2.1 (`tjDecompressHeader3` / `tjDecompress2`, scaled when the
+/// image is beyond `DecodeLimits.maxPixels`, see `scaledSize`). libjpeg's
 /// longjmp error path stays inside turbojpeg's C frames; failures come back as -1 plus a message.
 /// turbojpeg ignores EXIF, so the orientation is read by `ExifReader` and applied afterwards.
 enum JPEGDecoder {
@@ -48,8 +49,9 @@ enum JPEGDecoder {
         let handle = try makeHandle(decompress: true)
         defer { tjDestroy(handle) }
         let head = try header(data, handle)
-        try limits.check(.jpeg, width: head.width, height: head.height)
-        let (w, h) = (head.width, head.height)
+        // Beyond the limit, libjpeg-turbo decodes at a smaller scale itself (scaled IDCT): tjDecompress2
+        // picks the scaling factor whose size fits the width and height asked for.
+        let (w, h) = try limits.decodedSize(.jpeg, width: head.width, height: head.height)
         let cs = head.colorspace
         let isGray = cs == Int32(TJCS_GRAY.rawValue)
         let isCMYK = cs == Int32(TJCS_CMYK.rawValue) || cs == Int32(TJCS_YCCK.rawValue)
@@ -75,6 +77,22 @@ enum JPEGDecoder {
                           pixels: isCMYK ? cmykToRGB(pixels) : pixels)
         if let orientation = ExifReader.jpegOrientation(data) { image = image.oriented(orientation) }
         return image
+    }
+
+    /// The largest of libjpeg-turbo's scaling factors up to 1 (7/8, 3/4, … 1/8) whose size
+    /// (`TJSCALED`: rounded up) is within `maxPixels`, as that size; nil if even the smallest is not.
+    static func scaledSize(width: Int, height: Int, maxPixels: Int) -> (width: Int, height: Int)? {
+        var count: Int32 = 0
+        guard let factors = tjGetScalingFactors(&count) else { return nil }
+        var best: (width: Int, height: Int, scale: Double)?
+        for index in 0..<Int(count) {
+            let num = Int(factors[index].num), denom = Int(factors[index].denom)
+            guard num <= denom else { continue }
+            let size = (width: (width * num + denom - 1) / denom, height: (height * num + denom - 1) / denom)
+            let scale = Double(num) / Double(denom)
+            if size.width * size.height <= maxPixels && scale > (best?.scale ?? 0) { best = (size.width, size.height, scale) }
+        }
+        return best.map { (width: $0.width, height: $0.height) }
     }
 
     /// Adobe-style (inverted) CMYK as libjpeg delivers it: R = C·K/255, etc.

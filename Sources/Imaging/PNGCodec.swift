@@ -25,7 +25,7 @@ enum PNGDecoder {
     /// RGBA). 16-bit files are scaled to 8 bits without a gamma change.
     static func decode(_ data: Data, limits: DecodeLimits) throws -> Image {
         let (w, h) = try header(data)
-        try limits.check(.png, width: w, height: h)
+        _ = try limits.decodedSize(.png, width: w, height: h)
         return try withPNGImage(data) { img in
             // Without this flag libpng treats untagged 16-bit files as linear and gamma-encodes
             // them on the way down to 8 bits; the flag keeps the plain value scaling users expect.
@@ -44,7 +44,7 @@ enum PNGDecoder {
     /// Decodes any PNG to 16-bit gray, exactly when the file is untagged (or linear) 16-bit gray.
     static func decodeGray16(_ data: Data, limits: DecodeLimits) throws -> Image16 {
         let (w, h) = try header(data)
-        try limits.check(.png, width: w, height: h)
+        _ = try limits.decodedSize(.png, width: w, height: h)
         return try withPNGImage(data) { img in
             img.format = UInt32(PNG_FORMAT_LINEAR_Y)
             var pixels = [UInt16](repeating: 0, count: w * h)

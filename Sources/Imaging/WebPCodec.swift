@@ -2,7 +2,8 @@ import CWebP
 import Foundation
 
 /// WebP decoding and encoding through libwebp. The header (`WebPGetFeatures`) is read first so the
-/// size limit is enforced before the output buffer exists; pixels are decoded straight into it.
+/// size limit is enforced before the output buffer exists; pixels are decoded straight into it,
+/// through libwebp's rescaler when the image is beyond `DecodeLimits.maxPixels`.
 enum WebPDecoder {
     static func features(_ data: Data) throws -> WebPBitstreamFeatures {
         var f = WebPBitstreamFeatures()
@@ -21,8 +22,8 @@ enum WebPDecoder {
 
     static func decode(_ data: Data, limits: DecodeLimits) throws -> Image {
         let f = try features(data)
-        let (w, h) = (Int(f.width), Int(f.height))
-        try limits.check(.webp, width: w, height: h)
+        let (w, h) = try limits.decodedSize(.webp, width: Int(f.width), height: Int(f.height))
+        let scaled = w != Int(f.width) || h != Int(f.height)
         let channels = f.has_alpha != 0 ? 4 : 3
         var pixels = [UInt8](repeating: 0, count: w * h * channels)
         var config = WebPDecoderConfig()
@@ -36,12 +37,26 @@ enum WebPDecoder {
                 config.output.u.RGBA.rgba = dst.baseAddress
                 config.output.u.RGBA.stride = Int32(w * channels)
                 config.output.u.RGBA.size = dst.count
+                if scaled {
+                    // libwebp's rescaler works row by row as it decodes: no full-size buffer.
+                    config.options.use_scaling = 1
+                    config.options.scaled_width = Int32(w)
+                    config.options.scaled_height = Int32(h)
+                }
                 defer { WebPFreeDecBuffer(&config.output) }
                 return WebPDecode(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &config)
             }
         }
         guard status == VP8_STATUS_OK else { throw classify(status) }
         return Image(width: w, height: h, channels: channels, pixels: pixels)
+    }
+
+    /// The largest size of (about) the same aspect within `maxPixels`, for libwebp's rescaler.
+    static func scaledSize(width: Int, height: Int, maxPixels: Int) -> (width: Int, height: Int)? {
+        let scale = (Double(maxPixels) / (Double(width) * Double(height))).squareRoot()
+        let scaledHeight = max(1, Int(Double(height) * scale))
+        let scaledWidth = min(max(1, Int(Double(width) * scale)), maxPixels / scaledHeight)
+        return scaledWidth >= 1 ? (scaledWidth, scaledHeight) : nil
     }
 
     static func classify(_ status: VP8StatusCode) -> ImageError {

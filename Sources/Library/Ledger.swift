@@ -45,6 +45,9 @@ public final class Ledger {
             person TEXT NOT NULL, number INTEGER NOT NULL, accepted_key TEXT NOT NULL,
             job_id INTEGER NOT NULL, published_at REAL NOT NULL, PRIMARY KEY(person, number));
         CREATE TABLE IF NOT EXISTS persons(person TEXT PRIMARY KEY, latest INTEGER);
+        CREATE TABLE IF NOT EXISTS lost_versions(
+            person TEXT NOT NULL, number INTEGER NOT NULL, accepted_key TEXT NOT NULL, job_id INTEGER NOT NULL,
+            published_at REAL NOT NULL, reason TEXT NOT NULL, noticed_at REAL NOT NULL, PRIMARY KEY(person, number));
         CREATE TABLE IF NOT EXISTS refusals(
             person TEXT NOT NULL, entry TEXT NOT NULL, reason TEXT NOT NULL, advice TEXT NOT NULL,
             PRIMARY KEY(person, entry));
@@ -292,6 +295,44 @@ public final class Ledger {
                           acceptedKey: row[2].string ?? "", jobID: row[3].int ?? 0,
                           publishedAt: Date(timeIntervalSince1970: row[4].double ?? 0))
         }
+    }
+
+    /// Takes a published version that is gone or damaged on disk out of use, in one transaction:
+    /// it moves to `lost_versions` (so its number is never given again and status can show it),
+    /// and `latest` falls back to the newest version left (none: no latest). Returns the photos
+    /// it was built from, to build them again.
+    @discardableResult
+    public func markVersionLost(_ person: PersonName, _ number: Int, reason: String, now: Date) throws -> [String] {
+        try database.transaction {
+            try database.query("""
+                INSERT OR IGNORE INTO lost_versions(person, number, accepted_key, job_id, published_at, reason, noticed_at)
+                SELECT person, number, accepted_key, job_id, published_at, ?, ? FROM versions WHERE person=? AND number=?
+                """, [.text(reason), .real(now.timeIntervalSince1970), .text(person.value), .integer(Int64(number))])
+            try database.query("DELETE FROM versions WHERE person=? AND number=?", [.text(person.value), .integer(Int64(number))])
+            let newest = try database.query("SELECT MAX(number) FROM versions WHERE person=?", [.text(person.value)]).first?.first?.int
+            try database.query("UPDATE persons SET latest=? WHERE person=? AND latest=?",
+                               [newest.map { .integer($0) } ?? .null, .text(person.value), .integer(Int64(number))])
+            return try database.query("SELECT sha256 FROM photos WHERE person=? AND version=? AND state=? ORDER BY sha256",
+                                      [.text(person.value), .integer(Int64(number)), .text(PhotoState.ingested.rawValue)])
+                .compactMap { $0.first?.string }
+        }
+    }
+
+    /// Versions taken out of use because the disk lost or damaged them.
+    public func lostVersions(of person: PersonName? = nil) throws -> [LostVersion] {
+        let sql = "SELECT person, number, reason, noticed_at FROM lost_versions"
+        let rows = try person.map { try database.query(sql + " WHERE person=? ORDER BY number", [.text($0.value)]) }
+            ?? database.query(sql + " ORDER BY person, number")
+        return try rows.map { row in
+            LostVersion(person: try PersonName(row[0].string ?? ""), version: Int(row[1].int ?? 0), reason: row[2].string ?? "",
+                        noticedAt: Date(timeIntervalSince1970: row[3].double ?? 0))
+        }
+    }
+
+    /// The highest version number the person ever had, lost ones included (the next is above it).
+    public func highestVersionNumber(of person: PersonName) throws -> Int {
+        let published = try versions(of: person).map(\.number).max() ?? 0
+        return max(published, try lostVersions(of: person).map(\.version).max() ?? 0)
     }
 
     public func latest() throws -> [PersonName: Int] {

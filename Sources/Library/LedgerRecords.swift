@@ -73,6 +73,14 @@ public struct VersionRecord: Equatable, Sendable {
 }
 
 /// Everything the reconciler needs from the ledger, read in one go.
+/// A published version the disk lost or damaged, taken out of use (`Ledger.markVersionLost`).
+public struct LostVersion: Codable, Equatable, Sendable {
+    public var person: PersonName
+    public var version: Int
+    public var reason: String
+    public var noticedAt: Date
+}
+
 public struct LedgerSnapshot: Sendable {
     public var files: [PersonName: [String: FileRecord]] = [:]
     public var photos: [PersonName: [String: PhotoRecord]] = [:]

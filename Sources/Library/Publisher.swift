@@ -47,12 +47,46 @@ public struct Publisher: Sendable {
         try Durable.switchSymlink(layout.latestLink(person), to: LibraryLayout.versionName(version))
     }
 
-    /// Removes staging folders a crash left behind; returns what was removed.
+    /// Removes `<person>/latest` (no version is left to point at).
+    public func removeLatest(_ person: PersonName) throws {
+        let link = layout.latestLink(person)
+        guard unlink(link.path) == 0 || errno == ENOENT else { throw FileSystemError.io(operation: "unlink", path: link.path, code: errno) }
+        try Durable.sync(link.deletingLastPathComponent())
+    }
+
+    /// Removes a job's staging folder with its report and spec (`<staging>.*`), holding the
+    /// folder's `StagingClaim`: waits up to `timeout` for a job process that still owns it. Returns
+    /// what was removed; nothing while the owner holds on (`StagingError` is not thrown for that).
     @discardableResult
-    public func removeStagingLeftovers() throws -> [URL] {
-        let leftovers = layout.stagingLeftovers()
-        for url in leftovers { try Durable.removeTree(url, inside: layout.root) }
-        return leftovers
+    public func removeStaging(_ staging: URL, timeout: TimeInterval = 10) throws -> [URL] {
+        guard let claim = StagingClaim.forRemoval(staging, timeout: timeout) else { return [] }
+        let folder = staging.deletingLastPathComponent(), stem = staging.lastPathComponent
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0 == stem || $0.hasPrefix(stem + ".") }.sorted()
+        let removed = names.map { folder.appendingPathComponent($0) }
+        for url in removed { try Durable.removeTree(url, inside: layout.root) }
+        withExtendedLifetime(claim) {}
+        return removed
+    }
+
+    /// Removes what crashes left behind in staging (`.tmp-*`: folders, reports, specs); returns
+    /// what was removed. A staging folder still claimed by a job process (orphaned by a killed
+    /// daemon, about to exit) is waited for up to `timeout`, then left for the next start.
+    @discardableResult
+    public func removeStagingLeftovers(timeout: TimeInterval = 10) throws -> (removed: [URL], kept: [URL]) {
+        var removed: [URL] = [], kept: [URL] = []
+        var stems: [URL] = []
+        for url in layout.stagingLeftovers() {
+            let name = url.lastPathComponent
+            let stem = name.dropFirst().split(separator: ".", maxSplits: 1).first.map { "." + $0 } ?? name
+            let staging = url.deletingLastPathComponent().appendingPathComponent(stem)
+            if !stems.contains(staging) { stems.append(staging) }
+        }
+        for staging in stems {
+            let gone = try removeStaging(staging, timeout: timeout)
+            if gone.isEmpty { kept.append(staging) } else { removed += gone }
+        }
+        return (removed, kept)
     }
 
     /// Fsyncs and hashes every regular file under `folder` (sub-folders included, fsynced too);

@@ -44,7 +44,15 @@ public struct PersonStatus: Codable, Equatable, Sendable {
     /// Entries of the person's folder that are not read (sub-folders, symlinks leading out).
     public var refused: [InboxRefusal]
     public var jobs: [QueuedJob]
+    /// Published versions the disk lost or damaged, taken out of use (their photos are built again).
+    public var lostVersions: [LostVersionStatus]
     public var updatedAt: String
+
+    public struct LostVersionStatus: Codable, Equatable, Sendable {
+        public var version: Int
+        public var reason: String
+        public var noticedAt: String
+    }
 
     /// Builds the status of `person` from the ledger.
     public static func build(_ person: PersonName, ledger: Ledger, now: Date = Date()) throws -> PersonStatus {
@@ -65,7 +73,11 @@ public struct PersonStatus: Codable, Equatable, Sendable {
             files: files.count,
             newPhotos: photos.filter { $0.state == .new && present.contains($0.sha256) }.count,
             ingestedPhotos: photos.filter { $0.state == .ingested }.count,
-            rejected: rejected, refused: try ledger.refusals(of: person), jobs: jobs, updatedAt: Publisher.timestamp(now))
+            rejected: rejected, refused: try ledger.refusals(of: person), jobs: jobs,
+            lostVersions: try ledger.lostVersions(of: person).map {
+                LostVersionStatus(version: $0.version, reason: $0.reason, noticedAt: Publisher.timestamp($0.noticedAt))
+            },
+            updatedAt: Publisher.timestamp(now))
     }
 
     public func encoded() throws -> Data { try StatusJSON.encode(self) }

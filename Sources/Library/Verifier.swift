@@ -5,6 +5,12 @@ public struct BundleProblem: Equatable, Sendable, CustomStringConvertible {
     public let path: String
     public let problem: String
     public var description: String { "\(path): \(problem)" }
+
+    static let unlisted = "not listed in the manifest"
+
+    /// True when the version cannot be used as published (a file missing or altered, no
+    /// manifest); a stray extra file does not make it unusable.
+    public var makesTheVersionUnusable: Bool { problem != BundleProblem.unlisted }
 }
 
 /// Checks every published version against its manifest: the manifest parses and names this
@@ -41,10 +47,15 @@ public struct BundleVerifier {
         return (count, problems)
     }
 
-    /// Checks one version folder against its manifest.
-    public func verify(_ person: PersonName, _ version: Int) -> [BundleProblem] {
+    /// Checks one version folder against its manifest. Not `thorough`: sizes only, no hashing and
+    /// no search for unlisted files (what the daemon checks at every start, in milliseconds).
+    public func verify(_ person: PersonName, _ version: Int, thorough: Bool = true) -> [BundleProblem] {
         let folder = layout.versionDirectory(person, version)
         let manifestURL = folder.appendingPathComponent(BundleManifest.fileName)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            return [BundleProblem(path: folder.path, problem: "the version folder is gone")]
+        }
         guard let data = FileManager.default.contents(atPath: manifestURL.path) else {
             return [BundleProblem(path: folder.path, problem: "no manifest.json")]
         }
@@ -65,13 +76,13 @@ public struct BundleVerifier {
             }
             if signature.size != file.size {
                 problems.append(BundleProblem(path: url.path, problem: "size \(signature.size), manifest says \(file.size)"))
-            } else if (try? SHA256.hex(fileAt: url)) != file.sha256 {
+            } else if thorough, (try? SHA256.hex(fileAt: url)) != file.sha256 {
                 problems.append(BundleProblem(path: url.path, problem: "sha256 differs from the manifest"))
             }
         }
         let listed = Set(manifest.files.map(\.path) + [BundleManifest.fileName])
-        for path in allFiles(in: folder) where !listed.contains(path) {
-            problems.append(BundleProblem(path: folder.appendingPathComponent(path).path, problem: "not listed in the manifest"))
+        for path in thorough ? allFiles(in: folder) : [] where !listed.contains(path) {
+            problems.append(BundleProblem(path: folder.appendingPathComponent(path).path, problem: BundleProblem.unlisted))
         }
         return problems
     }

@@ -55,6 +55,26 @@ final class ProductionStageTests: XCTestCase {
         XCTAssertTrue(output.models.allSatisfy { !$0.licence.isEmpty })
     }
 
+    /// A JPEG whose frame header declares `width × height` (the screen reads only the header).
+    func jpegDeclaring(width: Int, height: Int) throws -> Data {
+        var bytes = [UInt8](try JPEGEncoder.encode(Image(width: 16, height: 16, channels: 3)))
+        let sof = (0..<(bytes.count - 1)).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC0 }!
+        bytes[sof + 5] = UInt8(height >> 8); bytes[sof + 6] = UInt8(height & 0xFF)
+        bytes[sof + 7] = UInt8(width >> 8); bytes[sof + 8] = UInt8(width & 0xFF)
+        return Data(bytes)
+    }
+
+    func testLargeJPEGsPassTheScreenToBeDecodedDownscaled() throws {
+        let stage = ProductionStage(base: nil)
+        XCTAssertNil(stage.screen(try photo("camera.jpg", jpegDeclaring(width: 12_000, height: 12_000))),
+                     "a 144-Mpixel photo is decoded at 1/2, not refused")
+        let bomb = try XCTUnwrap(stage.screen(try photo("bomb.jpg", jpegDeclaring(width: 30_000, height: 30_000))))
+        XCTAssertEqual(bomb.kind, .tooLarge)
+        XCTAssertTrue(bomb.detail.contains("30000×30000") && bomb.detail.contains("even for a downscaled decode"), bomb.detail)
+        let png = try XCTUnwrap(stage.screen(try photo("big.png", DaemonCLISupport.pngDeclaring(width: 12_000, height: 12_000))))
+        XCTAssertEqual(png.kind, .tooLarge, "PNG cannot be decoded downscaled")
+    }
+
     func testFacelessPhotoIsRejectedAsNoFace() throws {
         var plain = Image(width: 320, height: 240, channels: 3)
         for index in plain.pixels.indices { plain.pixels[index] = UInt8(90 + index % 7) }

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 @testable import Daemon
 @testable import Library
 
@@ -88,5 +89,35 @@ enum Fixture {
             usleep(50_000)
         }
         return try condition()
+    }
+}
+
+/// A test with a fresh `root` holding `Inbox/<person>/` folders (removed afterwards) and a
+/// `Library` beside the inbox, for the daemon's tests.
+class InboxTestCase: XCTestCase {
+    var root: URL!
+    var inbox: URL { root.appendingPathComponent("Inbox") }
+    var library: URL { root.appendingPathComponent("Library") }
+    var layout: LibraryLayout { LibraryLayout(root: library) }
+    /// The person folders made in the inbox before each test.
+    var personFolders: [String] { ["alice"] }
+
+    override func setUpWithError() throws {
+        root = try Fixture.folder(String(describing: type(of: self)))
+        for name in personFolders {
+            try FileManager.default.createDirectory(at: inbox.appendingPathComponent(name), withIntermediateDirectories: true)
+        }
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
+
+    /// The daemon's settings for tests: this inbox and Library, a 0.1 s settle time.
+    func quickConfiguration() -> DaemonConfiguration {
+        var configuration = DaemonConfiguration()
+        configuration.inbox = inbox.path
+        configuration.library = library.path
+        configuration.settleSeconds = 0.1
+        configuration.forceAfterSeconds = 1
+        return configuration
     }
 }

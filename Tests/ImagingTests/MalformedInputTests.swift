@@ -175,9 +175,11 @@ final class MalformedInputTests: XCTestCase {
             Case(name: "JPEG bad marker after SOI", data: Data(badMarker), expected: .corrupt(.jpeg, anyDetail)),
             Case(name: "JPEG SOF height 0", data: withSize(64, 0), expected: .invalidDimensions(.jpeg, width: 64, height: 0)),
             Case(name: "JPEG SOF 65500×65500 (bomb)", data: withSize(65_500, 65_500),
-                 expected: .tooLarge(.jpeg, width: 65_500, height: 65_500, maxPixels: 50_000_000)),
-            Case(name: "JPEG over a configured limit", data: good, limits: DecodeLimits(maxPixels: 100),
-                 expected: .tooLarge(.jpeg, width: 64, height: 48, maxPixels: 100)),
+                 expected: .tooLarge(.jpeg, width: 65_500, height: 65_500, maxPixels: 250_000_000)),
+            Case(name: "JPEG over a configured limit, even downscaled", data: good, limits: DecodeLimits(maxPixels: 10, maxSourcePixels: 1000),
+                 expected: .tooLarge(.jpeg, width: 64, height: 48, maxPixels: 1000)),
+            Case(name: "JPEG whose 1/8 scale is still over the limit", data: good, limits: DecodeLimits(maxPixels: 40),
+                 expected: .tooLarge(.jpeg, width: 64, height: 48, maxPixels: 40)),
         ]
     }
 
@@ -198,7 +200,7 @@ final class MalformedInputTests: XCTestCase {
             Case(name: "WebP lossless cut mid-bitstream", data: Data(lossless.prefix(lossless.count * 2 / 3)), expected: .truncated(.webp)),
             Case(name: "WebP garbage bitstream", data: Data(garbage), expected: .corrupt(.webp, anyDetail)),
             Case(name: "WebP 16384×16384 header (bomb)", data: Data(huge),
-                 expected: .tooLarge(.webp, width: 16384, height: 16384, maxPixels: 50_000_000)),
+                 expected: .tooLarge(.webp, width: 16384, height: 16384, maxPixels: 250_000_000)),
         ]
     }
 

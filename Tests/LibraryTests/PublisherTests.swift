@@ -75,7 +75,7 @@ final class PublisherTests: XCTestCase {
     func testStagingLeftoversAreRemoved() throws {
         let staging = try stage(["half.glb": "half"])
         try Data("r".utf8).write(to: URL(fileURLWithPath: staging.path + ".report.json"))
-        let removed = try publisher.removeStagingLeftovers()
+        let removed = try publisher.removeStagingLeftovers().removed
         XCTAssertEqual(removed.count, 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: staging.path))
         XCTAssertThrowsError(try Durable.removeTree(URL(fileURLWithPath: "/tmp"), inside: root))

@@ -27,10 +27,30 @@ struct Build: ParsableCommand {
     @Option(help: "Give up after this many seconds.")
     var timeout: Double = 24 * 3600
 
-    func run() throws {
-        let logger = global.makeLogger("likeness.build")
+    /// Errors name the argument or flag at fault and come with this command's usage.
+    func validate() throws {
         let url = URL(fileURLWithPath: folder).standardizedFileURL
-        let person = try PersonName(url.lastPathComponent)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("\(folder): no such folder (give a person folder of photos, e.g. Inbox/alice)")
+        }
+        let person: PersonName
+        do { person = try PersonName(url.lastPathComponent) } catch {
+            throw ValidationError("\(folder): \(error)")
+        }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        let flags = ["jobMemoryLimitMB": "--memory-limit-mb", "identityThreshold": "--identity-threshold", "library": "--library",
+                     "folder": "<folder>"]
+        do {
+            _ = try daemonConfiguration(for: url).validated()
+            try WatchService.checkFolders(inbox: url.deletingLastPathComponent(), library: URL(fileURLWithPath: library), onlyPerson: person)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.key.flatMap { flags[$0] }.map { "\($0) \(error.message)" } ?? error.description)
+        }
+    }
+
+    /// The watcher's configuration for this one folder.
+    func daemonConfiguration(for url: URL) -> DaemonConfiguration {
         var configuration = DaemonConfiguration()
         configuration.inbox = url.deletingLastPathComponent().path
         configuration.library = library
@@ -39,7 +59,14 @@ struct Build: ParsableCommand {
         configuration.maxAttempts = 1
         configuration.jobMemoryLimitMB = memoryLimitMb
         configuration.identityThreshold = identityThreshold
-        configuration = try configuration.validated()
+        return configuration
+    }
+
+    func run() throws {
+        let logger = global.makeLogger("likeness.build")
+        let url = URL(fileURLWithPath: folder).standardizedFileURL
+        let person = try PersonName(url.lastPathComponent)
+        let configuration = try daemonConfiguration(for: url).validated()
         let service = try WatchService(configuration: configuration, executor: DaemonOptions.childExecutor(),
                                        logger: logger, useInotify: false, onlyPerson: person)
         guard try service.runUntilIdle(timeout: timeout) else { throw DaemonCommandFailure("the build did not finish within \(timeout) s") }

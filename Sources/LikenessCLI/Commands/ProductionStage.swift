@@ -12,8 +12,8 @@ import Training
 
 /// The production job of the watcher (run in a `likeness build-job` child process):
 /// 1. screen every photo from its header alone (`ImageDecoder.probe`): not an image, damaged
-///    header or more pixels than the decode limit (a decompression bomb) are typed rejections,
-///    and files over `maximumBytes` are refused unread;
+///    header or more pixels than even a downscaled decode allows (a decompression bomb, see
+///    `DecodeLimits`) are typed rejections, and files over `maximumBytes` are refused unread;
 /// 2. run the person fit (`PersonFit`: decode, face detection and 68 landmarks, the identity gate
 ///    (`IdentityVerdict`: dlib's face-recognition embeddings, the reference face the medoid of the
 ///    largest group that agrees within the threshold) rejecting the faces that are not the folder's
@@ -98,12 +98,8 @@ struct ProductionStage: BundleStage {
             return Rejection(.tooLarge, "the file is \(signature.size >> 20) MiB, more than the \(maximumBytes >> 20) MiB limit")
         }
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: photo.path))
-            let info = try ImageDecoder.probe(data)
-            let (pixels, overflow) = info.width.multipliedReportingOverflow(by: info.height)
-            if overflow || pixels > limits.maxPixels {
-                return Rejection(.tooLarge, "\(info.width)×\(info.height) pixels, more than the limit of \(limits.maxPixels)")
-            }
+            // A photo beyond the decode limit is decoded downscaled where its codec can (JPEG, WebP).
+            _ = try limits.decodedSize(of: try ImageDecoder.probe(contentsOf: URL(fileURLWithPath: photo.path)))
             return nil
         } catch let error as ImageError {
             return ProductionStage.rejection(for: error)

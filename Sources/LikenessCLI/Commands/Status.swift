@@ -49,6 +49,9 @@ enum StatusPrinter {
                 + (job.error.map { " — \($0)" } ?? "")
                 + (job.state == JobState.failed.rawValue ? " (`likeness retry \(status.person)` runs it again)" : ""))
         }
+        for lost in status.lostVersions {
+            lines.append("  \(LibraryLayout.versionName(lost.version)) lost: \(lost.reason) (noticed \(lost.noticedAt)); its photos are built again")
+        }
         for reject in status.rejected {
             lines.append("  rejected \(reject.file): \(reject.reason) (\(reject.detail))")
         }
