@@ -32,7 +32,9 @@ struct BenchAdapt: ParsableCommand {
         let base = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
         try base.check(model)
         let frontEnd = try FaceFrontEnd.standard()
-        let urls = Array(try PhotoIntake.photoURLs([photos]).prefix(count.max() ?? 0))
+        // A few spare photos: some have no usable face.
+        let wanted = count.max() ?? 0
+        let urls = Array(try PhotoIntake.photoURLs([photos]).prefix(wanted + wanted / 5 + 5))
         var located: [LocatedPhoto] = []
         let locating = BenchReference.bestSeconds(repeats: 1) { located = PhotoIntake.locate(urls, frontEnd: frontEnd).located }
         print(String(format: "locate %d photos (decode, detect, 68 landmarks): %.1f ms per photo", urls.count,
