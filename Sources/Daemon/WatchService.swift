@@ -51,6 +51,8 @@ public final class WatchService {
         var record: JobRecord
         var staging: URL
         var reportPath: String
+        /// The progress last recorded in the ledger.
+        var progress: JobProgress?
     }
 
     public init(configuration: DaemonConfiguration, executor: JobExecutor, logger: Logger,
@@ -186,6 +188,7 @@ public final class WatchService {
         do {
             takeEvents(now: now)
             progressed = try collectFinishedJobs(now: now)
+            collectProgress()
             let due = progressed || !dirty.isEmpty || fullRescanNeeded || now >= nextTimedReconcile
             rescan(now: now)
             guard due else { return false }
