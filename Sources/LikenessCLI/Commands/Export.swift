@@ -11,7 +11,8 @@ struct Export: ParsableCommand {
         discussion: """
         The model is Likeness' embedded head unless an ICT-FaceKit FaceXModel folder (--ict) or a \
         FLAME .npz made by Scripts/flame_to_npz.py (--flame) is given. GLB carries every expression blendshape as a named morph \
-        target (mesh.extras.targetNames) and an optional embedded texture; OBJ carries UVs and normals.
+        target (mesh.extras.targetNames), the model's joints as a glTF skin (rotate a joint node to turn the head, open \
+        the jaw or move an eye) and an optional embedded texture; OBJ carries only the mesh with UVs and normals.
         """
     )
 
