@@ -18,6 +18,8 @@ public struct ExportMesh: Sendable {
     public var targetPositions: [[Float]]
     public var targetNormals: [[Float]]
     public var targetNames: [String]
+    /// The model's joints and LBS weights as a glTF skin (nil when the model has no skeleton).
+    public var skin: Skin?
 
     public var vertexCount: Int { sourceVertex.count }
 
@@ -42,6 +44,7 @@ public struct ExportMesh: Sendable {
         positions = ExportMesh.gather(base, source)
         normals = ExportMesh.gather(vertexNormals(base, triangles: model.triangles), source)
         uvs = hasUVs ? uvIndex.flatMap { [model.uvs[2 * $0], model.uvs[2 * $0 + 1]] } : []
+        skin = try Skin(model: model, restShape: base, sourceVertex: source)
         targetPositions = []
         targetNormals = []
         targetNames = []
@@ -53,6 +56,52 @@ public struct ExportMesh: Sendable {
             targetPositions.append(ExportMesh.gather(shifted, source))
             targetNormals.append(ExportMesh.gather(vertexNormals(shifted, triangles: model.triangles), source))
             targetNames.append(name)
+        }
+    }
+
+    /// The skeleton of linear blend skinning as glTF carries it: joint j rests at J_j(β) = R_J·S₀(β)
+    /// (mesh space) and its inverse bind matrix is the translation by −J_j, so a joint rotated by
+    /// R about its rest position moves vertex v to Σⱼ wᵥⱼ (R_j (v − J_j) + J_j) along the chain —
+    /// `FaceEvaluator`'s LBS with offsets aⱼ = posed_j − R^G_j J_j. glTF applies the morph targets
+    /// before the skin, as the model adds B_exp ψ before skinning. JOINTS_0/WEIGHTS_0 hold four
+    /// joints per vertex: each vertex keeps its four largest weights, renormalised to sum to 1.
+    /// Pose correctives (B_pose, FLAME's) have no glTF form and are left out.
+    public struct Skin: Sendable, Equatable {
+        public var jointNames: [String]
+        /// Parent of each joint, −1 for the root.
+        public var parents: [Int]
+        /// J×3 rest positions.
+        public var restPositions: [Float]
+        /// V×4 joint indices and weights of the export vertices (unused slots: joint 0, weight 0).
+        public var joints: [UInt32]
+        public var weights: [Float]
+
+        /// nil for a model without joints or skinning weights.
+        init?(model: MorphableModel, restShape: [Float], sourceVertex: [Int]) throws {
+            let count = model.joints.count
+            guard count > 0, model.skinWeights.count == model.vertexCount * count,
+                  model.jointRegressor.count == model.vertexCount * count else { return nil }
+            jointNames = model.joints.map(\.name)
+            guard Set(jointNames).count == count, !jointNames.contains(where: { $0.isEmpty || $0 == "root" }) else {
+                throw ExportError.unsuitableModel("its joint names must be unique, not empty and not \"root\": \(jointNames)")
+            }
+            parents = model.joints.map(\.parent)
+            restPositions = model.restJoints(of: restShape).flatMap { [$0.x, $0.y, $0.z] }
+            joints = []
+            weights = []
+            joints.reserveCapacity(4 * sourceVertex.count)
+            weights.reserveCapacity(4 * sourceVertex.count)
+            for v in sourceVertex {
+                let row = model.skinWeights[(v * count)..<((v + 1) * count)]
+                let largest = row.indices.filter { row[$0] > 0 }.sorted { (row[$1], $0) < (row[$0], $1) }.prefix(4)
+                let total = largest.reduce(Float(0)) { $0 + row[$1] }
+                guard total > 0 else { throw ExportError.unsuitableModel("vertex \(v) has no skinning weight") }
+                for slot in 0..<4 {
+                    let j = slot < largest.count ? largest[largest.startIndex + slot] : -1
+                    joints.append(j < 0 ? 0 : UInt32(j - row.startIndex))
+                    weights.append(j < 0 ? 0 : row[j] / total)
+                }
+            }
         }
     }
 

@@ -28,14 +28,18 @@ public struct StageRequest: Sendable {
     public var logger: Logger
     /// The identity gate's threshold from the daemon's configuration (nil: the stage's default).
     public var identityThreshold: Double?
+    /// Tells the daemon how far the job is (`likeness status`, status.json, the log); cheap to
+    /// call often.
+    public var reportProgress: @Sendable (JobProgress) -> Void
 
     public init(person: PersonName, photos: [StagePhoto], buildDirectory: URL, logger: Logger,
-                identityThreshold: Double? = nil) {
+                identityThreshold: Double? = nil, reportProgress: @escaping @Sendable (JobProgress) -> Void = { _ in }) {
         self.person = person
         self.photos = photos
         self.buildDirectory = buildDirectory
         self.logger = logger
         self.identityThreshold = identityThreshold
+        self.reportProgress = reportProgress
     }
 }
 

@@ -51,6 +51,11 @@ public final class InotifyWatcher: @unchecked Sendable {
 /// the thread waits up to 1 s for an event, carries out watch requests between waits and queues
 /// events (folder paths resolved) for `drain`. When it starts watching a folder it queues an
 /// empty-named event for it, so the daemon scans the folder after the watch is in place.
+///
+/// Several paths can name one folder (a person folder that is a symlink to another one inside
+/// the inbox): inotify gives them one watch descriptor, so the folder is watched once, under the
+/// first of its paths, and its events are queued for every path that names it. Removing that
+/// watch twice made libinotifytools print "Failed to remove watch … Unknown error -1".
 final class InotifyHub: @unchecked Sendable {
     static let shared = InotifyHub()
 
@@ -70,8 +75,10 @@ final class InotifyHub: @unchecked Sendable {
     private var requests: [Request] = []
     private var started = false
     private var initError: String?
-    /// Touched only by the reader thread.
-    private var watched: Set<String> = []
+    /// Touched only by the reader thread: every watched path with its folder's real path, and
+    /// for each real path the one path libinotifytools watches it under.
+    private var watched: [String: String] = [:]
+    private var watchedAs: [String: String] = [:]
 
     private init() {}
 
@@ -130,29 +137,50 @@ final class InotifyHub: @unchecked Sendable {
             }
             var directory = inotifytools_filename_from_wd(event.pointee.wd).map { String(cString: $0) } ?? ""
             while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
-            lock.withLock { queued.append(WatchEvent(directory: directory, name: name, mask: mask)) }
+            let paths = aliases(of: directory)
+            lock.withLock { queued += paths.map { WatchEvent(directory: $0, name: name, mask: mask) } }
         }
+    }
+
+    /// Every watched path naming the same folder as `directory` (itself first).
+    private func aliases(of directory: String) -> [String] {
+        guard let real = watched[directory] else { return [directory] }
+        return [directory] + watched.filter { $0.key != directory && $0.value == real }.map(\.key).sorted()
+    }
+
+    private func addWatch(_ path: String) -> Bool { inotifytools_watch_file(path, InotifyHub.events) != 0 }
+
+    private func removeWatch(_ path: String) {
+        _ = inotifytools_remove_watch_by_filename(path + "/")
+        _ = inotifytools_remove_watch_by_filename(path)
     }
 
     private func carryOut(_ request: Request) {
         switch request {
         case let .watch(path):
-            guard !watched.contains(path), inotifytools_watch_file(path, InotifyHub.events) != 0 else { return }
-            watched.insert(path)
+            guard watched[path] == nil else { return }
+            let real = InboxScanner.realPath(path) ?? path
+            if watchedAs[real] == nil {
+                guard addWatch(path) else { return }
+                watchedAs[real] = path
+            }
+            watched[path] = real
             lock.withLock { queued.append(WatchEvent(directory: path, name: "", mask: 0)) }
         case let .unwatch(path):
-            guard watched.remove(path) != nil else { return }
-            _ = inotifytools_remove_watch_by_filename(path + "/")
-            _ = inotifytools_remove_watch_by_filename(path)
+            guard let real = watched.removeValue(forKey: path), watchedAs[real] == path else { return }
+            // The folder's watch was under this path: move it to another path naming it, if any.
+            removeWatch(path)
+            watchedAs[real] = nil
+            if let other = watched.first(where: { $0.value == real })?.key, addWatch(other) { watchedAs[real] = other }
         case let .restart(root, done, result):
-            for path in watched {
-                _ = inotifytools_remove_watch_by_filename(path + "/")
-                _ = inotifytools_remove_watch_by_filename(path)
-            }
-            watched = []
+            for path in watchedAs.values { removeWatch(path) }
+            watched = [:]
+            watchedAs = [:]
             if let root {
-                if inotifytools_watch_file(root, InotifyHub.events) != 0 {
-                    watched.insert(root)
+                if addWatch(root) {
+                    let real = InboxScanner.realPath(root) ?? root
+                    watched[root] = real
+                    watchedAs[real] = root
                 } else {
                     result.pointee = "cannot watch \(root): \(String(cString: strerror(inotifytools_error())))"
                 }

@@ -28,6 +28,15 @@ public struct JobSpec: Codable, Equatable, Sendable {
         self.parentPID = parentPID
         self.identityThreshold = identityThreshold
     }
+
+    /// Where the job process reports its progress: inside its staging folder, so removing the
+    /// folder removes it and a job that outlived its daemon cannot leave it behind (the daemon
+    /// deletes it before publishing the folder).
+    public var progressPath: String { JobSpec.progressPath(inBuild: buildDirectory) }
+
+    public static func progressPath(inBuild build: String) -> String {
+        URL(fileURLWithPath: build).appendingPathComponent(".progress.json").path
+    }
 }
 
 /// What a job process reports back: the stage's output, or the error that ended it.
@@ -53,6 +62,8 @@ public enum JobOutcome: Equatable, Sendable {
 public protocol RunningJob: AnyObject {
     /// The outcome once the job has ended, nil while it runs.
     func poll() -> JobOutcome?
+    /// What the job last reported of its progress, nil before its first report.
+    func progress() -> JobProgress?
     /// Stops the job now (used on shutdown after the grace period).
     func cancel()
 }
@@ -65,12 +76,13 @@ public protocol JobExecutor {
 /// The work of a job, the same in a child process and in-process: check every photo still has
 /// the content the ledger hashed, run the stage, write the report.
 public enum JobWork {
-    public static func perform(_ spec: JobSpec, stage: BundleStage, logger: Logger) -> JobReport {
+    public static func perform(_ spec: JobSpec, stage: BundleStage, logger: Logger,
+                               reportProgress: @escaping @Sendable (JobProgress) -> Void = { _ in }) -> JobReport {
         do {
             for photo in spec.photos { try checkUnchanged(photo) }
             let request = StageRequest(person: spec.person, photos: spec.photos,
                                        buildDirectory: URL(fileURLWithPath: spec.buildDirectory), logger: logger,
-                                       identityThreshold: spec.identityThreshold)
+                                       identityThreshold: spec.identityThreshold, reportProgress: reportProgress)
             return JobReport(output: try stage.build(request), error: nil)
         } catch {
             return JobReport(output: nil, error: "\(error)")
@@ -118,7 +130,7 @@ public final class InProcessExecutor: JobExecutor {
         let job = ThreadJob()
         let stage = self.stage, logger = self.logger
         let thread = Thread {
-            job.finish(JobWork.perform(spec, stage: stage, logger: logger))
+            job.finish(JobWork.perform(spec, stage: stage, logger: logger) { job.report($0) })
         }
         thread.start()
         return job
@@ -127,12 +139,17 @@ public final class InProcessExecutor: JobExecutor {
     final class ThreadJob: RunningJob, @unchecked Sendable {
         private let lock = NSLock()
         private var report: JobReport?
+        private var latest: JobProgress?
 
         func finish(_ report: JobReport) { lock.withLock { self.report = report } }
+
+        func report(_ progress: JobProgress) { lock.withLock { latest = progress } }
 
         func poll() -> JobOutcome? {
             lock.withLock { report.map(JobOutcome.init) }
         }
+
+        func progress() -> JobProgress? { lock.withLock { latest } }
 
         /// A thread cannot be stopped: the daemon waits for it instead.
         func cancel() {}
@@ -165,17 +182,21 @@ public final class ChildProcessExecutor: JobExecutor {
         process.executableURL = executable
         process.arguments = arguments + ["--spec", specPath]
         try process.run()
-        return ChildJob(process: process, resultPath: spec.resultPath)
+        return ChildJob(process: process, resultPath: spec.resultPath, progressPath: spec.progressPath)
     }
 
     final class ChildJob: RunningJob {
         let process: Process
         let resultPath: String
+        let progressPath: String
 
-        init(process: Process, resultPath: String) {
+        init(process: Process, resultPath: String, progressPath: String) {
             self.process = process
             self.resultPath = resultPath
+            self.progressPath = progressPath
         }
+
+        func progress() -> JobProgress? { ProgressFile.read(progressPath) }
 
         func poll() -> JobOutcome? {
             if process.isRunning { return nil }
@@ -223,7 +244,8 @@ public enum JobProcess {
         }
         guard spec.parentPID <= 0 || getppid() == spec.parentPID else { return 4 }  // orphaned before it began
         watchParent(spec.parentPID)
-        let report = JobWork.perform(spec, stage: stage, logger: logger)
+        let progress = ProgressFile(path: spec.progressPath)
+        let report = JobWork.perform(spec, stage: stage, logger: logger) { progress.write($0) }
         defer { withExtendedLifetime(claim) {} }
         do { try JobWork.write(report, to: spec.resultPath) } catch {
             logger.error("cannot write the job report", metadata: ["error": "\(error)"])
@@ -240,5 +262,32 @@ public enum JobProcess {
             _exit(4)
         }
         thread.start()
+    }
+}
+
+/// The child's side of progress: the latest report, replaced atomically (written beside it, then
+/// renamed; not synced: progress need not survive a crash), at most every 0.2 s unless the stage
+/// changes.
+final class ProgressFile: @unchecked Sendable {
+    let path: String
+    private let lock = NSLock()
+    private var last: (JobProgress, Date)?
+
+    init(path: String) { self.path = path }
+
+    func write(_ progress: JobProgress) {
+        lock.withLock {
+            if let (previous, at) = last, previous == progress || (previous.stage == progress.stage && Date().timeIntervalSince(at) < 0.2) {
+                return
+            }
+            last = (progress, Date())
+            let partial = path + ".partial"
+            guard (try? JSONEncoder().encode(progress).write(to: URL(fileURLWithPath: partial))) != nil else { return }
+            if rename(partial, path) != 0 { unlink(partial) }
+        }
+    }
+
+    static func read(_ path: String) -> JobProgress? {
+        FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(JobProgress.self, from: $0) }
     }
 }

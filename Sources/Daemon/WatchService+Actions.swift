@@ -89,6 +89,7 @@ extension WatchService {
                            resultPath: reportPath, memoryLimitBytes: UInt64(configuration.jobMemoryLimitMB) << 20,
                            parentPID: getpid(), identityThreshold: configuration.identityThreshold)
         try ledger.startJob(jobID, now: now)
+        try ledger.setProgress(jobID, nil)
         do {
             let running = try executor.start(spec)
             self.running[jobID] = ActiveJob(job: running, record: job, staging: staging, reportPath: reportPath)
@@ -118,8 +119,28 @@ extension WatchService {
         return any
     }
 
+    /// Records and logs what each running job last reported of its progress, when it changed;
+    /// the log gets a line when the stage changes and at every tenth of the job.
+    func collectProgress() {
+        for (id, active) in running {
+            guard let progress = active.job.progress(), progress != active.progress else { continue }
+            do { try ledger.setProgress(id, progress) } catch {
+                logger.warning("cannot record a job's progress", metadata: ["job": "\(id)", "error": "\(error)"])
+                continue
+            }
+            running[id]?.progress = progress
+            statusDirty.insert(active.record.person)
+            if active.progress?.stage != progress.stage || (active.progress?.percent ?? 0) / 10 != progress.percent / 10 {
+                logger.info("job progress", metadata: ["job": "\(id)", "person": "\(active.record.person)",
+                                                       "stage": "\(progress.stage.rawValue)", "percent": "\(progress.percent)",
+                                                       "step": "\(progress.step.map { "\($0)/\(progress.total ?? 0)" } ?? "-")"])
+            }
+        }
+    }
+
     func finish(_ active: ActiveJob, _ outcome: JobOutcome, now: Date) throws {
         let job = active.record
+        unlink(JobSpec.progressPath(inBuild: active.staging.path))
         defer {
             _ = try? publisher.removeStaging(active.staging)
             statusDirty.insert(job.person)
@@ -190,22 +211,46 @@ extension WatchService {
                                               "files": "\(manifest.files.count)"])
     }
 
-    /// On shutdown: wait for running jobs within the grace period, then abandon the rest cleanly
-    /// (child stopped, staging removed, job back in the queue without counting the attempt).
+    /// On shutdown: wait for running jobs within the grace period, saying what for, then abandon
+    /// the rest cleanly (child stopped, staging removed, job back in the queue without counting
+    /// the attempt). A second SIGINT/SIGTERM abandons them at once: nothing is published.
     func finishForShutdown() {
-        let deadline = Date().addingTimeInterval(configuration.shutdownGraceSeconds)
-        while !running.isEmpty && Date() < deadline {
+        let grace = configuration.shutdownGraceSeconds
+        let deadline = Date().addingTimeInterval(grace)
+        var nextNotice = Date()
+        while !running.isEmpty && Date() < deadline && !shutdown.isAbandonRequested {
+            if Date() >= nextNotice {
+                let left = Int(deadline.timeIntervalSinceNow.rounded(.up)), one = running.count == 1
+                let text = "waiting up to \(left) s for \(one ? "the running job" : "\(running.count) running jobs") to finish "
+                    + "(Ctrl-C again abandons \(one ? "it" : "them"); \(one ? "it runs" : "they run") again at the next start)"
+                logger.notice("\(text)", metadata: ["jobs": "\(runningJobsDescription())"])
+                nextNotice = Date().addingTimeInterval(5)
+            }
             _ = try? collectFinishedJobs(now: Date())
+            collectProgress()
             if !running.isEmpty { usleep(50_000) }
+        }
+        if !running.isEmpty {
+            logger.notice(shutdown.isAbandonRequested ? "abandoning at the second signal" : "the grace period of \(Int(grace)) s is over",
+                          metadata: ["jobs": "\(runningJobsDescription())"])
         }
         for (id, active) in running {
             active.job.cancel()
             try? ledger.requeueInterrupted(id, now: Date())
+            try? ledger.setProgress(id, nil)
             _ = try? publisher.removeStaging(active.staging)
-            logger.notice("job abandoned at shutdown; it will run again", metadata: ["job": "\(id)"])
+            statusDirty.insert(active.record.person)
+            logger.notice("job abandoned at shutdown; it will run again", metadata: ["job": "\(id)", "person": "\(active.record.person)"])
         }
         running = [:]
         writeStatusFiles(now: Date())
+    }
+
+    /// "job 3 (alice): adaptation 40/200, 24 %" for each running job.
+    func runningJobsDescription() -> String {
+        running.sorted { $0.key < $1.key }.map { id, active in
+            "job \(id) (\(active.record.person))" + (active.progress.map { ": \($0)" } ?? ": starting")
+        }.joined(separator: "; ")
     }
 
     /// Rewrites `status.json` of every person whose state changed, and the inbox root's

@@ -53,6 +53,8 @@ public final class WatchService {
         var record: JobRecord
         var staging: URL
         var reportPath: String
+        /// The progress last recorded in the ledger.
+        var progress: JobProgress?
     }
 
     public init(configuration: DaemonConfiguration, executor: JobExecutor, logger: Logger,
@@ -206,6 +208,7 @@ public final class WatchService {
             takeEvents(now: now)
             progressed = try collectFinishedJobs(now: now)
             progressed = try recordHashes(now: now) || progressed
+            collectProgress()
             let due = progressed || !dirty.isEmpty || fullRescanNeeded || now >= nextTimedReconcile
             rescan(now: now)
             guard due else { return false }

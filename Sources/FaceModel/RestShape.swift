@@ -22,4 +22,10 @@ extension MorphableModel {
         }
         return out
     }
+
+    /// J(β, ψ) = R_J · S₀: the joints' rest positions for a rest shape `shape` (N×3) → J points.
+    public func restJoints(of shape: [Float]) -> [SIMD3<Float>] {
+        let flat = regress(jointRegressor, joints: joints.count, vertices: vertexCount, basis: shape, columns: 1)
+        return (0..<joints.count).map { SIMD3(flat[3 * $0], flat[3 * $0 + 1], flat[3 * $0 + 2]) }
+    }
 }

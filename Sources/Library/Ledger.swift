@@ -23,6 +23,9 @@ public final class Ledger {
         if !columns.contains("rounds") {
             try database.execute("ALTER TABLE jobs ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0")
         }
+        if !columns.contains("progress") {
+            try database.execute("ALTER TABLE jobs ADD COLUMN progress TEXT")
+        }
     }
 
     static let schema = """
@@ -39,7 +42,7 @@ public final class Ledger {
             input_key TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
             interruptions INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL, error TEXT,
             version INTEGER, created_at REAL NOT NULL, updated_at REAL NOT NULL,
-            rounds INTEGER NOT NULL DEFAULT 0);
+            rounds INTEGER NOT NULL DEFAULT 0, progress TEXT);
         CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state);
         CREATE TABLE IF NOT EXISTS versions(
             person TEXT NOT NULL, number INTEGER NOT NULL, accepted_key TEXT NOT NULL,
@@ -166,6 +169,20 @@ public final class Ledger {
     public func startJob(_ id: Int64, now: Date) throws {
         try database.query("UPDATE jobs SET state=?, attempts=attempts+1, updated_at=? WHERE id=?",
                            [.text(JobState.running.rawValue), .real(now.timeIntervalSince1970), .integer(id)])
+    }
+
+    /// What a running job last reported of its progress (nil: nothing yet, or cleared).
+    public func setProgress(_ id: Int64, _ progress: JobProgress?) throws {
+        let text = try progress.map { SQLValue.text(String(decoding: try JSONEncoder().encode($0), as: UTF8.self)) } ?? .null
+        try database.query("UPDATE jobs SET progress=? WHERE id=?", [text, .integer(id)])
+    }
+
+    /// The progress a job reported, nil when none (or the ledger predates progress).
+    public func progress(of id: Int64) throws -> JobProgress? {
+        let columns = Set(try database.query("PRAGMA table_info(jobs)").compactMap { $0[1].string })
+        guard columns.contains("progress") else { return nil }
+        return try database.query("SELECT progress FROM jobs WHERE id=?", [.integer(id)]).first?[0].string
+            .flatMap { try? JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)) }
     }
 
     /// Records a failed attempt: back to the queue at `retryAt`, or `failed` for good when nil.

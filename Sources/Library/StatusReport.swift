@@ -31,6 +31,8 @@ public struct PersonStatus: Codable, Equatable, Sendable {
         public var photos: Int
         public var attempts: Int
         public var error: String?
+        /// What a running job last reported: stage, step and percent.
+        public var progress: JobProgress?
     }
 
     public var person: String
@@ -66,7 +68,8 @@ public struct PersonStatus: Codable, Equatable, Sendable {
                          reason: photo.rejection?.kind.rawValue ?? "unknown", detail: photo.rejection?.detail ?? "")
         }.sorted { ($0.file, $0.sha256) < ($1.file, $1.sha256) }
         let jobs = try ledger.jobs(in: [.queued, .running, .failed]).filter { $0.person == person }.map {
-            QueuedJob(id: $0.id, state: $0.state.rawValue, photos: $0.inputs.count, attempts: $0.attempts, error: $0.error)
+            QueuedJob(id: $0.id, state: $0.state.rawValue, photos: $0.inputs.count, attempts: $0.attempts, error: $0.error,
+                      progress: $0.state == .running ? try ledger.progress(of: $0.id) : nil)
         }
         return PersonStatus(
             person: person.value, latestVersion: try ledger.latest()[person], versions: try ledger.versions(of: person).count,

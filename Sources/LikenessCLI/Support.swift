@@ -26,6 +26,11 @@ private enum LoggingBootstrap {
     }()
 }
 
+/// "1 version", "2 versions", "0 problems": a count and its noun in the right number.
+func counted(_ count: Int, _ singular: String, plural: String? = nil) -> String {
+    "\(count) \(count == 1 ? singular : plural ?? singular + "s")"
+}
+
 /// The error a subcommand gives while the part of the project that provides it is not built yet.
 struct NotYetAvailable: Error, CustomStringConvertible {
     let command: String
@@ -89,5 +94,57 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("the embedded head has no 68-point landmarks yet; give --ict or --flame")
         }
         return model
+    }
+}
+
+/// A value given to an option that the command cannot use; names the option and what it takes.
+struct OptionValueError: Error, CustomStringConvertible {
+    let option: String
+    let problem: String
+    var description: String { "\(option): \(problem)" }
+}
+
+/// The face coefficients commands take on the command line (`export`, `render`), parsed and
+/// checked against the model's ranges (`MorphableModel.checkRanges`) in one place.
+enum FaceCoefficientOptions {
+    /// `--identity β₀,β₁,…` (at most the model's identity count, each within ±5σ).
+    static func identity(_ text: String?, for model: MorphableModel, option: String = "--identity") throws -> [Float] {
+        guard let text else { return [] }
+        let values = try text.split(separator: ",").map { part -> Float in
+            guard let value = Float(part.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                throw OptionValueError(option: option, problem: "'\(part)' is not a number")
+            }
+            return value
+        }
+        guard values.count <= model.identityCount else {
+            throw OptionValueError(option: option, problem: "the model has \(counted(model.identityCount, "identity coefficient")), got \(values.count)")
+        }
+        try checked(option) { try model.checkRanges(identity: values) }
+        return values
+    }
+
+    /// `--expression name=weight` (repeatable) as ψ, every weight within the model's expression range.
+    static func expression(_ items: [String], for model: MorphableModel, option: String = "--expression") throws -> [Float] {
+        var weights = [Float](repeating: 0, count: model.expressionCount)
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let weight = Float(parts[1]), weight.isFinite else {
+                throw OptionValueError(option: option, problem: "wants name=weight, got '\(item)'")
+            }
+            guard let k = model.expressionNames.firstIndex(of: parts[0]) else {
+                let known = model.expressionNames.isEmpty ? "none" : model.expressionNames.joined(separator: ", ")
+                throw OptionValueError(option: option, problem: "the model has no expression '\(parts[0])' (it has: \(known))")
+            }
+            weights[k] = weight
+        }
+        try checked(option) { try model.checkRanges(expression: weights) }
+        return weights
+    }
+
+    private static func checked(_ option: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let error as FaceModelError {
+            guard case .outOfRange = error else { throw error }
+            throw OptionValueError(option: option, problem: error.description)
+        }
     }
 }

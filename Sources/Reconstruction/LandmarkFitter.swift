@@ -32,7 +32,7 @@ public final class LandmarkFitter: @unchecked Sendable {
         }
         evaluator = try FaceEvaluator(model: model)
         var settings = settings
-        if settings.expressionBounds == nil, model.expressionNames.contains("jawOpen") { settings.expressionBounds = 0...1 }
+        if settings.expressionBounds == nil, model.expressionsAreBlendshapeWeights { settings.expressionBounds = model.expressionRange }
         self.settings = settings
         layout = LocalLayout(model: model)
         correspondence = BoundaryCorrespondence(model: model, mode: settings.boundary)

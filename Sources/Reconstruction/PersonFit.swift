@@ -107,6 +107,13 @@ public struct PersonFit {
     /// When set, located photos that are not the folder's person are skipped as
     /// `different-person` before anything is fitted (see `IdentityVerdict`).
     public var identityGate: IdentityGate? = nil
+    /// Told where `run` is, for a progress display: the stage and, where it counts, step of total.
+    public var progress: (Stage, _ step: Int?, _ total: Int?) -> Void = { _, _, _ in }
+
+    /// The parts of `run` in order (the base model's estimate only with `initialEstimate`).
+    public enum Stage: Sendable {
+        case detection, baseModel, reconstruction, texture, export
+    }
 
     public init(model: MorphableModel, settings: FitSettings, textureSize: Int = 1024) {
         self.model = model
@@ -120,7 +127,8 @@ public struct PersonFit {
         let fm = FileManager.default
         try fm.createDirectory(at: output.appendingPathComponent("parameters"), withIntermediateDirectories: true)
         let t0 = Date()
-        var (photos, skipped) = PhotoIntake.locate(urls, frontEnd: frontEnd)
+        progress(.detection, 0, urls.count)
+        var (photos, skipped) = PhotoIntake.locate(urls, frontEnd: frontEnd) { progress(.detection, $0, $1) }
         var gateSummary: IdentityGateSummary?
         if let identityGate {
             let gated = PersonFit.screenIdentity(photos, gate: identityGate)
@@ -142,8 +150,11 @@ public struct PersonFit {
         }
         let fitter = try LandmarkFitter(model: model, settings: settings)
         let targets = try photos.map { try FitTargets($0.landmarks) }
+        if initialEstimate != nil { progress(.baseModel, nil, nil) }
+        let estimate = try initialEstimate?(photos)
         log("fitting \(photos.count) photos with one identity")
-        let shared = try fitter.fitShared(targets, from: try initialEstimate?(photos))
+        progress(.reconstruction, nil, nil)
+        let shared = try fitter.fitShared(targets, from: estimate)
         summary.fitted = photos.map(\.name)
         summary.identity = shared.identity
         summary.energy = shared.energy
@@ -204,6 +215,7 @@ public struct PersonFit {
     /// the photo colours before de-lighting.
     public func writeAssets(_ photos: [LocatedPhoto], _ shared: SharedIdentityFit, evaluator: FaceEvaluator,
                              output: URL, summary: inout PersonFitSummary) throws -> [String] {
+        progress(.texture, nil, nil)
         let views = try zip(photos, shared.photos).map { photo, fit in
             AlbedoBlend.View(photo: TextureMap(image: photo.image),
                              mesh: try RenderMesh(model: model, positions: evaluator.evaluate(fit.code).vertices), camera: fit.camera,
@@ -240,6 +252,7 @@ public struct PersonFit {
                                              detected: record.detectedLandmarks, fitted: fit.landmarks,
                                              showPhoto: !previewWithoutPhotos, texture: albedo, light: photometric.lights[k]))
         }
+        progress(.export, nil, nil)
         let texture = albedo.image()
         try ObjWriter.write(model, identity: shared.identity, texture: texture, to: output.appendingPathComponent("head.obj"))
         try GLBExporter.export(model, identity: shared.identity, texture: texture, to: output.appendingPathComponent("head.glb"))

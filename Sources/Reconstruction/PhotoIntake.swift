@@ -53,8 +53,19 @@ public enum PhotoIntake {
 
     /// Decodes each photo and finds its subject's face and landmarks (two photos at a time);
     /// a photo that cannot be decoded or has no usable face becomes a `SkippedPhoto`.
-    public static func locate(_ urls: [URL], frontEnd: FaceFrontEnd) -> (located: [LocatedPhoto], skipped: [SkippedPhoto]) {
-        let results = (try? concurrentMap(urls) { url in locate(url, frontEnd: frontEnd) }) ?? []
+    /// `progress(done, total)` is called as each photo is done (from the worker threads, one at a time).
+    public static func locate(_ urls: [URL], frontEnd: FaceFrontEnd,
+                              progress: (Int, Int) -> Void = { _, _ in }) -> (located: [LocatedPhoto], skipped: [SkippedPhoto]) {
+        let lock = NSLock()
+        var done = 0
+        let results = (try? concurrentMap(urls) { url -> Result<LocatedPhoto, SkipError> in
+            let result = locate(url, frontEnd: frontEnd)
+            lock.withLock {
+                done += 1
+                progress(done, urls.count)
+            }
+            return result
+        }) ?? []
         var located: [LocatedPhoto] = [], skipped: [SkippedPhoto] = []
         for result in results {
             switch result {

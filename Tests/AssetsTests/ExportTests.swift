@@ -73,6 +73,82 @@ final class ExportTests: XCTestCase {
         XCTAssertGreaterThan(lower, 20)
     }
 
+    /// The embedded head's joints are a glTF skin as pygltflib reads it: five joints by name, every
+    /// vertex's weights summing to 1, the 52 morph targets kept, and glTF's skinning rule computed
+    /// from the file alone moves the mesh exactly as our LBS (`FaceEvaluator`) does: the chin
+    /// follows a jaw rotation, and a neck turn with the jaw open and an eye turned moves every vertex.
+    func testGLBSkinPosesTheHeadAsOurLBSDoesAsAGLTFLibraryReadsIt() throws {
+        let model = EmbeddedHead.make()
+        let identity: [Float] = [0.8, -0.5, 0.3]
+        let url = dir.appendingPathComponent("skinned.glb")
+        try GLBExporter.export(model, identity: identity, to: url)
+        let mesh = try ExportMesh(model: model, identity: identity)
+        let evaluator = try FaceEvaluator(model: model)
+        XCTAssertEqual(try ImportedSummary(contentsOf: url).jointNames, ["global", "neck", "jaw", "leftEye", "rightEye"],
+                       "assimp's reader sees the joints as bones")
+
+        func compare(_ rotations: [String: SIMD3<Float>]) throws -> (file: PyGLTF.Skinned, ours: [Float]) {
+            let file = try PyGLTF.skinned(url, rotations: rotations.mapValues { [$0.x, $0.y, $0.z] }, scratch: dir)
+            var code = FaceCode.neutral(for: model)
+            code.identity.replaceSubrange(0..<identity.count, with: identity)
+            for (name, rotation) in rotations {
+                code.setRotation(rotation, ofJoint: try XCTUnwrap(model.joints.firstIndex { $0.name == name }))
+            }
+            let posed = try evaluator.evaluate(code).vertices
+            XCTAssertEqual(file.rest.count, mesh.vertexCount)
+            var worst: Float = 0
+            for (i, (rest, skinned)) in zip(file.rest, file.skinned).enumerated() {
+                let v = mesh.sourceVertex[i]
+                for c in 0..<3 {
+                    XCTAssertEqual(rest[c], mesh.positions[3 * i + c], "vertex order kept")
+                    worst = max(worst, abs(skinned[c] - posed[3 * v + c]))
+                }
+            }
+            XCTAssertLessThan(worst, 2e-6, "glTF skinning and our LBS differ by \(worst) m for \(rotations)")
+            return (file, posed)
+        }
+
+        let jaw = try compare(["jaw": SIMD3(0.3, 0, 0)])
+        XCTAssertEqual(jaw.file.jointNames, ["global", "neck", "jaw", "leftEye", "rightEye"])
+        XCTAssertTrue(jaw.file.meshNodeHasSkin)
+        XCTAssertEqual(jaw.file.jointsComponentType, 5123, "JOINTS_0 as unsigned shorts")
+        XCTAssertEqual(jaw.file.weightSums[0], 1, accuracy: 1e-5)
+        XCTAssertEqual(jaw.file.weightSums[1], 1, accuracy: 1e-5)
+        XCTAssertEqual(jaw.file.targetCount, 52, "the morph targets stay")
+        // The chin (vertices wholly on the jaw) swings down and back by centimetres.
+        let jawIndex = 2, count = model.joints.count
+        let chin = (0..<mesh.vertexCount).filter { i in
+            let v = mesh.sourceVertex[i]
+            return model.skinWeights[v * count + jawIndex] > 0.99 && model.vertexRegions[v] == .face
+        }
+        XCTAssertGreaterThan(chin.count, 50)
+        let drop = chin.map { jaw.file.rest[$0][1] - jaw.file.skinned[$0][1] }.max() ?? 0
+        XCTAssertGreaterThan(drop, 0.01, "a 17° jaw rotation lowers the chin by over a centimetre")
+
+        _ = try compare(["neck": SIMD3(0.1, 0.5, -0.2), "jaw": SIMD3(0.25, 0.05, 0), "leftEye": SIMD3(0, 0.3, 0)])
+    }
+
+    func testGLBListsOnlyTheExtensionsItUses() throws {
+        let model = SyntheticModel.make(identityCount: 1, expressionCount: 2)
+        let url = dir.appendingPathComponent("extensions.glb")
+        try GLBExporter.export(model, texture: Self.checkerboard(), to: url)
+        let bytes = try Data(contentsOf: url)
+        let container = try GLBContainer(bytes, path: url.path)
+        XCTAssertEqual(container.jsonRange.count % 4, 0)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: bytes.subdata(in: container.jsonRange)) as? [String: Any])
+        let used = GLTFExtensions.usedExtensions(json)
+        XCTAssertEqual((json["extensionsUsed"] as? [String]) ?? [], Array(used), "extensionsUsed is what the document uses")
+        XCTAssertFalse(String(decoding: bytes.subdata(in: container.jsonRange), as: UTF8.self).contains("FB_ngon_encoding"))
+        XCTAssertFalse(String(decoding: bytes.subdata(in: container.jsonRange), as: UTF8.self).contains("KHR_materials_volume"))
+        XCTAssertEqual(try ImportedSummary(contentsOf: url).textureCount, 1, "the rewritten GLB still reads")
+        // The surgery keeps the rest of the document and removes an emptied list with its comma.
+        let text = #"{"asset":{"version":"2.0"},"extensionsUsed":["KHR_materials_volume","KHR_texture_transform"],"materials":[{"extensions":{"KHR_texture_transform":{}}}],"extensionsRequired":["FB_ngon_encoding"]}"#
+        let pruned = try XCTUnwrap(try GLTFExtensions.pruned(Data(text.utf8), path: "test"))
+        XCTAssertEqual(String(decoding: pruned, as: UTF8.self),
+                       #"{"asset":{"version":"2.0"},"extensionsUsed":["KHR_texture_transform"],"materials":[{"extensions":{"KHR_texture_transform":{}}}]}"#)
+        XCTAssertNil(try GLTFExtensions.pruned(pruned, path: "test"), "nothing left to prune")
+    }
+
     func testOBJRoundTripsPositionsUVsAndNormals() throws {
         let model = SyntheticModel.make(identityCount: 2, expressionCount: 1)
         let url = dir.appendingPathComponent("head.obj")

@@ -56,14 +56,14 @@ final class WatchCommandTests: XCTestCase {
 
         let status = try LikenessBinary.run(["status", "--library", library.path])
         XCTAssertEqual(status.status, 0, status.stderr)
-        XCTAssertTrue(status.stdout.contains("alice: latest v0001"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("alice: latest v0001 (1 version), "), status.stdout)
         XCTAssertTrue(status.stdout.contains("rejected bomb.png: too-large"), status.stdout)
         XCTAssertTrue(status.stdout.contains("rejected broken.jpg: corrupt"), status.stdout)
         XCTAssertTrue(status.stdout.contains("inbox: not read \"bad 🎉 name\": the name contains the character"), status.stdout)
         XCTAssertTrue(status.stdout.contains("inbox: not read \"loose.jpg\": a file directly in the inbox belongs to no person"), status.stdout)
         let verify = try LikenessBinary.run(["verify", "--library", library.path])
         XCTAssertEqual(verify.status, 0, verify.stdout)
-        XCTAssertTrue(verify.stdout.contains("1 versions checked, 0 problems"), verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("1 version checked, 0 problems"), verify.stdout)
 
         // Tampering is caught.
         let glb = library.appendingPathComponent("alice/v0001/head.glb")
@@ -73,18 +73,14 @@ final class WatchCommandTests: XCTestCase {
         let tampered = try LikenessBinary.run(["verify", "--library", library.path])
         XCTAssertNotEqual(tampered.status, 0)
         XCTAssertTrue(tampered.stdout.contains("sha256 differs"), tampered.stdout)
+        XCTAssertTrue(tampered.stdout.contains("1 version checked, 1 problem\n"), tampered.stdout)
     }
 
     /// SIGKILL of the real watcher in the middle of a job: its job process exits on its own, the
     /// next start cleans the staging folder and publishes one complete version.
     func testKilledWatcherMidJobRecoversOnRestart() throws {
         let inbox = root.appendingPathComponent("Inbox"), library = root.appendingPathComponent("Library")
-        let alice = inbox.appendingPathComponent("alice")
-        try FileManager.default.createDirectory(at: alice, withIntermediateDirectories: true)
-        for index in 1...4 {
-            let frame = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_000\(index).jpg")
-            try FileManager.default.copyItem(at: frame, to: alice.appendingPathComponent("f\(index).jpg"))
-        }
+        try Self.aliceWithFourFrames(in: inbox)
         let log = root.appendingPathComponent("watch.log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         func startWatcher() throws -> Process {
@@ -120,6 +116,28 @@ final class WatchCommandTests: XCTestCase {
         XCTAssertEqual(names, ["latest", "status.json", "v0001"])
         XCTAssertTrue(try String(contentsOf: log, encoding: .utf8).contains("requeued interrupted jobs"))
         XCTAssertEqual(try LikenessBinary.run(["verify", "--library", library.path]).status, 0)
+    }
+
+    /// `Inbox/alice/` with four frames of a reference video (skips without ../shared).
+    static func aliceWithFourFrames(in inbox: URL) throws {
+        let alice = inbox.appendingPathComponent("alice")
+        try FileManager.default.createDirectory(at: alice, withIntermediateDirectories: true)
+        for index in 1...4 {
+            let frame = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_000\(index).jpg")
+            try FileManager.default.copyItem(at: frame, to: alice.appendingPathComponent("f\(index).jpg"))
+        }
+    }
+
+    /// `likeness watch` with a 0.2 s settle time, logging into `log` (created afresh).
+    static func startWatcher(inbox: URL, library: URL, log: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = LikenessBinary.url
+        process.arguments = ["watch", "--inbox", inbox.path, "--library", library.path, "--settle", "0.2"]
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = process.standardError
+        try process.run()
+        return process
     }
 
     /// True while some `likeness build-job` process works on a spec in this Library.
@@ -177,6 +195,73 @@ final class WatchCommandTests: XCTestCase {
         XCTAssertTrue(built.stdout.contains("latest v0001"), built.stdout)
         let status = try LikenessBinary.run(["status", "--library", library.path])
         XCTAssertFalse(status.stdout.contains("failed"), status.stdout)
+    }
+
+    /// `verify` counts in the right number without any job: one hand-made version folder with no
+    /// manifest is one version and one problem.
+    func testVerifySaysOneVersionAndOneProblem() throws {
+        let library = root.appendingPathComponent("Library")
+        try FileManager.default.createDirectory(at: library.appendingPathComponent("bob/v0001"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: library.appendingPathComponent("bob/latest").path, withDestinationPath: "v0001")
+        let verify = try LikenessBinary.run(["verify", "--library", library.path])
+        XCTAssertNotEqual(verify.status, 0)
+        XCTAssertTrue(verify.stdout.hasSuffix("1 version checked, 1 problem\n"), verify.stdout)
+    }
+
+    /// A person folder that is a symlink to another person folder: the watcher stops without
+    /// libinotifytools' "Failed to remove watch … Unknown error -1" (one folder, one watch).
+    func testSymlinkedPersonFolderStopsWithoutWatchErrors() throws {
+        let inbox = root.appendingPathComponent("Inbox"), library = root.appendingPathComponent("Library")
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent("bob"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("bobby").path, withDestinationPath: "bob")
+        let log = root.appendingPathComponent("watch.log")
+        let process = try Self.startWatcher(inbox: inbox, library: library, log: log)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(DaemonCLISupport.wait(30) { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("watching") })
+        usleep(1_500_000) // the first scans put watches on both person folders
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let text = try String(contentsOf: log, encoding: .utf8)
+        XCTAssertFalse(text.contains("Failed to remove watch"), text)
+        XCTAssertTrue(text.contains("shutting down"), text)
+    }
+
+    /// While a job runs, `status`, status.json and the log show its stage and percent; the first
+    /// Ctrl-C says what the watcher waits for, the second abandons the job: nothing published, no
+    /// staging leftovers, the job queued to run again.
+    func testProgressIsShownAndASecondCtrlCAbandonsTheJobCleanly() throws {
+        let inbox = root.appendingPathComponent("Inbox"), library = root.appendingPathComponent("Library")
+        try Self.aliceWithFourFrames(in: inbox)
+        let log = root.appendingPathComponent("watch.log")
+        let process = try Self.startWatcher(inbox: inbox, library: library, log: log)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func logText() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        let statusFile = library.appendingPathComponent("alice/status.json")
+        XCTAssertTrue(DaemonCLISupport.wait(120) {
+            ((try? String(contentsOf: statusFile, encoding: .utf8)) ?? "").contains("\"stage\" : \"adaptation\"")
+        }, logText())
+        XCTAssertTrue(logText().contains("job progress"), logText())
+        XCTAssertTrue(logText().contains("stage=detection") || logText().contains("stage=base-model"), logText())
+        let status = try LikenessBinary.run(["status", "--library", library.path])
+        XCTAssertTrue(status.stdout.range(of: #"job 1: running, 4 photos, attempt 1, [a-z-]+( \d+/\d+)?, \d+ %"#,
+                                          options: .regularExpression) != nil, status.stdout)
+
+        kill(process.processIdentifier, SIGINT)
+        XCTAssertTrue(DaemonCLISupport.wait(10) { logText().contains("to finish (Ctrl-C again abandons it") }, logText())
+        XCTAssertTrue(logText().contains("job 1 (alice): "), logText())
+        let second = Date()
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertLessThan(Date().timeIntervalSince(second), 8, "the second Ctrl-C does not wait out the grace period")
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(logText().contains("abandoning at the second signal"), logText())
+        XCTAssertTrue(logText().contains("job abandoned at shutdown"), logText())
+        XCTAssertFalse(Self.jobProcessRunning(for: library))
+        let names = try FileManager.default.contentsOfDirectory(atPath: library.appendingPathComponent("alice").path).sorted()
+        XCTAssertEqual(names, ["status.json"], "nothing published, no staging leftovers")
+        let after = try LikenessBinary.run(["status", "--library", library.path])
+        XCTAssertTrue(after.stdout.contains("job 1: queued, 4 photos, attempt 0"), after.stdout)
     }
 
     func testConfigFileAndBadConfiguration() throws {

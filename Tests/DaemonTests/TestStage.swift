@@ -6,7 +6,8 @@ import XCTest
 /// A test-only stage (daemon mechanics, not face work): a "photo" is a file starting with
 /// `PHOTO`; `BOMB` files are rejected as too large, anything else as not an image. It writes the
 /// accepted hashes and a derived binary, taking `delay` seconds per photo so jobs can be
-/// interrupted; `failures` makes the first attempts fail.
+/// interrupted, and reports its progress as reconstruction step k of n before photo k;
+/// `failures` makes the first attempts fail.
 final class TestStage: BundleStage, @unchecked Sendable {
     let name = "test-stage-1"
     let delay: TimeInterval
@@ -26,7 +27,10 @@ final class TestStage: BundleStage, @unchecked Sendable {
             return false
         }
         if fail { throw JobFailure("test stage failure") }
+        var done = 0
         let screened = try screenPhotos(request.photos) { photo -> Data in
+            request.reportProgress(JobProgress(.reconstruction, step: done, of: request.photos.count))
+            done += 1
             let data = try Data(contentsOf: URL(fileURLWithPath: photo.path))
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
             if data.starts(with: Data("BOMB".utf8)) { throw Rejection(.tooLarge, "declares 100000×100000 pixels") }

@@ -66,6 +66,29 @@ final class WatchServiceTests: XCTestCase {
         return FileManager.default.contents(atPath: url.path).flatMap { try? BundleManifest.decode($0) }
     }
 
+    /// What the stage reports reaches the ledger and status.json while the job runs (stage, step,
+    /// percent), and is gone from the status once the job is done.
+    func testRunningJobsProgressReachesTheStatusFile() throws {
+        let stop = try startService(configuration(), stage: TestStage(delay: 0.6))
+        defer { stop() }
+        for index in 0..<3 {
+            try Fixture.copyIn(Fixture.photo("alice-\(index)"), to: inbox.appendingPathComponent("alice/p\(index).jpg"))
+        }
+        let statusFile = LibraryLayout(root: library).statusFile(alice)
+        func status() -> PersonStatus? {
+            FileManager.default.contents(atPath: statusFile.path).flatMap { try? JSONDecoder().decode(PersonStatus.self, from: $0) }
+        }
+        XCTAssertTrue(try Fixture.wait(20) { status()?.jobs.first?.progress?.step == 1 })
+        let running = try XCTUnwrap(status()?.jobs.first)
+        XCTAssertEqual(running.state, "running")
+        XCTAssertEqual(running.progress, JobProgress(.reconstruction, step: 1, of: 3))
+        XCTAssertEqual(running.progress?.percent, 65, "reconstruction spans 60…75 %: a third of it done")
+        XCTAssertEqual(try ledger().progress(of: running.id), JobProgress(.reconstruction, step: 1, of: 3))
+        XCTAssertTrue(try Fixture.wait(20) { try latestManifest(alice) != nil })
+        XCTAssertTrue(try Fixture.wait(5) { status()?.jobs.isEmpty == true })
+        XCTAssertEqual(try latestManifest(alice)?.files.map(\.path).filter { $0.contains("progress") }, [])
+    }
+
     func testPhotosCopiedInWhileRunningArePublishedOnceEach() throws {
         let stop = try startService(configuration(), stage: TestStage())
         var stopped = false

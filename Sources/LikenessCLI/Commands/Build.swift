@@ -15,13 +15,13 @@ struct Build: ParsableCommand {
     @Argument(help: "A person folder of photos; its name is the person's name.")
     var folder: String
 
-    @Option(help: "The Library folder to publish to (default ./Library).")
+    @Option(help: "The Library folder to publish to.")
     var library: String = "./Library"
 
     @Option(help: "Address-space limit of the job process in MiB, 0 for none.")
     var memoryLimitMb: Int = 8192
 
-    @Option(help: "Identity-gate threshold (dlib face-recognition distance, default 0.6).")
+    @Option(help: "Identity-gate threshold (dlib face-recognition distance).")
     var identityThreshold: Double = 0.6
 
     @Option(help: "Give up after this many seconds.")

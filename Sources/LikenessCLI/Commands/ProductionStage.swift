@@ -63,7 +63,7 @@ struct ProductionStage: BundleStage {
         statistics["identityThreshold"] = gate.map { Double($0.threshold) } ?? 0
         if !candidates.isEmpty {
             let fitted = try fit(candidates, model: model, gate: gate, into: request.buildDirectory, logger: request.logger,
-                                 statistics: &statistics)
+                                 progress: request.reportProgress, statistics: &statistics)
             accepted = fitted.accepted
             rejected += fitted.rejected
         }
@@ -139,6 +139,7 @@ struct ProductionStage: BundleStage {
     /// work folder removed afterwards), so the fit's per-photo results map back unambiguously and
     /// the bundle names no inbox file.
     func fit(_ photos: [StagePhoto], model: MorphableModel, gate: IdentityGate?, into build: URL, logger: Logger,
+             progress: @escaping @Sendable (JobProgress) -> Void = { _ in },
              statistics: inout [String: Double]) throws -> (accepted: [String], rejected: [RejectedPhoto]) {
         let work = build.appendingPathComponent(".work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -157,6 +158,7 @@ struct ProductionStage: BundleStage {
             let frontEnd = try FaceFrontEnd.standard()
             var personFit = PersonFit(model: model, settings: FitSettings(), textureSize: textureSize)
             personFit.identityGate = gate
+            personFit.progress = { stage, step, total in progress(JobProgress(ProductionStage.stage(stage), step: step, of: total)) }
             var adaptStatistics: [String: Double] = [:]
             defer { statistics.merge(adaptStatistics) { _, new in new } }
             if let base {
@@ -164,7 +166,7 @@ struct ProductionStage: BundleStage {
                 let evaluator = try FaceEvaluator(model: model)
                 personFit.initialEstimate = { photos in
                     let adapted = try adapt(base, model: model, photos: photos, aligner: frontEnd.aligner, into: build,
-                                            logger: logger, statistics: &adaptStatistics)
+                                            logger: logger, progress: progress, statistics: &adaptStatistics)
                     return try adapted.estimate(photos, aligner: frontEnd.aligner, evaluator: evaluator)
                 }
             }
@@ -191,13 +193,15 @@ struct ProductionStage: BundleStage {
     /// the adapted model is better on the held-out photos) and `transfer.json` into the build, and
     /// returns the model every photo is then reconstructed with.
     func adapt(_ base: BaseModel, model: MorphableModel, photos: [LocatedPhoto], aligner: FaceAligner, into build: URL,
-               logger: Logger, statistics: inout [String: Double]) throws -> BaseModel {
+               logger: Logger, progress: @escaping @Sendable (JobProgress) -> Void = { _ in },
+               statistics: inout [String: Double]) throws -> BaseModel {
         let previous = build.deletingLastPathComponent().appendingPathComponent("latest")
             .appendingPathComponent(ProductionStage.adaptersFile)
         let warm = FileManager.default.fileExists(atPath: previous.path) ? previous : nil
         logger.info("adapting the base model to \(photos.count) photos\(warm == nil ? "" : " (warm start from the latest bundle)")")
         let (adapted, report) = try PersonTransfer.adapt(base, model: model, photos: photos, aligner: aligner, warmStart: warm) {
             step, total, loss in
+            progress(JobProgress(.adaptation, step: step, of: total))
             if step % 20 == 0 { logger.info("stage adapt: step \(step)/\(total) (\(100 * step / max(total, 1)) %), loss \(loss)") }
         }
         logger.info("adaptation: \(report.note)")
@@ -216,6 +220,17 @@ struct ProductionStage: BundleStage {
     }
 
     static let adaptersFile = "adapters.safetensors"
+
+    /// The job stage of a part of the person fit (adaptation is the stage's own, around the base model).
+    static func stage(_ stage: PersonFit.Stage) -> JobProgress.Stage {
+        switch stage {
+        case .detection: return .detection
+        case .baseModel: return .baseModel
+        case .reconstruction: return .reconstruction
+        case .texture: return .texture
+        case .export: return .export
+        }
+    }
 
     /// Maps the fit's skipped photos back to the inputs; `all` photos the fit gave no word on are rejected as unusable.
     func rejections(_ skipped: [SkippedPhoto], byHash: [String: StagePhoto], all: [StagePhoto]) -> [RejectedPhoto] {

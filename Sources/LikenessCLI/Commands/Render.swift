@@ -30,9 +30,9 @@ struct Render: ParsableCommand {
     var obj: String?
     @Flag(help: "Render the procedural test head (an ellipsoid with a nose).")
     var procedural = false
-    @Option(help: "Expression blendshape weight, name=weight (repeatable).")
+    @Option(help: "Expression blendshape weight, name=weight (repeatable; 0…1 for ARKit blendshapes, else ±5 standard deviations).")
     var expression: [String] = []
-    @Option(help: "Identity coefficients β (comma-separated, in standard deviations).")
+    @Option(help: "Identity coefficients β (comma-separated, in standard deviations, each within ±5).")
     var identity: String?
     @Option(help: "Joint rotation, joint=x,y,z (axis-angle in degrees, e.g. jaw=8,0,0; repeatable).")
     var pose: [String] = []
@@ -120,29 +120,9 @@ struct Render: ParsableCommand {
     /// The model's vertices for the requested parameters (the template when there are none).
     private func posedPositions(_ model: MorphableModel) throws -> [Float] {
         var code = FaceCode.neutral(for: model)
-        for item in expression {
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let weight = Float(parts[1]), weight.isFinite else {
-                throw ValidationError("--expression wants name=weight, got '\(item)'")
-            }
-            guard let k = model.expressionNames.firstIndex(of: parts[0]) else {
-                let known = model.expressionNames.isEmpty ? "none" : model.expressionNames.joined(separator: ", ")
-                throw ValidationError("the model has no expression '\(parts[0])' (it has: \(known))")
-            }
-            code.expression[k] = weight
-        }
-        if let identity {
-            let values = try identity.split(separator: ",").map { part -> Float in
-                guard let v = Float(part.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-                    throw ValidationError("--identity: '\(part)' is not a number")
-                }
-                return v
-            }
-            guard values.count <= model.identityCount else {
-                throw ValidationError("the model has \(model.identityCount) identity coefficients, got \(values.count)")
-            }
-            code.identity.replaceSubrange(0..<values.count, with: values)
-        }
+        code.expression = try FaceCoefficientOptions.expression(expression, for: model)
+        let beta = try FaceCoefficientOptions.identity(identity, for: model)
+        code.identity.replaceSubrange(0..<beta.count, with: beta)
         for item in pose {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             let angles = parts.count == 2 ? parts[1].split(separator: ",").compactMap { Float($0) } : []

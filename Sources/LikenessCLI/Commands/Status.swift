@@ -11,7 +11,7 @@ struct Status: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The Library folder (default ./Library).")
+    @Option(help: "The Library folder.")
     var library: String = "./Library"
 
     @Flag(help: "Print JSON instead of text: {\"persons\": [one status.json per person], \"refused\": [inbox entries not read]}.")
@@ -42,10 +42,11 @@ struct Status: ParsableCommand {
 enum StatusPrinter {
     static func describe(_ status: PersonStatus) -> String {
         var lines = ["\(status.person): latest \(status.latestVersion.map(LibraryLayout.versionName) ?? "none") "
-            + "(\(status.versions) versions), \(status.files) files, \(status.ingestedPhotos) ingested, "
+            + "(\(counted(status.versions, "version"))), \(counted(status.files, "file")), \(status.ingestedPhotos) ingested, "
             + "\(status.newPhotos) new, \(status.rejected.count) rejected"]
         for job in status.jobs {
-            lines.append("  job \(job.id): \(job.state), \(job.photos) photos, attempt \(job.attempts)"
+            lines.append("  job \(job.id): \(job.state), \(counted(job.photos, "photo")), attempt \(job.attempts)"
+                + (job.progress.map { ", \($0)" } ?? "")
                 + (job.error.map { " — \($0)" } ?? "")
                 + (job.state == JobState.failed.rawValue ? " (`likeness retry \(status.person)` runs it again)" : ""))
         }

@@ -18,7 +18,7 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The Library folder (default ./Library).")
+    @Option(help: "The Library folder.")
     var library: String = "./Library"
 
     @Flag(help: "Repair what can be repaired (needs the watcher stopped) and report the rest.")
@@ -35,7 +35,7 @@ struct Verify: ParsableCommand {
         }
         let result = BundleVerifier(layout: layout).verifyAll()
         for problem in result.problems { print("FAIL \(problem)") }
-        print("\(result.versions) versions checked, \(result.problems.count) problems")
+        print("\(counted(result.versions, "version")) checked, \(counted(result.problems.count, "problem"))")
         if !result.problems.isEmpty { throw ExitCode(1) }
     }
 

@@ -7,6 +7,8 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
+#include <algorithm>
 
 static int report(char *error, unsigned long capacity, const std::string &message, int code) {
     if (error && capacity > 0) {
@@ -16,15 +18,16 @@ static int report(char *error, unsigned long capacity, const std::string &messag
     return code;
 }
 
-extern "C" int likeness_export_scene(const struct aiScene *scene, const char *formatId, const char *path,
-                                     int exportTargetNames, int exportTargetNormals,
-                                     char *error, unsigned long errorCapacity) {
+static int exportScene(const struct aiScene *scene, const char *formatId, const char *path,
+                       int exportTargetNames, int exportTargetNormals, bool nodesInTRS,
+                       char *error, unsigned long errorCapacity) {
     if (!scene || !formatId || !path) return report(error, errorCapacity, "null argument", 1);
     try {
         Assimp::Exporter exporter;
         Assimp::ExportProperties properties;
         properties.SetPropertyBool("GLTF2_TARGETNAMES_EXP", exportTargetNames != 0);
         properties.SetPropertyBool("GLTF2_TARGET_NORMAL_EXP", exportTargetNormals != 0);
+        if (nodesInTRS) properties.SetPropertyBool("GLTF2_NODE_IN_TRS", true);
         aiReturn result = exporter.Export(scene, formatId, path, 0u, &properties);
         if (result != aiReturn_SUCCESS) {
             const char *message = exporter.GetErrorString();
@@ -38,7 +41,73 @@ extern "C" int likeness_export_scene(const struct aiScene *scene, const char *fo
     }
 }
 
+extern "C" int likeness_export_scene(const struct aiScene *scene, const char *formatId, const char *path,
+                                     int exportTargetNames, int exportTargetNormals,
+                                     char *error, unsigned long errorCapacity) {
+    return exportScene(scene, formatId, path, exportTargetNames, exportTargetNormals, false, error, errorCapacity);
+}
+
 namespace {
+
+aiMatrix4x4 translation(float x, float y, float z) {
+    aiMatrix4x4 m;
+    m.a4 = x;
+    m.b4 = y;
+    m.c4 = z;
+    return m;
+}
+
+/// One bone per joint (offset matrix: translation by minus the rest position) with the weights of
+/// the vertices that use it. A joint no vertex uses keeps one zero weight: assimp's
+/// JoinIdenticalVertices drops bones without weights, and the skin must list every joint.
+void addBones(aiMesh *mesh, const likeness_mesh_desc &d) {
+    std::vector<std::vector<aiVertexWeight>> weights(d.jointCount);
+    for (unsigned i = 0; i < d.vertexCount; ++i)
+        for (unsigned k = 0; k < 4; ++k)
+            if (d.vertexWeights[4 * i + k] > 0)
+                weights[d.vertexJoints[4 * i + k]].emplace_back(i, d.vertexWeights[4 * i + k]);
+    mesh->mNumBones = d.jointCount;
+    mesh->mBones = new aiBone *[d.jointCount];
+    for (unsigned j = 0; j < d.jointCount; ++j) {
+        auto *bone = new aiBone();
+        bone->mName = aiString(d.jointNames[j]);
+        const float *p = d.jointRestPositions + 3 * j;
+        bone->mOffsetMatrix = translation(-p[0], -p[1], -p[2]);
+        if (weights[j].empty()) weights[j].emplace_back(0, 0.0f);
+        bone->mNumWeights = static_cast<unsigned int>(weights[j].size());
+        bone->mWeights = new aiVertexWeight[weights[j].size()];
+        std::copy(weights[j].begin(), weights[j].end(), bone->mWeights);
+        mesh->mBones[j] = bone;
+    }
+}
+
+/// The joints as nodes under `root`, each translated from its parent's rest position to its own.
+void addJointNodes(aiNode *root, const likeness_mesh_desc &d) {
+    std::vector<aiNode *> nodes(d.jointCount);
+    std::vector<std::vector<aiNode *>> children(d.jointCount + 1); // last: the root's
+    for (unsigned j = 0; j < d.jointCount; ++j) {
+        nodes[j] = new aiNode(d.jointNames[j]);
+        const int parent = d.jointParents[j];
+        const float *p = d.jointRestPositions + 3 * j;
+        float x = p[0], y = p[1], z = p[2];
+        if (parent >= 0) {
+            const float *q = d.jointRestPositions + 3 * parent;
+            x -= q[0]; y -= q[1]; z -= q[2];
+        }
+        nodes[j]->mTransformation = translation(x, y, z);
+        children[parent >= 0 ? unsigned(parent) : d.jointCount].push_back(nodes[j]);
+    }
+    for (unsigned j = 0; j <= d.jointCount; ++j) {
+        aiNode *node = j < d.jointCount ? nodes[j] : root;
+        if (children[j].empty()) continue;
+        node->mNumChildren = static_cast<unsigned int>(children[j].size());
+        node->mChildren = new aiNode *[children[j].size()];
+        for (size_t c = 0; c < children[j].size(); ++c) {
+            children[j][c]->mParent = node;
+            node->mChildren[c] = children[j][c];
+        }
+    }
+}
 
 aiMesh *buildMesh(const likeness_mesh_desc &d) {
     auto *mesh = new aiMesh();
@@ -86,6 +155,7 @@ aiMesh *buildMesh(const likeness_mesh_desc &d) {
             mesh->mAnimMeshes[t] = anim;
         }
     }
+    if (d.jointCount > 0) addBones(mesh, d);
     return mesh;
 }
 
@@ -117,7 +187,8 @@ aiTexture *buildTexture(const likeness_mesh_desc &d) {
 
 extern "C" int likeness_export_mesh(const likeness_mesh_desc *d, const char *formatId, const char *path,
                                     char *error, unsigned long errorCapacity) {
-    if (!d || !d->positions || !d->indices || (d->targetCount > 0 && (!d->targetPositions || !d->targetNames)))
+    if (!d || !d->positions || !d->indices || (d->targetCount > 0 && (!d->targetPositions || !d->targetNames))
+        || (d->jointCount > 0 && (!d->jointNames || !d->jointParents || !d->jointRestPositions || !d->vertexJoints || !d->vertexWeights)))
         return report(error, errorCapacity, "incomplete mesh description", 1);
     try {
         // aiScene's destructor frees meshes, materials, textures and nodes.
@@ -125,6 +196,7 @@ extern "C" int likeness_export_mesh(const likeness_mesh_desc *d, const char *for
         scene->mRootNode = new aiNode("root");
         scene->mRootNode->mNumMeshes = 1;
         scene->mRootNode->mMeshes = new unsigned int[1]{0};
+        if (d->jointCount > 0) addJointNodes(scene->mRootNode, *d);
         scene->mNumMeshes = 1;
         scene->mMeshes = new aiMesh *[1]{buildMesh(*d)};
         scene->mNumMaterials = 1;
@@ -133,7 +205,7 @@ extern "C" int likeness_export_mesh(const likeness_mesh_desc *d, const char *for
             scene->mNumTextures = 1;
             scene->mTextures = new aiTexture *[1]{buildTexture(*d)};
         }
-        return likeness_export_scene(scene.get(), formatId, path, 1, d->targetNormals != nullptr, error, errorCapacity);
+        return exportScene(scene.get(), formatId, path, 1, d->targetNormals != nullptr, true, error, errorCapacity);
     } catch (const std::exception &e) {
         return report(error, errorCapacity, e.what(), 3);
     } catch (...) {
@@ -143,6 +215,7 @@ extern "C" int likeness_export_mesh(const likeness_mesh_desc *d, const char *for
 
 extern "C" int likeness_inspect_file(const char *path, unsigned int *vertexCount, unsigned int *targetCount,
                                      unsigned int *textureCount, char *names, unsigned long namesCapacity,
+                                     unsigned int *boneCount, char *boneNames, unsigned long boneNamesCapacity,
                                      char *error, unsigned long errorCapacity) {
     try {
         Assimp::Importer importer;
@@ -159,6 +232,13 @@ extern "C" int likeness_inspect_file(const char *path, unsigned int *vertexCount
             joined += mesh->mAnimMeshes[t]->mName.C_Str();
         }
         report(names, namesCapacity, joined, 0);
+        *boneCount = mesh->mNumBones;
+        std::string bones;
+        for (unsigned b = 0; b < mesh->mNumBones; ++b) {
+            if (b) bones += '\n';
+            bones += mesh->mBones[b]->mName.C_Str();
+        }
+        report(boneNames, boneNamesCapacity, bones, 0);
         return 0;
     } catch (const std::exception &e) {
         return report(error, errorCapacity, e.what(), 3);

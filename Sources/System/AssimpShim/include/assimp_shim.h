@@ -35,18 +35,32 @@ typedef struct likeness_mesh_desc {
     const char *const *targetNames; ///< targetCount names
     const unsigned char *texturePNG; ///< PNG bytes embedded as the base-colour texture, or NULL
     unsigned long textureSize;
+    /// A skeleton the mesh is skinned to (glTF skin), or jointCount 0 for none. Joints are in
+    /// topological order (a parent before its children); each becomes a node named after it,
+    /// translated from its parent's rest position to its own, and a bone whose offset (inverse
+    /// bind) matrix is the translation by minus its rest position.
+    unsigned int jointCount;
+    const char *const *jointNames;     ///< jointCount unique names (none "root")
+    const int *jointParents;           ///< jointCount parent indices, -1 for a root joint
+    const float *jointRestPositions;   ///< jointCount×3 rest positions in mesh space
+    const unsigned int *vertexJoints;  ///< vertexCount×4 joint indices
+    const float *vertexWeights;        ///< vertexCount×4 weights (0 for unused slots), each row summing to 1
 } likeness_mesh_desc;
 
-/// Builds an aiScene (one node, one mesh, one material, optional embedded texture, morph targets
-/// as aiAnimMesh with names) and exports it like `likeness_export_scene` with target names on.
+/// Builds an aiScene (a root node holding the mesh, one material, optional embedded texture, morph
+/// targets as aiAnimMesh with names, optional joint nodes and bones) and exports it like
+/// `likeness_export_scene` with target names on and node transforms as translation/rotation/scale
+/// (GLTF2_NODE_IN_TRS: an engine animates joints through TRS only).
 int likeness_export_mesh(const likeness_mesh_desc *mesh, const char *formatId, const char *path,
                          char *error, unsigned long errorCapacity);
 
 /// Re-imports `path` with assimp and reports what a test needs: the first mesh's vertex count,
 /// morph-target count and the target names (joined by '\n' into `names`, capacity `namesCapacity`),
-/// the number of embedded textures. Returns 0 on success, non-zero with `error` filled otherwise.
+/// its bone count and bone names (likewise into `boneNames`), the number of embedded textures.
+/// Returns 0 on success, non-zero with `error` filled otherwise.
 int likeness_inspect_file(const char *path, unsigned int *vertexCount, unsigned int *targetCount,
                           unsigned int *textureCount, char *names, unsigned long namesCapacity,
+                          unsigned int *boneCount, char *boneNames, unsigned long boneNamesCapacity,
                           char *error, unsigned long errorCapacity);
 
 #ifdef __cplusplus
