@@ -63,7 +63,8 @@ let package = Package(
         // The training room of the learned core: differentiable face ops, the losses of Eq. 1-2,
         // datasets, trainers and the trained base model in use.
         .target(name: "Training", dependencies: [
-            "Tensor", "FaceModel", "FaceDetect", "Networks", "Imaging", "Reconstruction", "ShippedModels", "Checksum",
+            "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Networks", "Imaging", "Render", "Reconstruction",
+            "ShippedModels", "Checksum",
         ]),
         // Trained weights that ship, each beside its model card.
         .target(name: "ShippedModels", resources: [.copy("base"), .copy("albedo")]),
@@ -88,7 +89,9 @@ let package = Package(
         .testTarget(name: "RenderTests", dependencies: ["Render", "FaceModel", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ReconstructionTests", dependencies: ["Reconstruction", "ShippedModels", "Checksum"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Tensor", "FaceModel"]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Training", "Networks", "Tensor", "FaceModel", "FaceRecognition", "Imaging", "Reconstruction", "Render", "ShippedModels",
+        ]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Library"]),

@@ -1,6 +1,7 @@
 import FaceDetect
 import Foundation
 import Imaging
+import Tensor
 
 /// Where a face chip lies in a photo: dlib's `chip_details` — a rectangle (dlib's `drectangle`,
 /// inclusive corners, so its width is `right − left + 1`) rotated by `angle` radians about its
@@ -16,6 +17,15 @@ public struct FaceChipDetails: Sendable, Equatable, Codable {
     }
 
     var rect: DRect { DRect(left: left, top: top, right: right, bottom: bottom) }
+
+    /// Where chip pixel (c, r) samples the photo, without dlib's image pyramid: photo pixel
+    /// coordinates `origin + c·columnStep + r·rowStep` (pixel centres at integers) — the map
+    /// `FaceChipExtractor` samples through, for a differentiable cut (`affineResample`).
+    public var chipToImage: AffineSampling {
+        let (o, ac, ar) = FaceChipExtractor.axes(rect, angle: angle, size: size)
+        return AffineSampling(origin: SIMD2(Float(o.0), Float(o.1)), columnStep: SIMD2(Float(ac.0), Float(ac.1)),
+                              rowStep: SIMD2(Float(ar.0), Float(ar.1)))
+    }
 
     /// dlib's `get_face_chip_details(det, size, padding)` for the 68 iBUG landmarks (0-based
     /// photo pixels; dlib's predictor rounds them to integers, and so should a caller that wants
@@ -193,11 +203,7 @@ public enum FaceChipExtractor {
     /// Bilinear sampling of the rotated `rect` of `source` into `chip` (dlib's `transform_image`
     /// with `interpolate_bilinear` and a black background).
     static func sample(_ source: Image, rect: DRect, angle: Double, into chip: inout Image) {
-        let n = Double(chip.width - 1)
-        let o = rect.rotated(rect.left, rect.top, by: angle)
-        let x1 = rect.rotated(rect.right, rect.top, by: angle), y1 = rect.rotated(rect.left, rect.bottom, by: angle)
-        let (axc, axr) = ((x1.0 - o.0) / n, (y1.0 - o.0) / n)
-        let (ayc, ayr) = ((x1.1 - o.1) / n, (y1.1 - o.1) / n)
+        let (o, (axc, ayc), (axr, ayr)) = axes(rect, angle: angle, size: chip.width)
         let (sw, sh, cw) = (source.width, source.height, chip.width)
         source.pixels.withUnsafeBufferPointer { src in
             chip.pixels.withUnsafeMutableBufferPointer { dst in
@@ -215,6 +221,17 @@ public enum FaceChipExtractor {
                 } }
             }
         }
+    }
+}
+
+extension FaceChipExtractor {
+    /// The affine map taking the chip's corners (0, 0), (size − 1, 0), (0, size − 1) to the rotated
+    /// rectangle's: (origin, step per column, step per row) in source pixels.
+    static func axes(_ rect: DRect, angle: Double, size: Int) -> ((Double, Double), (Double, Double), (Double, Double)) {
+        let n = Double(size - 1)
+        let o = rect.rotated(rect.left, rect.top, by: angle)
+        let x1 = rect.rotated(rect.right, rect.top, by: angle), y1 = rect.rotated(rect.left, rect.bottom, by: angle)
+        return (o, ((x1.0 - o.0) / n, (x1.1 - o.1) / n), ((y1.0 - o.0) / n, (y1.1 - o.1) / n))
     }
 }
 

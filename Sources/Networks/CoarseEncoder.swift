@@ -29,6 +29,15 @@ public struct CoarseEncoderConfiguration: Sendable, Equatable, Codable {
     /// Names of the face model and its content hash, so weights are never paired with another model.
     public var faceModel: String
     public var faceModelHash: String
+    /// K_α, the albedo components regressed (0: none, the shipped model's recipe). α is raw, in
+    /// standard deviations of the albedo model.
+    public var albedoCount = 0
+    /// Whether the encoder regresses second-order SH light (27 numbers, 9 bands × RGB): the decoded
+    /// light is `meanLighting + 0.5·x`, so a zero output is the mean light (0.5: a unit of raw output
+    /// moves the frontal shading by about 0.14, the scale of one albedo standard deviation).
+    public var regressesLighting = false
+    /// The light of a zero output (27, `SphericalHarmonics` layout); nil is all zero.
+    public var meanLighting: [Float]?
 
     public init(identityCount: Int, expressionCount: Int, jointCount: Int, meanScale: Float,
                 meanTranslation: [Float], faceModel: String, faceModelHash: String) {
@@ -41,8 +50,35 @@ public struct CoarseEncoderConfiguration: Sendable, Equatable, Codable {
         self.faceModelHash = faceModelHash
     }
 
-    /// Length of the raw output vector: β, ψ, θ (3 per joint), camera (s, tx, ty).
-    public var outputCount: Int { identityCount + expressionCount + 3 * jointCount + 3 }
+    /// Length of the raw output vector: β, ψ, θ (3 per joint), camera (s, tx, ty), then α and SH
+    /// light when regressed (after the camera, so a configuration without them keeps its layout).
+    public var outputCount: Int { identityCount + expressionCount + 3 * jointCount + 3 + albedoCount + (regressesLighting ? 27 : 0) }
+
+    private enum CodingKeys: String, CodingKey {
+        case inputSize, inputPooling, vit, headHidden, identityCount, expressionCount, jointCount, meanScale, poseScale,
+             meanTranslation, faceModel, faceModelHash, albedoCount, regressesLighting, meanLighting
+    }
+
+    /// Decodes a configuration; `albedoCount`, `regressesLighting` and `meanLighting` may be absent
+    /// (configurations written before they existed, such as the shipped base model's: no α, no light).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        inputSize = try c.decode(Int.self, forKey: .inputSize)
+        inputPooling = try c.decode(Int.self, forKey: .inputPooling)
+        vit = try c.decode(ViTConfiguration.self, forKey: .vit)
+        headHidden = try c.decode(Int.self, forKey: .headHidden)
+        identityCount = try c.decode(Int.self, forKey: .identityCount)
+        expressionCount = try c.decode(Int.self, forKey: .expressionCount)
+        jointCount = try c.decode(Int.self, forKey: .jointCount)
+        meanScale = try c.decode(Float.self, forKey: .meanScale)
+        poseScale = try c.decodeIfPresent(Float.self, forKey: .poseScale)
+        meanTranslation = try c.decode([Float].self, forKey: .meanTranslation)
+        faceModel = try c.decode(String.self, forKey: .faceModel)
+        faceModelHash = try c.decode(String.self, forKey: .faceModelHash)
+        albedoCount = try c.decodeIfPresent(Int.self, forKey: .albedoCount) ?? 0
+        regressesLighting = try c.decodeIfPresent(Bool.self, forKey: .regressesLighting) ?? false
+        meanLighting = try c.decodeIfPresent([Float].self, forKey: .meanLighting)
+    }
 }
 
 /// The decoded, typed output of the coarse encoder for a batch (all `[B, …]`, differentiable).
@@ -51,18 +87,25 @@ public struct CoarseEncoderConfiguration: Sendable, Equatable, Codable {
 /// - `expression` ψ `[B, Kψ]`, ARKit blendshape weights in (0, 1): σ(x − 2), so a zero output is
 ///   an almost neutral face;
 /// - `pose` θ `[B, 3J]`, axis-angle per joint, `poseScale`·x;
-/// - `camera` `[B, 3]`: (s, tx, ty) of `OrthoCamera` in crop pixels.
+/// - `camera` `[B, 3]`: (s, tx, ty) of `OrthoCamera` in crop pixels;
+/// - `albedo` α `[B, Kα]` (raw, standard deviations of the albedo model), when regressed;
+/// - `lighting` `[B, 27]` SH light (`meanLighting + 0.5·x`), when regressed.
 public struct CoarseCode {
     public var identity: Tensor
     public var expression: Tensor
     public var pose: Tensor
     public var camera: Tensor
+    public var albedo: Tensor?
+    public var lighting: Tensor?
 
-    public init(identity: Tensor, expression: Tensor, pose: Tensor, camera: Tensor) {
+    public init(identity: Tensor, expression: Tensor, pose: Tensor, camera: Tensor, albedo: Tensor? = nil,
+                lighting: Tensor? = nil) {
         self.identity = identity
         self.expression = expression
         self.pose = pose
         self.camera = camera
+        self.albedo = albedo
+        self.lighting = lighting
     }
 
     public var batchSize: Int { identity.shape[0] }
@@ -71,7 +114,8 @@ public struct CoarseCode {
 /// The coarse encoder E_c: ViT + MLP head with one hidden layer → `CoarseCode` (paper §3.2).
 ///
 /// `[B, 3, 256, 256]` normalised crops → pooled `[B, 3, 128, 128]` → ViT tokens `[B, 1 + N, D]` →
-/// class token `[B, D]` → MLP `[B, P]` → decoded code. The head's output layer starts at zero, so an
+/// class token `[B, D]` → MLP `[B, P]` → decoded code (β, ψ, θ, camera; α and SH light when the
+/// configuration asks for them, which L_pho and L_id need). The head's output layer starts at zero, so an
 /// untrained encoder predicts the mean face in the mean pose.
 ///
 /// Parameters: `vit.…` (see `VisionTransformer`), `head.fc1.…`, `head.fc2.…`.
@@ -119,7 +163,10 @@ public final class CoarseEncoder: Module {
         let pose = take(3 * c.jointCount) * (c.poseScale ?? 0.25)
         let s = exp(take(1) * 0.1) * c.meanScale
         let t = take(2) * 8 + Tensor(c.meanTranslation, shape: [1, 2])
+        let albedo = c.albedoCount > 0 ? take(c.albedoCount) : nil
+        let lighting = c.regressesLighting
+            ? take(27) * 0.5 + Tensor(c.meanLighting ?? [Float](repeating: 0, count: 27), shape: [1, 27]) : nil
         return CoarseCode(identity: identity, expression: expression, pose: pose,
-                          camera: concat([s, t], axis: 1))
+                          camera: concat([s, t], axis: 1), albedo: albedo, lighting: lighting)
     }
 }

@@ -85,8 +85,9 @@ public struct Renderer: Sendable {
     }
 
     /// Renders with the pixel → triangle assignment of `visibility` kept (barycentrics follow the
-    /// moved vertices): the function the backward pass differentiates.
-    func render(mesh: RenderMesh, scene: RenderScene, fixedVisibility visibility: Rasterization) throws
+    /// moved vertices): the function the backward pass differentiates (and the one a gradient check
+    /// against finite differences must evaluate).
+    public func render(mesh: RenderMesh, scene: RenderScene, fixedVisibility visibility: Rasterization) throws
         -> RenderOutput {
         try validate(scene)
         let (cameraMesh, cameraScene) = cameraSpace(mesh, scene)

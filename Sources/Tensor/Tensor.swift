@@ -7,7 +7,8 @@ import Foundation
 //   `elementwise`/`+ − × ÷`/`broadcast`, `sum`/`mean`, `reshaped`/`permute`/`transpose`/`concat`/
 //   `slice`/`gatherRows`, `gelu`/`relu`/`sigmoid`/`tanh`, `exp`/`log`/`sqrt`/`abs`/`square`,
 //   `softmax`, `layerNorm`, `selfAttention`, `conv2d` (per-side `ConvPadding`)/`depthwiseConv2d`/`convTranspose2d`, `maxPool2d`/`avgPool2d`,
-//   `patchify`/`unpatchify`/`gatherTokens`/`scatterTokens`, losses `l1Loss`/`mseLoss`/`ssimLoss`.
+//   `patchify`/`unpatchify`/`gatherTokens`/`scatterTokens`, `affineResample` (bilinear, one affine map
+//   per item), losses `l1Loss`/`mseLoss`/`ssimLoss`.
 // - Custom ops in other modules: `Tensor.recording(_:_:)`; verify them with `GradientCheck`.
 // - Training: `Module` (named parameters, freezing), `Adam` (Adam/AdamW), `clipGradientNorm`,
 //   `WarmupCosineSchedule`, `Checkpoint` (safetensors by name), `SeededGenerator`.

@@ -1,7 +1,9 @@
 import Foundation
 import FaceModel
 import Networks
+import FaceRecognition
 import Reconstruction
+import Render
 import Tensor
 
 /// The recipe of `likeness train-base`, stored (as JSON) in every checkpoint and shipped model.
@@ -24,8 +26,37 @@ public struct BaseTrainingConfiguration: Sendable, Codable, Equatable {
     /// Sources are drawn with probability ∝ (faces in the source)^sourceBalance (1: uniform over
     /// faces; 0.25 keeps UTKFace's 9,716 crops to under half of each batch).
     public var sourceBalance: Float = 0.25
+    /// L_pho and L_id render at crop/factor pixels (nil: 2, so 128² for the 256² crop — the
+    /// resolution the ViT sees).
+    public var photometricRenderFactor: Int?
 
     public init(encoder: CoarseEncoderConfiguration) { self.encoder = encoder }
+}
+
+extension CoarseEncoderConfiguration {
+    /// Makes the encoder regress α (the first `albedoComponents` of the albedo model) and SH light
+    /// around the studio light (`SphericalHarmonics.studio`), as L_pho and L_id need.
+    public mutating func regressAppearance(albedoComponents: Int) {
+        albedoCount = albedoComponents
+        regressesLighting = true
+        meanLighting = SphericalHarmonics.studio.coefficients
+    }
+}
+
+/// Why a trainer cannot be set up.
+public enum TrainingSetupError: Error, CustomStringConvertible {
+    case noAppearanceOutputs
+    case noAlbedoModel(String)
+    case noFaceRecognitionModel(String)
+
+    public var description: String {
+        switch self {
+        case .noAppearanceOutputs:
+            return "L_pho and L_id need an encoder that regresses albedo and SH light (albedoCount > 0, regressesLighting)"
+        case .noAlbedoModel(let why): return "L_pho and L_id need the albedo model: \(why)"
+        case .noFaceRecognitionModel(let why): return "L_id needs dlib's face-recognition network (Scripts/setup installs it): \(why)"
+        }
+    }
 }
 
 /// Landmark NME figures of a validation pass (crop coordinates; NME is invariant to the crop's
@@ -43,6 +74,9 @@ public final class BaseTrainer {
     public let configuration: BaseTrainingConfiguration
     public let encoder: CoarseEncoder
     public let projection: LandmarkProjection
+    /// The renderer chain of L_pho and L_id (nil when their weights are 0).
+    public let rendering: FaceRendering?
+    public let identityLoss: IdentityLoss?
     let optimiser: Adam
     let schedule: WarmupCosineSchedule
     let train: FaceDataset
@@ -56,11 +90,37 @@ public final class BaseTrainer {
 
     /// - Parameter encoder: the encoder to train (its parameters that `requiresGrad`, e.g. a base
     ///   model's adapters and layer norms for person-specific transfer); nil for a fresh one.
+    /// - Parameter albedoModel: the albedo space of L_pho (nil: the shipped one, when the weights
+    ///   turn L_pho or L_id on).
     public init(configuration: BaseTrainingConfiguration, model: MorphableModel, train: FaceDataset,
-                validation: FaceDataset?, encoder given: CoarseEncoder? = nil) throws {
+                validation: FaceDataset?, encoder given: CoarseEncoder? = nil, albedoModel: AlbedoModel? = nil) throws {
         self.configuration = configuration
-        encoder = given ?? CoarseEncoder(configuration.encoder, seed: configuration.seed)
-        projection = try LandmarkProjection(model: model, boundary: configuration.boundary)
+        let encoder = given ?? CoarseEncoder(configuration.encoder, seed: configuration.seed)
+        let projection = try LandmarkProjection(model: model, boundary: configuration.boundary)
+        self.encoder = encoder
+        self.projection = projection
+        if configuration.losses.rendersFace {
+            let c = encoder.configuration
+            guard c.albedoCount > 0, c.regressesLighting else { throw TrainingSetupError.noAppearanceOutputs }
+            var albedo = albedoModel
+            if albedo == nil {
+                let shipped = AlbedoModel.shipped(for: model)
+                guard let found = shipped.model else { throw TrainingSetupError.noAlbedoModel(shipped.pairingError ?? "none") }
+                albedo = found
+            }
+            rendering = try FaceRendering(geometry: FaceGeometry(evaluator: projection.evaluator), albedoModel: albedo!,
+                                          components: c.albedoCount, cropSize: c.inputSize,
+                                          factor: configuration.photometricRenderFactor ?? 2)
+        } else {
+            rendering = nil
+        }
+        if configuration.losses.identity > 0 {
+            do { identityLoss = IdentityLoss(network: try FaceRecognitionModel()) } catch {
+                throw TrainingSetupError.noFaceRecognitionModel("\(FaceRecognitionModel.modelPath): \(error)")
+            }
+        } else {
+            identityLoss = nil
+        }
         optimiser = Adam.adamW(parameters: encoder.parameters.filter(\.requiresGrad), learningRate: configuration.learningRate,
                                weightDecay: configuration.weightDecay)
         schedule = WarmupCosineSchedule(baseRate: configuration.learningRate, warmupSteps: configuration.warmupSteps,
@@ -152,7 +212,8 @@ public final class BaseTrainer {
         optimiser.learningRate = schedule.rate(at: step)
         let code = try encoder(b.images)
         let terms = coarseLoss(code, targets: b.targets, projection: projection, weights: configuration.losses,
-                               partner: b.partner)
+                               partner: b.partner,
+                               photometric: rendering.map { PhotometricContext(rendering: $0, images: b.images, identity: identityLoss) })
         let values = terms.values
         guard terms.total.item.isFinite else {
             optimiser.zeroGrad()

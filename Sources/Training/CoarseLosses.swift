@@ -1,13 +1,17 @@
+import FaceDetect
 import FaceModel
+import FaceRecognition
 import Networks
 import Reconstruction
+import Render
 import Tensor
 
 /// Weights of the coarse loss L_C (Eq. 2), stored with every trained model.
 ///
 /// Landmark terms are in units of the target's outer-eye-corner distance (the NME normaliser), so
-/// one set of weights serves every face size. L_pho, L_per (L_id, L_emo, L_lr) are not part of
-/// this recipe: see the model card.
+/// one set of weights serves every face size. The photometric terms L_pho and L_id default to 0
+/// (the shipped recipe: landmarks only); they need an encoder that regresses α and SH light.
+/// L_emo and L_lr are not available offline (see the model card).
 public struct CoarseLossWeights: Sendable, Codable, Equatable {
     public var silhouette: Float = 1
     public var innerLandmarks: Float = 1
@@ -18,8 +22,43 @@ public struct CoarseLossWeights: Sendable, Codable, Equatable {
     /// loss; eyes are not seen by 68 landmarks).
     public var posePrior: Float = 1e-1
     public var shapeConsistency: Float = 0.5
+    /// L_pho, the masked photometric loss (0: off).
+    public var photometric: Float = 0
+    /// L1 (the default, DECA's) or L2 residuals in L_pho.
+    public var photometricNorm: PhotometricNorm = .l1
+    /// L_id, the identity perceptual loss (0: off).
+    public var identity: Float = 0
+    /// λ_α of L_reg (only where the encoder regresses α).
+    public var albedoPrior: Float = 2e-3
+
+    public enum PhotometricNorm: String, Sendable, Codable { case l1, l2 }
 
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case silhouette, innerLandmarks, landmarkPairs, identityPrior, expressionPrior, posePrior, shapeConsistency,
+             photometric, photometricNorm, identity, albedoPrior
+    }
+
+    /// Decodes weights; the photometric terms may be absent (recipes written before them, such as
+    /// the shipped base model's), which leaves them at their defaults (off).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        silhouette = try c.decode(Float.self, forKey: .silhouette)
+        innerLandmarks = try c.decode(Float.self, forKey: .innerLandmarks)
+        landmarkPairs = try c.decode(Float.self, forKey: .landmarkPairs)
+        identityPrior = try c.decode(Float.self, forKey: .identityPrior)
+        expressionPrior = try c.decode(Float.self, forKey: .expressionPrior)
+        posePrior = try c.decode(Float.self, forKey: .posePrior)
+        shapeConsistency = try c.decode(Float.self, forKey: .shapeConsistency)
+        photometric = try c.decodeIfPresent(Float.self, forKey: .photometric) ?? 0
+        photometricNorm = try c.decodeIfPresent(PhotometricNorm.self, forKey: .photometricNorm) ?? .l1
+        identity = try c.decodeIfPresent(Float.self, forKey: .identity) ?? 0
+        albedoPrior = try c.decodeIfPresent(Float.self, forKey: .albedoPrior) ?? 2e-3
+    }
+
+    /// Whether a term needs the rendered face (and so an encoder that regresses α and light).
+    public var rendersFace: Bool { photometric > 0 || identity > 0 }
 }
 
 /// The terms of L_C for one batch (each a scalar tensor) and their weighted sum.
@@ -29,12 +68,16 @@ public struct CoarseLossTerms {
     public var landmarkPairs: Tensor
     public var regularisation: Tensor
     public var shapeConsistency: Tensor?
+    public var photometric: Tensor?
+    public var identity: Tensor?
     public var total: Tensor
 
     /// (name, value) for logs.
     public var values: [(String, Float)] {
         [("sil", silhouette.item), ("inL", innerLandmarks.item), ("spL", landmarkPairs.item),
-         ("reg", regularisation.item)] + (shapeConsistency.map { [("sc", $0.item)] } ?? []) + [("total", total.item)]
+         ("reg", regularisation.item)] + (shapeConsistency.map { [("sc", $0.item)] } ?? [])
+            + (photometric.map { [("pho", $0.item)] } ?? []) + (identity.map { [("id", $0.item)] } ?? [])
+            + [("total", total.item)]
     }
 }
 
@@ -90,12 +133,14 @@ public func landmarkPairLoss(_ projected: Tensor, _ targets: LandmarkTargets) ->
     return normalisedL1(differences(projected), differences(targets.tensor), targets.inverseNormaliser)
 }
 
-/// L_reg, the regularisation of β and ψ (the albedo α has no term until the photometric loss
-/// trains it), plus a prior on the rotations landmarks cannot pin down:
+/// L_reg, the regularisation of β, ψ and (where the encoder regresses it) α, plus a prior on the
+/// rotations landmarks cannot pin down:
 ///
-///     L_reg = λ_β mean(β²) + λ_ψ mean(ψ²) + λ_θ mean(θ_neck² + θ_eyes²)
+///     L_reg = λ_β mean(β²) + λ_ψ mean(ψ²) + λ_α mean(α²) + λ_θ mean(θ_neck² + θ_eyes²)
+/// (β and α in standard deviations of their models, so this is the Gaussian prior's −log p.)
 public func regularisationLoss(_ code: CoarseCode, weights: CoarseLossWeights, jointCount: Int) -> Tensor {
     var total = mean(square(code.identity)) * weights.identityPrior + mean(square(code.expression)) * weights.expressionPrior
+    if let alpha = code.albedo, alpha.shape[1] > 0 { total = total + mean(square(alpha)) * weights.albedoPrior }
     if jointCount > 1 {
         // Joint 1 is the neck; the eyes are the last two joints of FLAME and the embedded head; the
         // jaw (joint 2) is left free.
@@ -120,10 +165,98 @@ public func shapeConsistencyLoss(_ code: CoarseCode, partner: [Int], targets: La
     return silhouetteLoss(projected, targets) + innerLandmarkLoss(projected, targets)
 }
 
-/// Eq. 2, the coarse loss L_C = L_sil + L_inL + L_spL + L_reg + L_sc (weighted; L_pho and L_per
-/// are not in this recipe).
+/// L_pho, the photometric loss between the crop I and the render I_r over the skin mask M
+/// (DECA's, `PhotometricLoss`, per image, averaged over the batch):
+///
+///     L_pho = (1/B) Σ_b Σ_p M_b(p) ‖I_b(p) − I_r,b(p)‖ / Σ_p M_b(p)
+/// with ‖·‖ the L1 norm over RGB (or its square, L2), M = face/nose/lip triangles ∩ rendered
+/// coverage (`MeshRendering`). Shapes: rendered and target `[B, H, W, 3]`, mask `[B, H, W, 1]`; an
+/// item with an empty mask adds 0. Backward: `PhotometricLoss`'s ∂L/∂I_r, scaled by 1/B.
+public func photometricLoss(_ rendered: Tensor, target: Tensor, mask: Tensor,
+                            norm: CoarseLossWeights.PhotometricNorm = .l1) -> Tensor {
+    let (b, h, w) = (rendered.shape[0], rendered.shape[1], rendered.shape[2])
+    precondition(target.shape == rendered.shape && mask.shape == [b, h, w, 1] && rendered.shape[3] == 3,
+                 "L_pho of \(rendered.shape) against \(target.shape) with mask \(mask.shape)")
+    let pixels = h * w
+    var value: Float = 0
+    var gradients = [[Float]](repeating: [], count: b)
+    for i in 0..<b {
+        func map(_ t: Tensor) -> TextureMap {
+            try! TextureMap(width: w, height: h, channels: 3, data: Array(UnsafeBufferPointer(start: t.data + i * 3 * pixels, count: 3 * pixels)))
+        }
+        let m = Array(UnsafeBufferPointer(start: mask.data + i * pixels, count: pixels))
+        let (v, g) = try! PhotometricLoss.evaluate(rendered: map(rendered), target: map(target), mask: m,
+                                                   norm: norm == .l1 ? .l1 : .l2)
+        value += v / Float(b)
+        gradients[i] = g
+    }
+    return Tensor(scalar: value).recording([rendered]) { out in
+        let seed = out.grad![0] / Float(b), g = rendered.gradBuffer()
+        for i in 0..<b { for k in 0..<(3 * pixels) { g[i * 3 * pixels + k] += seed * gradients[i][k] } }
+    }
+}
+
+/// L_id, the identity perceptual loss (DECA's): the cosine distance between the face-recognition
+/// embeddings of the photo and of the render,
+///
+///     L_id = (1/B) Σ_b (1 − ⟨f(I_b), f(I'_r,b)⟩ / (‖f(I_b)‖ ‖f(I'_r,b)‖))
+/// with f dlib's face-recognition ResNet (`FaceRecognitionModel.forward`, differentiable on the
+/// Tensor engine), I'_r the render composited over the photo (I'_r = C⊙I_r + (1 − C)⊙I, C the
+/// rendered coverage), both cut to dlib's 150² face chip by the photo's landmarks
+/// (`FaceChipDetails.dlib` → `affineResample`, the same cut for both; bilinear, without dlib's
+/// image pyramid, which only matters when the chip is under half the face's size) and normalised
+/// as dlib does ((255·v − mean_c)/256). The photo's embedding is a constant.
+public final class IdentityLoss: @unchecked Sendable {
+    public let network: FaceRecognitionModel
+
+    public init(network: FaceRecognitionModel) { self.network = network }
+
+    /// Shapes: rendered, coverage, target as `MeshRendering.Frame` (`[B, r, r, 3]`, `[B, r, r, 1]`)
+    /// and `FaceRendering.target`; `landmarks` the B targets' 68 points in crop pixels; `factor`
+    /// the render factor (crop pixels per render pixel).
+    public func callAsFunction(rendered: Tensor, coverage: Tensor, target: Tensor, landmarks: [[SIMD2<Float>]],
+                               factor: Int) -> Tensor {
+        let b = rendered.shape[0]
+        // The chip maps, in render-pixel coordinates (pixel centres at integers: u/f − ½).
+        let maps = landmarks.map { points in
+            FaceChipDetails.dlib(landmarks: points.map { Point2($0.x / Float(factor) - 0.5, $0.y / Float(factor) - 0.5) },
+                                 size: network.chipSize, padding: 0.25).chipToImage
+        }
+        let composite = rendered * coverage + target * (1 - coverage)
+        let renderEmbedding = network.forward(chipInput(composite, maps))
+        let photoEmbedding = Autograd.withoutRecording { network.forward(chipInput(target, maps)) }
+        let dot = sum(renderEmbedding * photoEmbedding, axes: [1])
+        let norms = sqrt(sum(square(renderEmbedding), axes: [1]) * sum(square(photoEmbedding), axes: [1]) + 1e-12)
+        return 1 - sum(dot / norms) * (1 / Float(b))
+    }
+
+    /// `[B, r, r, 3]` images in [0, 1] → the network's normalised chips `[B, 3, S, S]`.
+    func chipInput(_ images: Tensor, _ maps: [AffineSampling]) -> Tensor {
+        let chips = affineResample(permute(images, [0, 3, 1, 2]), maps: maps, size: network.chipSize)
+        let shift = Tensor(network.channelMeans.map { -$0 / 256 }, shape: [1, 3, 1, 1])
+        return chips * (255 / 256) + shift
+    }
+}
+
+/// What the photometric terms need besides the code: the renderer chain, the batch's crops
+/// (`[B, 3, S, S]`, the encoder's input) and, for L_id, the network.
+public struct PhotometricContext {
+    public var rendering: FaceRendering
+    public var images: Tensor
+    public var identity: IdentityLoss?
+
+    public init(rendering: FaceRendering, images: Tensor, identity: IdentityLoss? = nil) {
+        self.rendering = rendering
+        self.images = images
+        self.identity = identity
+    }
+}
+
+/// Eq. 2, the coarse loss L_C = L_sil + L_inL + L_spL + L_pho + L_id + L_reg + L_sc (weighted;
+/// L_pho and L_id only with a `photometric` context and a non-zero weight; L_emo, L_lr absent).
 public func coarseLoss(_ code: CoarseCode, targets: LandmarkTargets, projection: LandmarkProjection,
-                       weights: CoarseLossWeights, partner: [Int]? = nil) -> CoarseLossTerms {
+                       weights: CoarseLossWeights, partner: [Int]? = nil,
+                       photometric: PhotometricContext? = nil) -> CoarseLossTerms {
     let projected = projection(code, targets: targets.points)
     let sil = silhouetteLoss(projected, targets)
     let inner = innerLandmarkLoss(projected, targets)
@@ -136,6 +269,22 @@ public func coarseLoss(_ code: CoarseCode, targets: LandmarkTargets, projection:
         total = total + term * weights.shapeConsistency
         sc = term
     }
+    var pho: Tensor? = nil, id: Tensor? = nil
+    if let context = photometric, weights.rendersFace {
+        let frame = context.rendering(code)
+        let target = context.rendering.target(context.images)
+        if weights.photometric > 0 {
+            let term = photometricLoss(frame.image, target: target, mask: frame.mask, norm: weights.photometricNorm)
+            total = total + term * weights.photometric
+            pho = term
+        }
+        if weights.identity > 0, let loss = context.identity {
+            let term = loss(rendered: frame.image, coverage: frame.coverage, target: target, landmarks: targets.points,
+                            factor: context.rendering.factor)
+            total = total + term * weights.identity
+            id = term
+        }
+    }
     return CoarseLossTerms(silhouette: sil, innerLandmarks: inner, landmarkPairs: pairs, regularisation: reg,
-                           shapeConsistency: sc, total: total)
+                           shapeConsistency: sc, photometric: pho, identity: id, total: total)
 }

@@ -5,7 +5,10 @@ import Reconstruction
 import Tensor
 
 // The Training module: the training room of the learned core (paper §3.2).
-// - FaceOps (this file): the morphable model and its projection as a differentiable Tensor op.
+// - FaceOps (this file): the morphable model as differentiable Tensor ops: the whole mesh
+//   (`FaceGeometry`) and the projection of its 68 landmarks (`LandmarkProjection`).
+// - RenderOps: the renderer (`MeshRendering`), the albedo model (`AlbedoTexture`), the chip warp
+//   of L_id (`affineResample`), and `FaceRendering`, which chains them for L_pho and L_id.
 // - CoarseLosses: one named function per term of Eq. 2 (Eq. 1 first), `CoarseLossWeights`.
 // - FaceDataset / DatasetBuilder: aligned 256² crops with 68 landmarks and person groups.
 // - Augmentation: similarity jitter, mirror with landmark re-indexing, colour, blur, noise.
@@ -121,5 +124,69 @@ public final class LandmarkProjection: @unchecked Sendable {
             zip(c.vertices, c.weights).reduce(SIMD3<Float>.zero) { $0 + $1.1 * output.vertex($1.0) }
         }
         return Item(code: code, camera: camera, output: output, points: points, points3D: points3D)
+    }
+}
+
+/// The posed mesh of a batch of faces as a differentiable op (what the renderer consumes).
+///
+/// Forward, per batch item b (items in parallel over the thread budget), `FaceEvaluator.evaluate`:
+///
+///     S_b = LBS(T + B_id β_b + B_exp ψ_b + B_pose f(θ_b), J(β_b, ψ_b), θ_b)
+///
+/// Shapes: β `[B, Kβ]`, ψ `[B, Kψ]`, θ `[B, 3J]` → vertices `[B, N, 3]` (metres, model space).
+/// Backward: the vector–Jacobian product `FaceEvaluator.vertexGradient` — Bᵀg for the blendshapes,
+/// the skinning and the kinematic chain reversed for θ (and for β, ψ through the rest joints) —
+/// never the 3N × (Kβ+Kψ+3J) Jacobian. A code the model refuses (non-finite) gives a zero mesh
+/// and no gradient.
+public final class FaceGeometry: @unchecked Sendable {
+    public let evaluator: FaceEvaluator
+
+    public init(evaluator: FaceEvaluator) { self.evaluator = evaluator }
+    public convenience init(model: MorphableModel) throws { self.init(evaluator: try FaceEvaluator(model: model)) }
+
+    public var model: MorphableModel { evaluator.model }
+
+    /// The vertices `[B, N, 3]` of `identity` β `[B, Kβ]`, `expression` ψ `[B, Kψ]`, `pose` θ `[B, 3J]`.
+    public func callAsFunction(identity: Tensor, expression: Tensor, pose: Tensor) -> Tensor {
+        let b = identity.shape[0], n = model.vertexCount
+        let (kb, ke, kp) = (identity.shape[1], expression.shape[1], pose.shape[1])
+        precondition(expression.shape[0] == b && pose.shape[0] == b, "one β, ψ, θ per batch item")
+        let out = Tensor(zeros: [b, n, 3])
+        var saved = [(FaceCode, FaceOutput)?](repeating: nil, count: b)
+        saved.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            Compute.parallelFor(b, costPerItem: 1 << 20) { range in
+                for i in range {
+                    let code = FaceCode(identity: Array(UnsafeBufferPointer(start: identity.data + i * kb, count: kb)),
+                                        expression: Array(UnsafeBufferPointer(start: expression.data + i * ke, count: ke)),
+                                        pose: Array(UnsafeBufferPointer(start: pose.data + i * kp, count: kp)))
+                    guard let output = try? self.evaluator.evaluate(code) else { continue }
+                    output.vertices.withUnsafeBufferPointer { (out.data + i * 3 * n).update(from: $0.baseAddress!, count: 3 * n) }
+                    base[i] = (code, output)
+                }
+            }
+        }
+        let items = saved
+        return out.recording([identity, expression, pose]) { out in
+            let g = out.grad!
+            let gb = identity.requiresGrad ? identity.gradBuffer() : nil
+            let ge = expression.requiresGrad ? expression.gradBuffer() : nil
+            let gp = pose.requiresGrad ? pose.gradBuffer() : nil
+            Compute.parallelFor(b, costPerItem: 1 << 20) { range in
+                for i in range {
+                    guard let item = items[i] else { continue }
+                    let (code, output) = item
+                    let d = self.evaluator.vertexGradient(g + i * 3 * n, at: output, code: code)
+                    if let gb { for k in 0..<kb { gb[i * kb + k] += d.identity[k] } }
+                    if let ge { for k in 0..<ke { ge[i * ke + k] += d.expression[k] } }
+                    if let gp { for k in 0..<kp { gp[i * kp + k] += d.pose[k] } }
+                }
+            }
+        }
+    }
+
+    /// The mesh of a decoded code (β, ψ, θ of `code`).
+    public func callAsFunction(_ code: CoarseCode) -> Tensor {
+        self(identity: code.identity, expression: code.expression, pose: code.pose)
     }
 }

@@ -45,6 +45,12 @@ struct TrainBase: ParsableCommand {
     var jitter: Float = 1
     @Flag(help: "Train without augmentation (a diagnostic: can the encoder fit its data?).") var noAugmentation = false
     @Option(help: "Seed of initialisation, sampling and augmentation.") var seed: UInt64 = 1
+    @Option(help: "Weight of L_pho, the photometric loss over the skin mask (0: off). Turns on α and SH light outputs.")
+    var photometric: Float = 0
+    @Option(help: "Weight of L_id, the identity loss with dlib's face-recognition network (0: off).")
+    var identityLoss: Float = 0
+    @Option(help: "Albedo components the encoder regresses when L_pho or L_id is on.") var albedoComponents = 50
+    @Option(help: "L_pho and L_id render at crop/factor pixels.") var renderFactor = 2
 
     func run() throws {
         let logger = global.makeLogger("likeness.train-base")
@@ -57,6 +63,7 @@ struct TrainBase: ParsableCommand {
         encoder.vit.depth = depth
         encoder.vit.dim = width
         encoder.poseScale = poseScale
+        if photometric > 0 || identityLoss > 0 { encoder.regressAppearance(albedoComponents: albedoComponents) }
         var config = BaseTrainingConfiguration(encoder: encoder)
         config.steps = steps
         config.batchSize = batchSize
@@ -66,6 +73,9 @@ struct TrainBase: ParsableCommand {
         config.validationInterval = validationInterval
         config.seed = seed
         config.warmupSteps = warmup
+        config.losses.photometric = photometric
+        config.losses.identity = identityLoss
+        if photometric > 0 || identityLoss > 0 { config.photometricRenderFactor = renderFactor }
         config.augmentation.scale *= jitter
         config.augmentation.rotationDegrees *= jitter
         config.augmentation.shift *= jitter
@@ -77,7 +87,7 @@ struct TrainBase: ParsableCommand {
             try trainer.resume(from: checkpoint)
             logger.info("resumed at step \(trainer.step)")
         } else {
-            try "step,lr,sil,inL,spL,reg,sc,total,grad_norm,seconds,val_mean,val_median,val_boundary,val_inner\n"
+            try "step,lr,sil,inL,spL,reg,sc,pho,id,total,grad_norm,seconds,val_mean,val_median,val_boundary,val_inner\n"
                 .write(to: logURL, atomically: true, encoding: .utf8)
         }
         let json = JSONEncoder()
@@ -95,7 +105,7 @@ struct TrainBase: ParsableCommand {
             let (terms, norm) = try trainer.trainStep()
             let seconds = Date().timeIntervalSince(t0)
             let value = Dictionary(terms, uniquingKeysWith: { a, _ in a })
-            var line = "\(trainer.step),\(rate)," + ["sil", "inL", "spL", "reg", "sc", "total"]
+            var line = "\(trainer.step),\(rate)," + ["sil", "inL", "spL", "reg", "sc", "pho", "id", "total"]
                 .map { value[$0].map { String(format: "%.5f", $0) } ?? "" }.joined(separator: ",")
                 + String(format: ",%.4f,%.3f", norm, seconds)
             if trainer.step % validationInterval == 0 || trainer.step == steps {
@@ -114,9 +124,11 @@ struct TrainBase: ParsableCommand {
                 let done = trainer.step - firstStep
                 let rate = Date().timeIntervalSince(start) / Double(max(done, 1))
                 let eta = rate * Double(steps - trainer.step)
-                print(String(format: "step %d/%d  loss %.4f (sil %.4f inL %.4f spL %.4f)  %.2f s/step  ETA %dm%02ds",
-                             trainer.step, steps, value["total"] ?? 0, value["sil"] ?? 0, value["inL"] ?? 0,
-                             value["spL"] ?? 0, rate, Int(eta) / 60, Int(eta) % 60))
+                let appearance = (value["pho"].map { String(format: " pho %.4f", $0) } ?? "")
+                    + (value["id"].map { String(format: " id %.4f", $0) } ?? "")
+                print(String(format: "step %d/%d  loss %.4f (sil %.4f inL %.4f spL %.4f", trainer.step, steps,
+                             value["total"] ?? 0, value["sil"] ?? 0, value["inL"] ?? 0, value["spL"] ?? 0)
+                      + appearance + String(format: ")  %.2f s/step  ETA %dm%02ds", rate, Int(eta) / 60, Int(eta) % 60))
                 fflush(stdout)
             }
         }
