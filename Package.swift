@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Library"]),
-        .testTarget(name: "CLITests", dependencies: ["LikenessCLI", "ShippedModels"]),
+        .testTarget(name: "CLITests", dependencies: ["LikenessCLI", "ShippedModels", "Imaging"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

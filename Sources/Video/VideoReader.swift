@@ -72,6 +72,7 @@ public final class VideoReader {
             throw VideoError.io(path: path, reason: "no such file or not readable")
         }
         if (attributes[.size] as? NSNumber)?.intValue == 0 { throw VideoError.emptyFile }
+        VideoReader.quietLibav
         var context: UnsafeMutablePointer<AVFormatContext>?
         let opened = avformat_open_input(&context, path, nil, nil)
         guard opened >= 0, let context else {
@@ -140,6 +141,10 @@ public final class VideoReader {
     }
 
     deinit { close() }
+
+    /// libav logs to standard error; its warnings (and libx264's statistics) are noise for a
+    /// command-line tool whose errors are typed. Set once per process.
+    static let quietLibav: Void = av_log_set_level(AV_LOG_ERROR)
 
     /// An ISO base-media file (MP4/MOV) has `ftyp` at byte 4; one that no longer opens lost its
     /// `moov` index at the end — what an interrupted copy or recording leaves.

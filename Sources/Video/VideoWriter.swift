@@ -32,6 +32,7 @@ public final class VideoWriter {
         self.width = width & ~1
         self.height = height & ~1
         guard self.width >= 2, self.height >= 2 else { throw VideoError.encodeFailed("a \(width)×\(height) frame is too small") }
+        VideoReader.quietLibav
         var context: UnsafeMutablePointer<AVFormatContext>?
         guard avformat_alloc_output_context2(&context, nil, "mp4", url.path) >= 0, let context else {
             throw VideoError.encodeFailed("libavformat has no MP4 muxer")

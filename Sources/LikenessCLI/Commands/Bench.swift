@@ -18,6 +18,7 @@ struct Bench: ParsableCommand {
             BenchFit.self,
             BenchReconstruct.self,
             BenchFaceRecognition.self,
+            BenchRetarget.self,
         ]
     )
 }
