@@ -6,6 +6,7 @@ import Imaging
 import Reconstruction
 import Render
 import Retargeting
+import Tensor
 import Training
 
 /// `likeness eval retarget`: synthetic truth for retargeting. Renders the embedded head with
@@ -47,7 +48,7 @@ struct EvalRetarget: ParsableCommand {
         let fitter = try LandmarkFitter(model: model)
         let evaluator = try FaceEvaluator(model: model)
         let albedo = TextureMap(image: try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: texture)).converted(channels: 3))
-        var rng = SplitMix(seed)
+        var rng = SeededGenerator(seed: seed)
         let samples = try (0..<count).map { _ in try render(model, evaluator: evaluator, albedo: albedo, rng: &rng) }
         if let sheet {
             try PNGEncoder.encode(FitPreview.sheet(samples.prefix(12).map(\.image), tileHeight: 160, columns: 6))
@@ -104,17 +105,17 @@ struct EvalRetarget: ParsableCommand {
         return Preview.project(model.landmarks, mesh: mesh, camera: camera)
     }
 
-    func render(_ model: MorphableModel, evaluator: FaceEvaluator, albedo: TextureMap, rng: inout SplitMix) throws -> Sample {
+    func render(_ model: MorphableModel, evaluator: FaceEvaluator, albedo: TextureMap, rng: inout SeededGenerator) throws -> Sample {
         var code = FaceCode.neutral(for: model)
-        code.identity = (0..<model.identityCount).map { _ in 0.8 * rng.gaussian() }
+        code.identity = (0..<model.identityCount).map { _ in 0.8 * rng.normal() }
         var chosen = Set<Int>()
-        while chosen.count < 3 { chosen.insert(Int(rng.uniform() * Double(model.expressionCount)) % model.expressionCount) }
-        for k in chosen { code.expression[k] = Float(0.2 + 0.7 * rng.uniform()) }
-        let yaw = Float(rng.uniform() * 0.7 - 0.35), pitch = Float(rng.uniform() * 0.4 - 0.2), roll = Float(rng.uniform() * 0.2 - 0.1)
+        while chosen.count < 3 { chosen.insert(Int(Double.random(in: 0..<1, using: &rng) * Double(model.expressionCount)) % model.expressionCount) }
+        for k in chosen { code.expression[k] = Float(0.2 + 0.7 * Double.random(in: 0..<1, using: &rng)) }
+        let yaw = Float(Double.random(in: 0..<1, using: &rng) * 0.7 - 0.35), pitch = Float(Double.random(in: 0..<1, using: &rng) * 0.4 - 0.2), roll = Float(Double.random(in: 0..<1, using: &rng) * 0.2 - 0.1)
         code.setRotation(Rodrigues.axisAngle(YawPitchRoll(yaw: yaw, pitch: pitch, roll: roll).matrix), ofJoint: 0)
         var light = SphericalHarmonics.studio.coefficients
         // White light from a random side: the first-band terms move together in R, G and B.
-        for i in 1..<4 { let d = Float(rng.uniform() * 0.5 - 0.25); for c in 0..<3 { light[3 * i + c] += d } }
+        for i in 1..<4 { let d = Float(Double.random(in: 0..<1, using: &rng) * 0.5 - 0.25); for c in 0..<3 { light[3 * i + c] += d } }
         let output = try evaluator.evaluate(code)
         let mesh = try RenderMesh(model: model, positions: output.vertices)
         // Camera: the 68 landmarks span 45 % of the frame, centred.
@@ -132,18 +133,3 @@ struct EvalRetarget: ParsableCommand {
 }
 
 func distance(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float { ((a - b) * (a - b)).sum().squareRoot() }
-
-/// SplitMix64 with Box–Muller normals: a small seeded generator for reproducible evaluations.
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
-    mutating func gaussian() -> Float { Float((-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform())) }
-}
