@@ -11,8 +11,8 @@ let package = Package(
     products: [
         .executable(name: "likeness", targets: ["LikenessCLI"]),
         .library(name: "LikenessKit", targets: [
-            "Checksum", "Imaging", "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks",
-            "Reconstruction", "Training", "Assets", "Library", "Daemon",
+            "Checksum", "Imaging", "Video", "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks",
+            "Reconstruction", "Training", "Retargeting", "Assets", "Library", "Daemon",
         ]),
     ],
     dependencies: [
@@ -37,6 +37,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/System/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CFFmpeg", path: "Sources/System/CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "CAssimp", path: "Sources/System/CAssimp", pkgConfig: "assimp",
                        providers: [.apt(["libassimp-dev"])]),
         // A small C++ shim over Assimp::Exporter: the C export API cannot pass export properties
@@ -47,6 +49,8 @@ let package = Package(
         // MARK: Library targets by concern
         .target(name: "Checksum"),
         .target(name: "Imaging", dependencies: ["CPNG", "CTurboJPEG", "CHeif", "CWebP"]),
+        // Video decoding and encoding in process with ffmpeg's libraries.
+        .target(name: "Video", dependencies: ["CFFmpeg", "Imaging"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"], cSettings: openblasPaths),
         .target(name: "FaceModel", dependencies: ["Tensor", "COpenBLAS", "CZlib", "Checksum"]),
         .target(name: "FaceDetect", dependencies: ["Imaging", "Tensor", "COpenBLAS"],
@@ -66,6 +70,10 @@ let package = Package(
             "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Networks", "Imaging", "Render", "Reconstruction",
             "ShippedModels", "Checksum",
         ]),
+        // Driving photos and video → ARKit weights, jaw, eyes and head pose on a person's head.
+        .target(name: "Retargeting", dependencies: [
+            "Training", "Reconstruction", "FaceDetect", "FaceModel", "Imaging", "Video", "Render", "Assets",
+        ]),
         // Trained weights that ship, each beside its model card.
         .target(name: "ShippedModels", resources: [.copy("base"), .copy("albedo")]),
         .target(name: "Library", dependencies: ["CSQLite", "Checksum"]),
@@ -73,14 +81,15 @@ let package = Package(
             "Library", "CInotifyTools", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "LikenessCLI", dependencies: [
-            "Imaging", "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks",
-            "Reconstruction", "Training", "Assets", "Library", "Daemon", "COpenBLAS",
+            "Imaging", "Video", "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks",
+            "Reconstruction", "Training", "Retargeting", "Assets", "Library", "Daemon", "COpenBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // MARK: Tests (one target per module; `Scripts/test` runs them all in release mode)
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "VideoTests", dependencies: ["Video", "Imaging"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceModelTests", dependencies: ["FaceModel", "Assets", "Imaging"], exclude: ["Fixtures"]),
         .testTarget(name: "FaceDetectTests", dependencies: ["FaceDetect", "Imaging"], exclude: ["Fixtures"]),
@@ -92,10 +101,11 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "Networks", "Tensor", "FaceModel", "FaceRecognition", "Imaging", "Reconstruction", "Render", "ShippedModels",
         ]),
+        .testTarget(name: "RetargetingTests", dependencies: ["Retargeting", "Assets", "FaceModel", "Imaging", "Video"]),
         .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Library"]),
-        .testTarget(name: "CLITests", dependencies: ["LikenessCLI", "ShippedModels"]),
+        .testTarget(name: "CLITests", dependencies: ["LikenessCLI", "ShippedModels", "Imaging"]),
     ],
     swiftLanguageModes: [.v5],
     cxxLanguageStandard: .cxx17

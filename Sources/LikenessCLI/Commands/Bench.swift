@@ -19,6 +19,7 @@ struct Bench: ParsableCommand {
             BenchReconstruct.self,
             BenchFaceRecognition.self,
             BenchAdapt.self,
+            BenchRetarget.self,
         ]
     )
 }
