@@ -5,6 +5,7 @@ import Foundation
 import Reconstruction
 import Tensor
 import Training
+import Video
 
 /// `likeness adapt`: person-specific transfer outside the daemon — adapters and layer norms of the
 /// base model trained on one person's photos (paper §3.4).
@@ -115,7 +116,7 @@ struct EvalTransfer: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "A folder of one person's photos (or several folders of the same person).") var photos: [String]
+    @Argument(help: "A folder of one person's photos (or several folders of the same person), or a video of one person (its frames).") var photos: [String]
     @Option(help: "Share of the photos held out for testing when --test-count is not given.") var holdout: Float = 0.3
     @Option(help: "Number of test photos.") var testCount: Int?
     @Option(help: "Adapt on this many photos (repeatable); default all the non-test photos.") var trainCount: [Int] = []
@@ -131,13 +132,16 @@ struct EvalTransfer: ParsableCommand {
         let base = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
         try base.check(model)
         let frontEnd = try FaceFrontEnd.standard()
-        let urls = try PhotoIntake.photoURLs(photos)
+        let videos = photos.filter { VideoFrames.isVideo($0) }
+        let stills = photos.filter { !VideoFrames.isVideo($0) }
+        let urls = stills.isEmpty ? [] : try PhotoIntake.photoURLs(stills)
         let (located, _) = PhotoIntake.locate(urls, frontEnd: frontEnd)
-        let (test, pool) = try split(located)
+        let frames = try videos.flatMap { try VideoFrames.locate(URL(fileURLWithPath: $0), frontEnd: frontEnd) }
+        let (test, pool) = try split(located + frames)
         let labelled = test.filter { FileManager.default.fileExists(atPath: $0.url.deletingPathExtension().appendingPathExtension("pts").path) }
         let testData = try PersonTransfer.dataset(test, aligner: frontEnd.aligner, person: "test")
         let projection = try LandmarkProjection(model: model)
-        print("eval transfer: \(located.count) photos, \(test.count) test, \(pool.count) to adapt on; "
+        print("eval transfer: \(test.count + pool.count) photos, \(test.count) test, \(pool.count) to adapt on; "
               + "NME against \(labelled.count == test.count ? ".pts" : "the detector's landmarks (pseudo-ground-truth)")")
         func identities(_ m: BaseModel) throws -> [[Float]] {
             try m.estimate(test, aligner: frontEnd.aligner, evaluator: projection.evaluator).map(\.code.identity)
@@ -206,6 +210,27 @@ struct EvalTransfer: ParsableCommand {
             let fits = try targets.map { try fitter.fit($0, identity: shared.identity) }
             try row("classical shared \(min(count, pool.count))", fits, seconds: Date().timeIntervalSince(start))
         }
+    }
+}
+
+/// The frames of a single-person video as located photos (named `<clip>-frame-00001`, … so that
+/// `--interleaved` splits them by frame), for `eval transfer`.
+enum VideoFrames {
+    static let extensions: Set<String> = ["mp4", "mov", "mkv", "avi", "webm", "m4v"]
+
+    static func isVideo(_ path: String) -> Bool { extensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) }
+
+    /// Every frame with a usable face (frames without one are left out).
+    static func locate(_ url: URL, frontEnd: FaceFrontEnd) throws -> [LocatedPhoto] {
+        let reader = try VideoReader(contentsOf: url)
+        let stem = url.deletingPathExtension().lastPathComponent
+        var located: [LocatedPhoto] = []
+        while let frame = try reader.next() {
+            guard let face = try? frontEnd.locate(in: frame.image) else { continue }
+            located.append(LocatedPhoto(name: String(format: "%@-frame-%05d", stem, frame.index + 1), url: url,
+                                        image: frame.image, landmarks: face.landmarks))
+        }
+        return located
     }
 }
 
