@@ -66,19 +66,7 @@ public final class LandmarkFitter: @unchecked Sendable {
         } else {
             states = try concurrentMap(targets) { try RigidInitialisation.initialState(self.evaluator, targets: $0, identity: zero) }
         }
-        var iterations = 0
-        iterations += try minimise(targets, states: &states, identity: &identity, free: layout.rigidColumns,
-                                   identityFree: false, iterations: settings.rigidIterations)
-        iterations += try minimise(targets, states: &states, identity: &identity, free: Array(0..<layout.count),
-                                   identityFree: evaluator.model.identityCount > 0, iterations: settings.iterations)
-        let finals = try concurrentMap(Array(zip(states, targets))) { try self.residuals(at: $0.0, targets: $0.1, withJacobian: false) }
-        let seconds = Date().timeIntervalSince(start)
-        let photos = zip(states, finals).map { state, final in
-            PhotoFit(camera: state.camera, code: state.code, landmarks: final.projected, boundary: final.boundary,
-                     energy: Float(final.energy), iterations: iterations, seconds: seconds / Double(targets.count))
-        }
-        return SharedIdentityFit(identity: identity, photos: photos, energy: Float(totalEnergy(finals, identity)),
-                                 iterations: iterations, seconds: seconds)
+        return try schedule(targets, states: states, identity: identity, identityFree: evaluator.model.identityCount > 0, start: start)
     }
 
     /// Fits one photo with a known identity β held fixed (a person's shared identity): camera,
@@ -87,16 +75,27 @@ public final class LandmarkFitter: @unchecked Sendable {
         guard fixed.count == evaluator.model.identityCount else {
             throw FitError.wrongIdentityCount(fixed.count, expected: evaluator.model.identityCount)
         }
-        let start = Date()
-        var identity = fixed
-        var states = [try RigidInitialisation.initialState(evaluator, targets: targets, identity: fixed)]
-        var iterations = try minimise([targets], states: &states, identity: &identity, free: layout.rigidColumns,
+        let state = try RigidInitialisation.initialState(evaluator, targets: targets, identity: fixed)
+        return try schedule([targets], states: [state], identity: fixed, identityFree: false, start: Date()).photos[0]
+    }
+
+    /// The fit's schedule from given states: rigid steps, then every local parameter free (and β
+    /// when `identityFree`); the final residuals make the per-photo results.
+    private func schedule(_ targets: [FitTargets], states initial: [PhotoState], identity initialIdentity: [Float],
+                          identityFree: Bool, start: Date) throws -> SharedIdentityFit {
+        var states = initial, identity = initialIdentity
+        var iterations = try minimise(targets, states: &states, identity: &identity, free: layout.rigidColumns,
                                       identityFree: false, iterations: settings.rigidIterations)
-        iterations += try minimise([targets], states: &states, identity: &identity, free: Array(0..<layout.count),
-                                   identityFree: false, iterations: settings.iterations)
-        let final = try residuals(at: states[0], targets: targets, withJacobian: false)
-        return PhotoFit(camera: states[0].camera, code: states[0].code, landmarks: final.projected, boundary: final.boundary,
-                        energy: Float(final.energy), iterations: iterations, seconds: Date().timeIntervalSince(start))
+        iterations += try minimise(targets, states: &states, identity: &identity, free: Array(0..<layout.count),
+                                   identityFree: identityFree, iterations: settings.iterations)
+        let finals = try concurrentMap(Array(zip(states, targets))) { try self.residuals(at: $0.0, targets: $0.1, withJacobian: false) }
+        let seconds = Date().timeIntervalSince(start)
+        let photos = zip(states, finals).map { state, final in
+            PhotoFit(camera: state.camera, code: state.code, landmarks: final.projected, boundary: final.boundary,
+                     energy: Float(final.energy), iterations: iterations, seconds: seconds / Double(targets.count))
+        }
+        return SharedIdentityFit(identity: identity, photos: photos, energy: Float(totalEnergy(finals, identity)),
+                                 iterations: iterations, seconds: seconds)
     }
 
     /// Refines one photo from a given estimate (a network's prediction) instead of the rigid
