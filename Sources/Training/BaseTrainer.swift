@@ -273,18 +273,14 @@ public final class BaseTrainer {
 
     /// Writes weights, optimiser state, step and configuration to `url` (atomically).
     public func saveCheckpoint(to url: URL) throws {
-        var file = try Checkpoint.file(of: encoder, metadata: try metadata(extra: ["step": "\(step)", "bestNME": "\(bestNME)"]))
-        for (name, t) in try optimiser.stateTensors() { try file.set(t, named: name) }
-        try file.write(to: url)
+        try writeTrainingCheckpoint(encoder, optimiser: optimiser, metadata: try metadata(extra: ["step": "\(step)", "bestNME": "\(bestNME)"]), to: url)
     }
 
     /// Restores a checkpoint written by `saveCheckpoint` (weights, optimiser, step).
     public func resume(from url: URL) throws {
-        let file = try SafeTensorsFile.read(contentsOf: url)
-        try Checkpoint.load(into: encoder, from: file, selection: { !$0.hasPrefix("adam.") })
-        try optimiser.loadState(from: file)
-        step = Int(file.metadata?["step"] ?? "0") ?? 0
-        bestNME = Float(file.metadata?["bestNME"] ?? "inf") ?? .infinity
+        let metadata = try readTrainingCheckpoint(into: encoder, optimiser: optimiser, from: url)
+        step = Int(metadata["step"] ?? "0") ?? 0
+        bestNME = Float(metadata["bestNME"] ?? "inf") ?? .infinity
     }
 
     /// Records a validation result; true when it is the best so far.
@@ -306,6 +302,21 @@ public final class BaseTrainer {
     public func saveModel(to url: URL, dtype: SafeTensorsDType = .f32, extra: [String: String] = [:]) throws {
         try Checkpoint.save(encoder, to: url, dtype: dtype, metadata: try metadata(extra: extra))
     }
+}
+
+/// A resumable checkpoint: `module`'s weights, the optimiser's state (`adam.*`) and `metadata`.
+func writeTrainingCheckpoint(_ module: Module, optimiser: Adam, metadata: [String: String], to url: URL) throws {
+    var file = try Checkpoint.file(of: module, metadata: metadata)
+    for (name, t) in try optimiser.stateTensors() { try file.set(t, named: name) }
+    try file.write(to: url)
+}
+
+/// Restores what `writeTrainingCheckpoint` wrote; returns its metadata.
+func readTrainingCheckpoint(into module: Module, optimiser: Adam, from url: URL) throws -> [String: String] {
+    let file = try SafeTensorsFile.read(contentsOf: url)
+    try Checkpoint.load(into: module, from: file, selection: { !$0.hasPrefix("adam.") })
+    try optimiser.loadState(from: file)
+    return file.metadata ?? [:]
 }
 
 func distance(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float { ((a - b) * (a - b)).sum().squareRoot() }

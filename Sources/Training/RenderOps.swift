@@ -14,12 +14,14 @@ import Tensor
 ///
 /// Shapes: vertices `[B, N, 3]` (model space), camera `[B, 3]` (s, tx, ty), lighting `[B, 27]` (SH
 /// 9 bands × RGB, `SphericalHarmonics` layout), albedo `[B, d, d, 3]` (`TextureMap` layout) →
-/// image `[B, H, W, 3]`; not differentiable: `coverage` `[B, H, W, 1]` ∈ {0, 1} and `mask`
+/// image `[B, H, W, 3]`; optionally a displacement map D `[B, 1, e, e]` (metres along the normal, UV
+/// in `TextureMap` row order) that bump-maps the shading normals (§3.3, the detail renders of
+/// L_phoD); not differentiable: `coverage` `[B, H, W, 1]` ∈ {0, 1} and `mask`
 /// `[B, H, W, 1]` = coverage ∩ skin (pixels whose UV falls on face, nose or lip triangles: the
 /// regions `PhotometricFit` takes as skin, through the renderer's UV skin mask).
 /// Backward: `Renderer.backward` at the forward pass's visibility (each covered pixel keeps its
 /// triangle; silhouette motion is not differentiated) gives ∂L/∂positions, ∂L/∂(s, t), ∂L/∂l and
-/// ∂L/∂A for the upstream ∂L/∂I_r. An item the renderer refuses (non-positive scale) renders black
+/// ∂L/∂A (and ∂L/∂D) for the upstream ∂L/∂I_r. An item the renderer refuses (non-positive scale) renders black
 /// with an empty mask and gets no gradient.
 public final class MeshRendering: @unchecked Sendable {
     public let renderer: Renderer
@@ -55,7 +57,7 @@ public final class MeshRendering: @unchecked Sendable {
     /// Renders each item (see the type's doc). With `fixedVisibility`, item b keeps the pixel →
     /// triangle assignment given (the map the backward pass differentiates).
     public func callAsFunction(vertices: Tensor, camera: Tensor, lighting: Tensor, albedo: Tensor,
-                               fixedVisibility: [Rasterization?]? = nil) -> Frame {
+                               displacement: Tensor? = nil, fixedVisibility: [Rasterization?]? = nil) -> Frame {
         let b = vertices.shape[0], n = mesh.vertexCount
         precondition(vertices.shape == [b, n, 3], "vertices \(vertices.shape) for a mesh of \(n) vertices")
         precondition(camera.shape == [b, 3] && lighting.shape == [b, 27], "camera [B, 3] and lighting [B, 27]")
@@ -63,6 +65,10 @@ public final class MeshRendering: @unchecked Sendable {
                      "albedo [B, d, d, 3], got \(albedo.shape)")
         let (w, h, d) = (renderer.width, renderer.height, albedo.shape[1])
         let pixels = w * h, texels = d * d * 3
+        let e = displacement?.shape[3] ?? 0, displacementTexels = e * e
+        if let displacement {
+            precondition(displacement.shape == [b, 1, e, e], "displacement [B, 1, e, e], got \(displacement.shape)")
+        }
         let image = Tensor(zeros: [b, h, w, 3]), coverage = Tensor(zeros: [b, h, w, 1]), mask = Tensor(zeros: [b, h, w, 1])
         var saved = [Saved?](repeating: nil, count: b)
         saved.withUnsafeMutableBufferPointer { buffer in
@@ -76,8 +82,12 @@ public final class MeshRendering: @unchecked Sendable {
                           let texture = try? TextureMap(width: d, height: d, channels: 3,
                                                         data: Array(UnsafeBufferPointer(start: albedo.data + i * texels, count: texels)))
                     else { continue }
+                    let bump = displacement.flatMap {
+                        try? TextureMap(width: e, height: e, channels: 1,
+                                        data: Array(UnsafeBufferPointer(start: $0.data + i * displacementTexels, count: displacementTexels)))
+                    }
                     let scene = RenderScene(camera: OrthoCamera(scale: c[0], translation: SIMD2(c[1], c[2])), lighting: light,
-                                            albedo: texture, skinMask: self.skinMask)
+                                            albedo: texture, displacement: bump, skinMask: self.skinMask)
                     let output: RenderOutput
                     do {
                         if let fixed = fixedVisibility?[i] {
@@ -94,12 +104,13 @@ public final class MeshRendering: @unchecked Sendable {
             }
         }
         let items = saved
-        let out = image.recording([vertices, camera, lighting, albedo]) { out in
+        let out = image.recording([vertices, camera, lighting, albedo] + (displacement.map { [$0] } ?? [])) { out in
             let g = out.grad!
             let gv = vertices.requiresGrad ? vertices.gradBuffer() : nil
             let gc = camera.requiresGrad ? camera.gradBuffer() : nil
             let gl = lighting.requiresGrad ? lighting.gradBuffer() : nil
             let ga = albedo.requiresGrad ? albedo.gradBuffer() : nil
+            let gd = displacement?.requiresGrad == true ? displacement!.gradBuffer() : nil
             Compute.parallelFor(b, costPerItem: 1 << 22) { range in
                 for i in range {
                     guard let item = items[i] else { continue }
@@ -114,6 +125,7 @@ public final class MeshRendering: @unchecked Sendable {
                     }
                     if let gl { for k in 0..<27 { gl[27 * i + k] += d.lighting[k] } }
                     if let ga { for k in 0..<texels { ga[i * texels + k] += d.albedo[k] } }
+                    if let gd, let dd = d.displacement { for k in 0..<displacementTexels { gd[i * displacementTexels + k] += dd[k] } }
                 }
             }
         }

@@ -220,13 +220,13 @@ enum VideoFrames {
 
     static func isVideo(_ path: String) -> Bool { extensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) }
 
-    /// Every frame with a usable face (frames without one are left out).
-    static func locate(_ url: URL, frontEnd: FaceFrontEnd) throws -> [LocatedPhoto] {
+    /// Every `stride`-th frame with a usable face, at most `limit` (frames without one are left out).
+    static func locate(_ url: URL, frontEnd: FaceFrontEnd, stride: Int = 1, limit: Int = .max) throws -> [LocatedPhoto] {
         let reader = try VideoReader(contentsOf: url)
         let stem = url.deletingPathExtension().lastPathComponent
         var located: [LocatedPhoto] = []
-        while let frame = try reader.next() {
-            guard let face = try? frontEnd.locate(in: frame.image) else { continue }
+        while located.count < limit, let frame = try reader.next() {
+            guard frame.index % stride == 0, let face = try? frontEnd.locate(in: frame.image) else { continue }
             located.append(LocatedPhoto(name: String(format: "%@-frame-%05d", stem, frame.index + 1), url: url,
                                         image: frame.image, landmarks: face.landmarks))
         }

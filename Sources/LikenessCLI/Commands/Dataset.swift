@@ -2,13 +2,15 @@ import ArgumentParser
 import FaceDetect
 import Foundation
 import FaceModel
+import Reconstruction
+import ShippedModels
 import Training
 
 struct Dataset: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
         abstract: "Training data for the base model.",
-        subcommands: [DatasetBuild.self, DatasetEval.self]
+        subcommands: [DatasetBuild.self, DatasetDetails.self, DatasetEval.self]
     )
 }
 
@@ -97,5 +99,61 @@ struct DatasetEval: ParsableCommand {
             print(String(format: "%-16@ %5d faces  NME mean %.4f median %.4f (boundary %.4f, inner %.4f)",
                          source as NSString, r.count, r.meanAll, r.medianAll, r.meanBoundary, r.meanInner))
         }
+    }
+}
+
+/// `likeness dataset details`: the detail networks' training set (see `DetailDatasetBuilder`).
+struct DatasetDetails: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "details",
+        abstract: "Build the detail networks' training set: UV textures, tension maps and render targets.",
+        discussion: """
+            Each argument is ONE person: a folder of their photos or a video of them. Every face is \
+            reconstructed with the shipped base model and the landmark fit, unwrapped to UV, and given \
+            its tension map (Eq. 3), SH light and albedo. Writes details.json, uv.u8, tension.f32 and \
+            target.u8 to --output.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Folders of photos of one person, or videos of one person.")
+    var sources: [String]
+
+    @Option(name: .shortAndLong, help: "Output folder.")
+    var output: String
+
+    @Option(help: "At most this many faces from each source.")
+    var limit = 200
+
+    @Option(help: "Video: use every n-th frame.")
+    var frameStride = 4
+
+    func run() throws {
+        let model = EmbeddedHead.make()
+        let frontEnd = try FaceFrontEnd.standard()
+        let shipped = AlbedoModel.shipped(for: model)
+        guard let albedo = shipped.model else { throw ValidationError("no albedo model: \(shipped.pairingError ?? "none")") }
+        let builder = try DetailDatasetBuilder(model: model, frontEnd: frontEnd, base: try BaseModel(), albedo: albedo)
+        let start = Date()
+        var faces: [DetailDatasetBuilder.Face] = []
+        var counts: [String: [Int]] = [:]
+        for source in sources {
+            let url = URL(fileURLWithPath: source)
+            let located: [LocatedPhoto]
+            if VideoFrames.isVideo(source) {
+                located = try VideoFrames.locate(url, frontEnd: frontEnd, stride: frameStride, limit: limit)
+            } else {
+                located = Array(PhotoIntake.locate(Array(try PhotoIntake.photoURLs([source]).prefix(limit)), frontEnd: frontEnd).located)
+            }
+            let person = url.deletingPathExtension().lastPathComponent
+            let kept = builder.prepare(located, person: person)
+            counts[source] = [located.count, kept.count]
+            faces += kept
+            print(String(format: "%@: %d faces located, %d kept (%.0f s)", person, located.count, kept.count, Date().timeIntervalSince(start)))
+        }
+        let dataset = builder.dataset(faces, sources: counts, albedoModelHash: ShippedModels.albedoModelSHA256)
+        try dataset.write(to: URL(fileURLWithPath: output))
+        print("\(dataset.count) faces from \(sources.count) sources in \(Int(Date().timeIntervalSince(start))) s; wrote \(output)")
     }
 }

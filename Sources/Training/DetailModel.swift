@@ -1,0 +1,148 @@
+import Checksum
+import FaceModel
+import Foundation
+import Networks
+import Reconstruction
+import Render
+import Tensor
+
+/// A trained detail network in use (the teacher D_UNet or the MAE A), loaded from the safetensors
+/// `DetailTrainer.saveModel` writes: its weights, the training recipe and the content hash.
+public final class DetailModel: @unchecked Sendable {
+    public let network: DetailNetwork
+    public let training: DetailTrainingConfiguration
+    public let uv: DetailUV
+    public let contentHash: String
+    public let url: URL
+
+    public enum LoadError: Error, CustomStringConvertible {
+        case noConfiguration(String)
+        case wrongFaceModel(String)
+        public var description: String {
+            switch self {
+            case .noConfiguration(let path): return "\(path) is not a Likeness detail network (no configuration in its metadata)"
+            case .wrongFaceModel(let path): return "\(path) was trained for another head's UV layout"
+            }
+        }
+    }
+
+    public init(contentsOf url: URL, model: MorphableModel) throws {
+        let data = try Data(contentsOf: url)
+        let file = try SafeTensorsFile.parse(data)
+        guard let json = file.metadata?["configuration"] else { throw LoadError.noConfiguration(url.path) }
+        training = try JSONDecoder().decode(DetailTrainingConfiguration.self, from: Data(json.utf8))
+        guard training.network.faceModelHash == model.info.contentHash else { throw LoadError.wrongFaceModel(url.path) }
+        uv = try DetailUV(model: model, size: training.network.uvSize)
+        switch training.stage {
+        case .teacher: network = DetailTeacher(training.network, domain: uv.domain)
+        case .student: network = DetailMAE(training.network, domain: uv.domain)
+        }
+        try Checkpoint.load(into: network, from: file, selection: { !$0.hasPrefix("adam.") })
+        network.setTrainable(false)
+        contentHash = SHA256.hex(data)
+        self.url = url
+    }
+
+    /// The UNet teacher inside, for the student stage.
+    public var teacher: DetailTeacher? { network as? DetailTeacher }
+}
+
+extension DetailModel {
+    /// D (d×d×1, metres) of network inputs `[B, 5, d, d]`, one map per item.
+    public func displacement(_ inputs: Tensor) throws -> [TextureMap] {
+        let d = training.network.uvSize, d2 = d * d
+        let out = try Autograd.withoutRecording { try network(inputs) }
+        return try (0..<inputs.shape[0]).map { b in
+            try TextureMap(width: d, height: d, channels: 1, data: Array(UnsafeBufferPointer(start: out.data + b * d2, count: d2)))
+        }
+    }
+}
+
+/// A person's animatable details (§3.3 in a bundle): the neutral displacement and, per ARKit
+/// expression that wrinkles, the displacement at that expression's tension with its mask.
+public struct PersonDetails: Sendable {
+    public struct Wrinkle: Sendable {
+        public var blendshape: String
+        /// Index of the morph target (= the model's expression index).
+        public var index: Int
+        /// D at the tension of this blendshape at weight 1 (d×d×1, metres).
+        public var displacement: TextureMap
+        /// d×d×1 in [0, 1]: where the blendshape compresses or stretches the skin.
+        public var mask: TextureMap
+    }
+
+    public var neutral: TextureMap
+    public var wrinkles: [Wrinkle]
+    /// The person's texture input: the mean of the photos' visible UV colours (d²×4 bytes).
+    public var texture: [UInt8]
+
+    /// The ARKit shapes that wrinkle skin: brows (forehead, glabella), eyes (crow's feet, lids),
+    /// nose (bunny lines), mouth and cheeks (nasolabial folds, chin); a shape is kept only when
+    /// the model's blendshape really strains the face (|T| ≥ `minimumTension` somewhere).
+    public static let candidates = [
+        "browInnerUp", "browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight",
+        "eyeSquintLeft", "eyeSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "cheekSquintLeft", "cheekSquintRight",
+        "noseSneerLeft", "noseSneerRight", "mouthSmileLeft", "mouthSmileRight", "mouthFrownLeft", "mouthFrownRight",
+        "mouthPucker", "mouthFunnel", "mouthPressLeft", "mouthPressRight", "jawOpen",
+    ]
+    public static let minimumTension: Float = 0.1
+
+    /// The rig of a person from the detail MAE: the texture input is the mean of `faces`' visible
+    /// UV colours (visible where any photo saw it), run at the tension of S(β, ψ = 0) (zero: the
+    /// neutral) and of S(β, ψ = e_k) for every wrinkling shape k, β the person's identity. The mask
+    /// of shape k is smoothstep(0.02, 0.15, |T_k|) on the face domain.
+    public static func make(_ model: DetailModel, faces: [DetailFace], identity: [Float], inputs: DetailInputBuilder) throws -> PersonDetails {
+        guard !faces.isEmpty else { throw DetailDataError.tooLittleSkin(0) }
+        let head = inputs.model, d2 = inputs.uvSize * inputs.uvSize
+        let texture = meanTexture(faces, texels: d2)
+        var person = faces[0]
+        person.uv = texture
+        let zero = [Float](repeating: 0, count: d2)
+        let neutral = try model.displacement(person.input(tension: zero))[0]
+        var wrinkles: [Wrinkle] = []
+        for name in candidates {
+            guard let k = head.expressionNames.firstIndex(of: name) else { continue }
+            var psi = [Float](repeating: 0, count: head.expressionCount)
+            psi[k] = 1
+            let code = FaceCode(identity: identity, expression: psi, pose: [Float](repeating: 0, count: 3 * head.joints.count))
+            let t = try inputs.tension(code)
+            guard (t.map { abs($0) }.max() ?? 0) >= minimumTension else { continue }
+            let mask = zip(t, model.uv.domain).map { tension, inside in inside * smoothstep(0.02, 0.15, abs(tension)) }
+            wrinkles.append(Wrinkle(blendshape: name, index: k, displacement: try model.displacement(person.input(tension: t))[0],
+                                    mask: try TextureMap(width: inputs.uvSize, height: inputs.uvSize, channels: 1, data: mask)))
+        }
+        return PersonDetails(neutral: neutral, wrinkles: wrinkles, texture: texture)
+    }
+
+    static func meanTexture(_ faces: [DetailFace], texels: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 4 * texels)
+        for t in 0..<texels {
+            var sum = SIMD3<Float>(0, 0, 0), n: Float = 0
+            for f in faces where f.uv[4 * t + 3] > 127 {
+                sum += SIMD3(Float(f.uv[4 * t]), Float(f.uv[4 * t + 1]), Float(f.uv[4 * t + 2]))
+                n += 1
+            }
+            guard n > 0 else { continue }
+            let m = sum / n
+            out[4 * t] = UInt8(m.x.rounded()); out[4 * t + 1] = UInt8(m.y.rounded()); out[4 * t + 2] = UInt8(m.z.rounded())
+            out[4 * t + 3] = 255
+        }
+        return out
+    }
+
+    /// D(w) = D₀ + Σₖ clamp(wₖ, 0, 1) Mₖ (Dₖ − D₀) for expression weights `weights` (by model index).
+    public func blended(_ weights: [Float]) throws -> TextureMap {
+        var data = neutral.data
+        for w in wrinkles where w.index < weights.count {
+            let a = min(max(weights[w.index], 0), 1)
+            guard a > 0 else { continue }
+            for t in 0..<data.count { data[t] += a * w.mask.data[t] * (w.displacement.data[t] - neutral.data[t]) }
+        }
+        return try TextureMap(width: neutral.width, height: neutral.height, channels: 1, data: data)
+    }
+}
+
+func smoothstep(_ a: Float, _ b: Float, _ x: Float) -> Float {
+    let t = min(max((x - a) / (b - a), 0), 1)
+    return t * t * (3 - 2 * t)
+}
