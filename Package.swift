@@ -75,7 +75,7 @@ let package = Package(
             "Training", "Reconstruction", "FaceDetect", "FaceModel", "Imaging", "Video", "Render", "Assets",
         ]),
         // Trained weights that ship, each beside its model card.
-        .target(name: "ShippedModels", resources: [.copy("base"), .copy("albedo")]),
+        .target(name: "ShippedModels", resources: [.copy("base"), .copy("albedo"), .copy("details")]),
         .target(name: "Library", dependencies: ["CSQLite", "Checksum"]),
         .target(name: "Daemon", dependencies: [
             "Library", "CInotifyTools", .product(name: "Logging", package: "swift-log"),

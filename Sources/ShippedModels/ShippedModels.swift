@@ -1,6 +1,6 @@
 import Foundation
 
-/// The trained models that ship with Likeness, each beside its model card in `base/` and `albedo/`
+/// The trained models that ship with Likeness, each beside its model card in `base/`, `albedo/` and `details/`
 /// (resources of this target, so a fresh clone's build carries them).
 public enum ShippedModels {
     /// The base model's coarse encoder (safetensors, configuration in its metadata), if present.
@@ -21,6 +21,17 @@ public enum ShippedModels {
     /// The albedo model's card.
     public static var albedoModelCardURL: URL? {
         Bundle.module.url(forResource: "MODEL_CARD", withExtension: "md", subdirectory: "albedo")
+    }
+
+    /// The detail networks (§3.3): the UNet teacher and the detail MAE, beside their card in `details/`.
+    public static var detailTeacherURL: URL? {
+        Bundle.module.url(forResource: "detail-teacher", withExtension: "safetensors", subdirectory: "details")
+    }
+    public static var detailMAEURL: URL? {
+        Bundle.module.url(forResource: "detail-mae", withExtension: "safetensors", subdirectory: "details")
+    }
+    public static var detailModelCardURL: URL? {
+        Bundle.module.url(forResource: "MODEL_CARD", withExtension: "md", subdirectory: "details")
     }
 
     /// SHA-256 of the shipped `albedo/albedo-model.safetensors` (also in its model card).

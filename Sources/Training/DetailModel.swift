@@ -3,6 +3,7 @@ import FaceModel
 import Foundation
 import Networks
 import Reconstruction
+import ShippedModels
 import Render
 import Tensor
 
@@ -145,4 +146,16 @@ public struct PersonDetails: Sendable {
 func smoothstep(_ a: Float, _ b: Float, _ x: Float) -> Float {
     let t = min(max((x - a) / (b - a), 0), 1)
     return t * t * (3 - 2 * t)
+}
+
+extension DetailModel {
+    public static let licence = "Likeness detail networks: trained on LFW (George W. Bush), the Obama frame sequence and the short single-person videos of ../shared/data (research use only; see their terms); inherits those terms — see Sources/ShippedModels/details/MODEL_CARD.md"
+
+    /// The shipped MAE and teacher, or nil (with why) when this build ships none or they belong to another head.
+    public static func shipped(for model: MorphableModel) -> (student: DetailModel, teacher: DetailModel)? {
+        guard let s = ShippedModels.detailMAEURL, let t = ShippedModels.detailTeacherURL,
+              let student = try? DetailModel(contentsOf: s, model: model), let teacher = try? DetailModel(contentsOf: t, model: model)
+        else { return nil }
+        return (student, teacher)
+    }
 }

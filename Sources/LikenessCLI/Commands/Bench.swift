@@ -20,6 +20,7 @@ struct Bench: ParsableCommand {
             BenchFaceRecognition.self,
             BenchAdapt.self,
             BenchRetarget.self,
+            BenchDetails.self,
         ]
     )
 }

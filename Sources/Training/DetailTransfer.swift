@@ -1,0 +1,90 @@
+import Foundation
+import FaceModel
+import Networks
+import Tensor
+
+/// What the person-specific detail stage did, stored in the bundle as `details/transfer.json`.
+public struct DetailTransferReport: Sendable, Codable {
+    public var studentModel: String
+    public var teacherModel: String
+    public var faces: Int
+    public var heldOut: Int
+    public var steps: Int
+    public var seconds: Double
+    /// Mean L_Tchr (Eq. 5) of the held-out faces (all faces when fewer than four), before and after.
+    public var teacherLossBefore: Float
+    public var teacherLossAfter: Float
+    /// False when the stage did not lower the held-out L_Tchr: the shared MAE is kept.
+    public var improved: Bool
+}
+
+/// The paper's detail stage of person-specific transfer (§3.4): adapters in every transformer
+/// block of the detail MAE (encoder and decoder, after the feed-forward layer, before the next
+/// layer norm), the layer norms and the detail latent x_d are trained on one person's faces with
+/// L_Tchr (Eq. 5) against the teacher D_UNet, the MAE's weights frozen. A quarter of the faces
+/// (when there are four or more) are held out; the adapted MAE is kept only when it lowers their
+/// L_Tchr.
+public enum PersonDetailTransfer {
+    public struct Configuration: Sendable, Codable, Equatable {
+        public var steps = 60
+        public var batchSize = 8
+        public var learningRate: Float = 1e-3
+        public var bottleneck = 16
+        public var seed: UInt64 = 1
+        public init() {}
+    }
+
+    /// Adapter, layer-norm and detail-latent parameters.
+    public static func isTransferred(_ name: String) -> Bool {
+        name.contains(".adapter.") || name.contains("norm") || name == "detail_latent"
+    }
+
+    public static func adapt(_ student: DetailModel, teacher: DetailModel, faces: [DetailFace], model: MorphableModel,
+                             configuration c: Configuration = Configuration()) throws -> (DetailModel, DetailTransferReport) {
+        let start = Date()
+        let adapted = try DetailModel(contentsOf: student.url, model: model)
+        guard let mae = adapted.network as? DetailMAE else { throw TensorError.invalidArgument("\(student.url.path) is not a detail MAE") }
+        var g = SeededGenerator(seed: c.seed)
+        mae.mae.encoder.insertAdapters(bottleneck: c.bottleneck, using: &g)
+        mae.mae.decoder.insertAdapters(bottleneck: c.bottleneck, using: &g)
+        mae.setTrainable(where: isTransferred)
+        let order = Array(faces.indices).shuffled(using: &g)
+        let heldOut = faces.count >= 4 ? Array(order.prefix(faces.count / 4)) : order
+        let train = faces.count >= 4 ? Array(order.dropFirst(faces.count / 4)) : order
+        let inputs = faces.map { $0.input() }
+        let targets = try inputs.map { x in try Autograd.withoutRecording { try teacher.network(x) } }
+        let maximum = adapted.training.network.maximumDisplacement
+        func batch(_ indices: [Int]) -> (Tensor, Tensor) {
+            (concat(indices.map { inputs[$0] }, axis: 0), concat(indices.map { targets[$0] }, axis: 0))
+        }
+        func heldOutLoss(_ network: DetailNetwork) throws -> Float {
+            try Autograd.withoutRecording {
+                let (x, t) = batch(heldOut)
+                return teacherStudentLoss(try network(x), teacher: t, maximum: maximum).item
+            }
+        }
+        let before = try heldOutLoss(student.network)
+        let optimiser = Adam(parameters: mae.trainableParameters, learningRate: c.learningRate)
+        for step in 0..<c.steps {
+            let picks = (0..<min(c.batchSize, train.count)).map { train[(step * c.batchSize + $0) % train.count] }
+            let (x, t) = batch(picks)
+            let loss = teacherStudentLoss(try mae(x), teacher: t, maximum: maximum)
+            loss.backward()
+            _ = clipGradientNorm(optimiser.parameters, maxNorm: 1)
+            optimiser.step()
+            optimiser.zeroGrad()
+        }
+        mae.setTrainable(false)
+        let after = try heldOutLoss(mae)
+        let report = DetailTransferReport(studentModel: student.contentHash, teacherModel: teacher.contentHash, faces: faces.count,
+                                          heldOut: heldOut.count, steps: c.steps, seconds: Date().timeIntervalSince(start),
+                                          teacherLossBefore: before, teacherLossAfter: after, improved: after < before)
+        return (after < before ? adapted : student, report)
+    }
+
+    /// Saves the person-specific parameters alone (adapters, layer norms, x_d).
+    public static func save(_ adapted: DetailModel, to url: URL) throws {
+        try Checkpoint.save(adapted.network, to: url, selection: isTransferred,
+                            metadata: ["content": "detail-adapters", "student": adapted.contentHash])
+    }
+}
