@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "FaceRecognition", dependencies: ["FaceDetect", "Imaging", "Tensor"]),
         .target(name: "Render", dependencies: ["FaceModel", "Imaging", "Tensor"]),
         .target(name: "Networks", dependencies: ["Tensor"]),
-        .target(name: "Assets", dependencies: ["FaceModel", "Imaging", "AssimpShim"]),
+        .target(name: "Assets", dependencies: ["FaceModel", "Imaging", "Render", "AssimpShim"]),
         .target(name: "Reconstruction", dependencies: [
             "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Render", "Networks", "Imaging", "Assets", "ShippedModels", "Checksum",
         ]),
@@ -102,7 +102,7 @@ let package = Package(
             "Training", "Networks", "Tensor", "FaceModel", "FaceRecognition", "Imaging", "Reconstruction", "Render", "ShippedModels",
         ]),
         .testTarget(name: "RetargetingTests", dependencies: ["Retargeting", "Assets", "FaceModel", "Imaging", "Video"]),
-        .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging"]),
+        .testTarget(name: "AssetsTests", dependencies: ["Assets", "FaceModel", "Imaging", "Render"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Library"]),
         .testTarget(name: "CLITests", dependencies: ["LikenessCLI", "ShippedModels", "Imaging"]),

@@ -50,11 +50,8 @@ public enum GLBAnimation {
         var bufferViews = json["bufferViews"] as? [[String: Any]] ?? []
         var accessors = json["accessors"] as? [[String: Any]] ?? []
         func append(_ values: [Float], type: String, count: Int, bounds: Bool) -> Int {
-            while bin.count % 4 != 0 { bin.append(0) }
-            let offset = bin.count
-            values.withUnsafeBufferPointer { bin.append(UnsafeBufferPointer(start: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: UInt8.self), count: 4 * values.count)) }
-            bufferViews.append(["buffer": 0, "byteOffset": offset, "byteLength": 4 * values.count])
-            var accessor: [String: Any] = ["bufferView": bufferViews.count - 1, "componentType": 5126, "count": count, "type": type]
+            let view = values.withUnsafeBytes { appendView(Data($0), bin: &bin, bufferViews: &bufferViews) }
+            var accessor: [String: Any] = ["bufferView": view, "componentType": 5126, "count": count, "type": type]
             if bounds { accessor["min"] = [values.min()!]; accessor["max"] = [values.max()!] }
             accessors.append(accessor)
             return accessors.count - 1
@@ -123,6 +120,21 @@ public enum GLBAnimation {
         json["meshes"] = meshes
         json["bufferViews"] = bufferViews
         json["accessors"] = accessors
+        try write(json, bin: bin, to: url)
+    }
+
+    /// Appends `bytes` to the BIN chunk at a 4-byte boundary as a new buffer view of buffer 0;
+    /// returns the view's index.
+    static func appendView(_ bytes: Data, bin: inout Data, bufferViews: inout [[String: Any]]) -> Int {
+        while bin.count % 4 != 0 { bin.append(0) }
+        bufferViews.append(["buffer": 0, "byteOffset": bin.count, "byteLength": bytes.count])
+        bin.append(bytes)
+        return bufferViews.count - 1
+    }
+
+    /// Writes the GLB of `json` and `bin` (padded to 4 bytes, buffer 0's byteLength set) to `url`.
+    static func write(_ json: [String: Any], bin: Data, to url: URL) throws {
+        var json = json, bin = bin
         while bin.count % 4 != 0 { bin.append(0) }
         var buffers = json["buffers"] as? [[String: Any]] ?? [[:]]
         buffers[0]["byteLength"] = bin.count

@@ -9,16 +9,21 @@ import Imaging
 /// (GLTF2_TARGETNAMES_EXP) and its normals (GLTF2_TARGET_NORMAL_EXP), and the model's joints as
 /// a glTF skin (`ExportMesh.Skin`: a node per joint, inverse bind matrices, JOINTS_0/WEIGHTS_0),
 /// so an engine drives the head, jaw and eyes by rotating joint nodes. `extensionsUsed` lists only
-/// the extensions the file uses (`GLTFExtensions.pruneUnused`).
+/// the extensions the file uses (`GLTFExtensions.pruneUnused`). `details` adds a normal map and
+/// `extras` to the material (`GLBMaterialDetails`; binary GLB only).
 public enum GLBExporter {
     public static func export(_ model: MorphableModel, identity: [Float] = [], texture: Image? = nil,
-                              to url: URL, format: String = "glb2") throws {
+                              details: GLBMaterialDetails = GLBMaterialDetails(), to url: URL, format: String = "glb2") throws {
         let mesh = try ExportMesh(model: model, identity: identity)
         let png = try texture.map { try PNGEncoder.encode($0) } ?? Data()
-        try export(mesh, texturePNG: png, name: model.info.name, to: url, format: format)
+        try export(mesh, texturePNG: png, name: model.info.name, details: details, to: url, format: format)
     }
 
-    public static func export(_ mesh: ExportMesh, texturePNG png: Data, name: String, to url: URL, format: String = "glb2") throws {
+    public static func export(_ mesh: ExportMesh, texturePNG png: Data, name: String,
+                              details: GLBMaterialDetails = GLBMaterialDetails(), to url: URL, format: String = "glb2") throws {
+        guard details.isEmpty || format == "glb2" else {
+            throw ExportError.writeFailed(path: url.path, reason: "a normal map or extras need the binary glb2 format, not \(format)")
+        }
         let targets = mesh.targetPositions.flatMap { $0 }
         let targetNormals = mesh.targetNormals.flatMap { $0 }
         let nameStorage = mesh.targetNames.map { strdup($0) }
@@ -75,6 +80,7 @@ public enum GLBExporter {
         }
         guard status == 0 else { throw ExportError.writeFailed(path: url.path, reason: String(cString: error)) }
         try GLTFExtensions.pruneUnused(in: url)
+        try details.add(to: url)
     }
 
     /// The skin arrays' addresses (count 0: no skin), valid while `body` runs.

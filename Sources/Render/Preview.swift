@@ -8,9 +8,12 @@ public enum Preview {
     /// grey photo of the render's size) or black.
     public static func grey(mesh: RenderMesh, camera: OrthoCamera, width: Int = 256, height: Int = 256,
                             lighting: SphericalHarmonics = .studio, background: Image? = nil) throws -> Image {
-        try textured(mesh: mesh, albedo: try TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]), camera: camera,
+        try textured(mesh: mesh, albedo: greyAlbedo, camera: camera,
                      width: width, height: height, lighting: lighting, displacement: nil, background: background)
     }
+
+    /// Uniform grey albedo 0.75 (1×1×3).
+    static let greyAlbedo = try! TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75])
 
     /// The mesh with `albedo` (d×d×3) and SH `lighting`, optionally with a displacement map.
     public static func textured(mesh: RenderMesh, albedo: TextureMap, camera: OrthoCamera,
@@ -20,6 +23,22 @@ public enum Preview {
         let scene = RenderScene(camera: camera, lighting: lighting, albedo: albedo, displacement: displacement,
                                 background: try background.map { try rgbTexture($0, width: width, height: height) })
         return try renderer.render(mesh: mesh, scene: scene).image.image()
+    }
+
+    /// One render per (mesh, displacement) pair — e.g. a head at several expressions with its
+    /// wrinkle rig's D(w) — side by side (`contactSheet`, gap 4), each `width`×`height` with `albedo`
+    /// (grey 0.75 when nil) under `lighting`, the displacement bump-mapping the shading; `camera`
+    /// defaults to framing the first mesh. Left to right in the order given.
+    public static func detailSheet(_ frames: [(mesh: RenderMesh, displacement: TextureMap?)], albedo: TextureMap? = nil,
+                                   camera: OrthoCamera? = nil, width: Int = 256, height: Int = 256,
+                                   lighting: SphericalHarmonics = .studio) throws -> Image {
+        guard let first = frames.first else { throw RenderError.invalidMesh("a detail sheet needs at least one mesh") }
+        let camera = camera ?? OrthoCamera.framing(positions: first.mesh.positions, width: width, height: height)
+        let albedo = albedo ?? greyAlbedo
+        return contactSheet(try frames.map { frame in
+            try textured(mesh: frame.mesh, albedo: albedo, camera: camera, width: width, height: height, lighting: lighting,
+                         displacement: frame.displacement)
+        })
     }
 
     /// `image` (converted to RGB) with a filled disc of `radius` pixels at each point (pixel

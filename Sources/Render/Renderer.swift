@@ -171,7 +171,7 @@ private func shadeFragment(_ f: Int, ctx: FragmentContext, sink: ShadeSink) {
     var m = ns
     if let disp = ctx.displacement, let frame = ctx.frame(t) {
         let slope = disp.slope(u: uv.x, v: uv.y)
-        m = ns + (slope.x * cross(ns, frame.pv) + slope.y * cross(frame.pu, ns)) / frame.jacobian
+        m = ns + bumpOffset(ns, slope: slope, pu: frame.pu, pv: frame.pv, jacobian: frame.jacobian)
         sink.out.slope[2 * f] = slope.x
         sink.out.slope[2 * f + 1] = slope.y
     }

@@ -4,16 +4,7 @@ import Imaging
 import XCTest
 @testable import Assets
 
-final class ExportTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-export-\(getpid())-\(name.hashValue)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
+final class ExportTests: TemporaryFolderTestCase {
     static func checkerboard() -> Image {
         var image = Image(width: 16, height: 16, channels: 3)
         for y in 0..<16 { for x in 0..<16 { for c in 0..<3 { image.pixels[(y * 16 + x) * 3 + c] = UInt8(((x / 4 + y / 4) % 2) * 200 + c) } } }

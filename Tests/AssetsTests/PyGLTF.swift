@@ -40,6 +40,47 @@ enum PyGLTF {
         try run(script, name: "read_glb.py", [glb.path, scratch.appendingPathComponent("image.bin").path], scratch: scratch)
     }
 
+    /// What pygltflib reads of the first primitive's material: its normal texture (texture index,
+    /// texCoord, the embedded image's MIME type, written to `normalImagePath`), whether the base
+    /// colour texture is kept, the material's and the document's `extras`, and whether every
+    /// buffer view lies inside the binary blob.
+    struct Material: Decodable {
+        var normalTextureIndex: Int?
+        var normalTexCoord: Int?
+        var normalMimeType: String?
+        var normalImagePath: String
+        var hasBaseColorTexture: Bool
+        var materialExtras: [String: String]
+        var rootExtras: [String: String]
+        var bufferViewsInBounds: Bool
+        var samplerMinFilter: Int?
+    }
+
+    static let materialScript = """
+        import json, sys
+        from pygltflib import GLTF2
+        gltf = GLTF2().load(sys.argv[1])
+        blob = gltf.binary_blob()
+        material = gltf.materials[gltf.meshes[0].primitives[0].material]
+        normal = material.normalTexture
+        result = {"normalImagePath": sys.argv[2], "materialExtras": material.extras or {}, "rootExtras": gltf.extras or {},
+                  "hasBaseColorTexture": bool(material.pbrMetallicRoughness and material.pbrMetallicRoughness.baseColorTexture),
+                  "bufferViewsInBounds": all((v.byteOffset or 0) + v.byteLength <= len(blob) for v in gltf.bufferViews)}
+        if normal is not None:
+            texture = gltf.textures[normal.index]
+            image = gltf.images[texture.source]
+            view = gltf.bufferViews[image.bufferView]
+            with open(sys.argv[2], "wb") as f:
+                f.write(blob[(view.byteOffset or 0):(view.byteOffset or 0) + view.byteLength])
+            result.update({"normalTextureIndex": normal.index, "normalTexCoord": normal.texCoord, "normalMimeType": image.mimeType,
+                           "samplerMinFilter": gltf.samplers[texture.sampler].minFilter if texture.sampler is not None else None})
+        print("GLTF:" + json.dumps(result))
+        """
+
+    static func material(_ glb: URL, scratch: URL) throws -> Material {
+        try run(materialScript, name: "material_glb.py", [glb.path, scratch.appendingPathComponent("normal.bin").path], scratch: scratch)
+    }
+
     /// What pygltflib reads of the skin, and the mesh posed by glTF's skinning rule computed here
     /// from the file alone: joint nodes' TRS (the joints in `rotations`, name → axis-angle in
     /// radians, rotated in their parent's frame), global transforms down the node tree, and
