@@ -1,3 +1,4 @@
+import Assets
 import Checksum
 import FaceModel
 import Foundation
@@ -59,24 +60,10 @@ extension DetailModel {
     }
 }
 
-/// A person's animatable details (§3.3 in a bundle): the neutral displacement and, per ARKit
-/// expression that wrinkles, the displacement at that expression's tension with its mask.
-public struct PersonDetails: Sendable {
-    public struct Wrinkle: Sendable {
-        public var blendshape: String
-        /// Index of the morph target (= the model's expression index).
-        public var index: Int
-        /// D at the tension of this blendshape at weight 1 (d×d×1, metres).
-        public var displacement: TextureMap
-        /// d×d×1 in [0, 1]: where the blendshape compresses or stretches the skin.
-        public var mask: TextureMap
-    }
-
-    public var neutral: TextureMap
-    public var wrinkles: [Wrinkle]
-    /// The person's texture input: the mean of the photos' visible UV colours (d²×4 bytes).
-    public var texture: [UInt8]
-
+/// A person's animatable details (§3.3 in a bundle): the `WrinkleRig` — the neutral displacement
+/// and, per ARKit expression that wrinkles, the displacement at that expression's tension with its
+/// mask — made by the detail MAE from the person's photos.
+public enum PersonDetails {
     /// The ARKit shapes that wrinkle skin: brows (forehead, glabella), eyes (crow's feet, lids),
     /// nose (bunny lines), mouth and cheeks (nasolabial folds, chin); a shape is kept only when
     /// the model's blendshape really strains the face (|T| ≥ `minimumTension` somewhere).
@@ -88,19 +75,19 @@ public struct PersonDetails: Sendable {
     ]
     public static let minimumTension: Float = 0.1
 
-    /// The rig of a person from the detail MAE: the texture input is the mean of `faces`' visible
-    /// UV colours (visible where any photo saw it), run at the tension of S(β, ψ = 0) (zero: the
-    /// neutral) and of S(β, ψ = e_k) for every wrinkling shape k, β the person's identity. The mask
-    /// of shape k is smoothstep(0.02, 0.15, |T_k|) on the face domain.
-    public static func make(_ model: DetailModel, faces: [DetailFace], identity: [Float], inputs: DetailInputBuilder) throws -> PersonDetails {
+    /// The rig of a person: the MAE's texture input is the mean of `faces`' visible UV colours
+    /// (visible where any photo saw it), run at the tension of S(β, ψ = 0) (zero: the neutral) and
+    /// of S(β, ψ = e_k) for every wrinkling shape k, β the person's identity. The mask of shape k is
+    /// smoothstep(0.02, 0.15, |T_k|) on the face domain: where that blendshape compresses or
+    /// stretches the skin. Returns the rig and the mean texture (d²×4 bytes).
+    public static func make(_ model: DetailModel, faces: [DetailFace], identity: [Float], inputs: DetailInputBuilder) throws
+        -> (rig: WrinkleRig, texture: [UInt8]) {
         guard !faces.isEmpty else { throw DetailDataError.tooLittleSkin(0) }
-        let head = inputs.model, d2 = inputs.uvSize * inputs.uvSize
-        let texture = meanTexture(faces, texels: d2)
+        let head = inputs.model, d = inputs.uvSize, d2 = d * d
         var person = faces[0]
-        person.uv = texture
-        let zero = [Float](repeating: 0, count: d2)
-        let neutral = try model.displacement(person.input(tension: zero))[0]
-        var wrinkles: [Wrinkle] = []
+        person.uv = meanTexture(faces, texels: d2)
+        let neutral = try model.displacement(person.input(tension: [Float](repeating: 0, count: d2)))[0]
+        var wrinkles: [WrinkleRig.Wrinkle] = []
         for name in candidates {
             guard let k = head.expressionNames.firstIndex(of: name) else { continue }
             var psi = [Float](repeating: 0, count: head.expressionCount)
@@ -109,10 +96,11 @@ public struct PersonDetails: Sendable {
             let t = try inputs.tension(code)
             guard (t.map { abs($0) }.max() ?? 0) >= minimumTension else { continue }
             let mask = zip(t, model.uv.domain).map { tension, inside in inside * smoothstep(0.02, 0.15, abs(tension)) }
-            wrinkles.append(Wrinkle(blendshape: name, index: k, displacement: try model.displacement(person.input(tension: t))[0],
-                                    mask: try TextureMap(width: inputs.uvSize, height: inputs.uvSize, channels: 1, data: mask)))
+            wrinkles.append(WrinkleRig.Wrinkle(blendshape: name, morphTargetIndex: k,
+                                               displacement: try model.displacement(person.input(tension: t))[0],
+                                               mask: try TextureMap(width: d, height: d, channels: 1, data: mask)))
         }
-        return PersonDetails(neutral: neutral, wrinkles: wrinkles, texture: texture)
+        return (try WrinkleRig(neutral: neutral, wrinkles: wrinkles), person.uv)
     }
 
     static func meanTexture(_ faces: [DetailFace], texels: Int) -> [UInt8] {
@@ -129,17 +117,6 @@ public struct PersonDetails: Sendable {
             out[4 * t + 3] = 255
         }
         return out
-    }
-
-    /// D(w) = D₀ + Σₖ clamp(wₖ, 0, 1) Mₖ (Dₖ − D₀) for expression weights `weights` (by model index).
-    public func blended(_ weights: [Float]) throws -> TextureMap {
-        var data = neutral.data
-        for w in wrinkles where w.index < weights.count {
-            let a = min(max(weights[w.index], 0), 1)
-            guard a > 0 else { continue }
-            for t in 0..<data.count { data[t] += a * w.mask.data[t] * (w.displacement.data[t] - neutral.data[t]) }
-        }
-        return try TextureMap(width: neutral.width, height: neutral.height, channels: 1, data: data)
     }
 }
 

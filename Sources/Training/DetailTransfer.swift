@@ -1,6 +1,9 @@
 import Foundation
+import Assets
 import FaceModel
 import Networks
+import Reconstruction
+import Render
 import Tensor
 
 /// What the person-specific detail stage did, stored in the bundle as `details/transfer.json`.
@@ -86,5 +89,42 @@ public enum PersonDetailTransfer {
     public static func save(_ adapted: DetailModel, to url: URL) throws {
         try Checkpoint.save(adapted.network, to: url, selection: isTransferred,
                             metadata: ["content": "detail-adapters", "student": adapted.contentHash])
+    }
+}
+
+extension PersonDetails {
+    /// What the detail half of a person's bundle is made of.
+    public struct Build {
+        public var rig: WrinkleRig
+        /// The MAE the rig came from (the person-specific one when the detail stage helped).
+        public var model: DetailModel
+        /// The person-specific detail stage's report (nil when it was not run).
+        public var transfer: DetailTransferReport?
+        /// The MAE's displacement of each face at its own tension (the reconstructed details).
+        public var perFace: [TextureMap]
+        public var faces: Int
+        public var seconds: Double
+    }
+
+    /// The person's detail rig from their located photos: up to `maximumFaces` `DetailFace`s (faces
+    /// with less than a quarter of the UV skin seen are left out), the person-specific detail stage
+    /// (`PersonDetailTransfer`, when `transfer`), then `make` with the person's identity β.
+    public static func build(photos: [LocatedPhoto], identity: [Float], student: DetailModel, teacher: DetailModel,
+                             inputs: DetailInputBuilder, maximumFaces: Int = 24, transfer: Bool = true,
+                             configuration: PersonDetailTransfer.Configuration = .init()) throws -> Build {
+        let start = Date()
+        let stride = max(1, photos.count / maximumFaces)
+        let chosen = Swift.stride(from: 0, to: photos.count, by: stride).prefix(maximumFaces).map { photos[$0] }
+        let faces = chosen.compactMap { p in (try? inputs.face(p.image, landmarks: p.landmarks)).flatMap { $0.visibleSkin >= 0.25 ? $0 : nil } }
+        guard !faces.isEmpty else { throw DetailDataError.tooLittleSkin(0) }
+        var (adapted, report): (DetailModel, DetailTransferReport?) = (student, nil)
+        if transfer {
+            (adapted, report) = try PersonDetailTransfer.adapt(student, teacher: teacher, faces: faces, model: inputs.model,
+                                                               configuration: configuration)
+        }
+        let rig = try make(adapted, faces: faces, identity: identity, inputs: inputs).rig
+        let perFace = try faces.map { try adapted.displacement($0.input())[0] }
+        return Build(rig: rig, model: adapted, transfer: report, perFace: perFace, faces: faces.count,
+                     seconds: Date().timeIntervalSince(start))
     }
 }

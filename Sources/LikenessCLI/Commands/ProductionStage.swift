@@ -161,16 +161,22 @@ struct ProductionStage: BundleStage {
             personFit.progress = { stage, step, total in progress(JobProgress(ProductionStage.stage(stage), step: step, of: total)) }
             var adaptStatistics: [String: Double] = [:]
             defer { statistics.merge(adaptStatistics) { _, new in new } }
+            var located: [LocatedPhoto] = []
             if let base {
                 try base.check(model)
                 let evaluator = try FaceEvaluator(model: model)
                 personFit.initialEstimate = { photos in
+                    located = photos
                     let adapted = try adapt(base, model: model, photos: photos, aligner: frontEnd.aligner, into: build,
                                             logger: logger, progress: progress, statistics: &adaptStatistics)
                     return try adapted.estimate(photos, aligner: frontEnd.aligner, evaluator: evaluator)
                 }
             }
             summary = try personFit.run(urls, frontEnd: frontEnd, output: build)
+            if let base, !located.isEmpty {
+                details(located, identity: summary.identity, model: model, base: base, aligner: frontEnd.aligner, into: build,
+                        logger: logger, statistics: &adaptStatistics)
+            }
         } catch FitError.noPhotos {
             let skipped = (try? JSONDecoder().decode(PersonFitSummary.self,
                                                      from: Data(contentsOf: build.appendingPathComponent("summary.json"))))?.skipped ?? []
@@ -221,6 +227,40 @@ struct ProductionStage: BundleStage {
 
     static let adaptersFile = "adapters.safetensors"
 
+    /// The detail rig (`PersonDetails.build`: the person-specific detail stage on the shipped detail
+    /// MAE and teacher, then the wrinkle rig at the person's identity) into the build: `wrinkles.json`,
+    /// `details/`, and the normal map on `head.glb`. A bundle without details is still a bundle: a
+    /// failure is logged and counted (`details` 0), never fatal.
+    func details(_ photos: [LocatedPhoto], identity: [Float], model: MorphableModel, base: BaseModel, aligner: FaceAligner,
+                 into build: URL, logger: Logger, statistics: inout [String: Double]) {
+        statistics["details"] = 0
+        guard let shipped = DetailModel.shipped(for: model) else {
+            logger.warning("no detail networks pair with this head: the bundle has no wrinkle rig")
+            return
+        }
+        do {
+            let inputs = try DetailInputBuilder(model: model, aligner: aligner, base: base, uvSize: shipped.student.training.network.uvSize)
+            let rig = try PersonDetails.build(photos: photos, identity: identity, student: shipped.student, teacher: shipped.teacher,
+                                              inputs: inputs)
+            try DetailOutputs.write(rig, identity: identity, model: model, into: build,
+                                    glb: build.appendingPathComponent("head.glb"))
+            statistics["details"] = 1
+            statistics["detailFaces"] = Double(rig.faces)
+            statistics["detailSeconds"] = rig.seconds
+            statistics["detailWrinkles"] = Double(rig.rig.wrinkles.count)
+            var note = "details: \(rig.rig.wrinkles.count) wrinkle maps from \(rig.faces) faces in \(String(format: "%.1f", rig.seconds)) s"
+            if let t = rig.transfer {
+                statistics["detailTeacherLossBefore"] = Double(t.teacherLossBefore)
+                statistics["detailTeacherLossAfter"] = Double(t.teacherLossAfter)
+                note += "; detail stage L_Tchr \(t.teacherLossBefore) → \(t.teacherLossAfter)"
+                    + (t.improved ? "" : " (not better: the shared detail MAE is used)")
+            }
+            logger.info("\(note)")
+        } catch {
+            logger.warning("details: \(error); the bundle has no wrinkle rig")
+        }
+    }
+
     /// The job stage of a part of the person fit (adaptation is the stage's own, around the base model).
     static func stage(_ stage: PersonFit.Stage) -> JobProgress.Stage {
         switch stage {
@@ -262,6 +302,16 @@ struct ProductionStage: BundleStage {
                            licence: "built from UTKFace and LFW photos (non-commercial research only) and 300-W/HELEN (research only): the model inherits non-commercial research use (Sources/ShippedModels/albedo/MODEL_CARD.md)")
     }
 
+    /// The detail networks the wrinkle rig is made with.
+    func detailRecords(_ model: MorphableModel) -> [ModelRecord] {
+        guard base != nil, let shipped = DetailModel.shipped(for: model) else {
+            return [ModelRecord(role: "detail-model", id: "none: this build ships no detail networks for this head", licence: "n/a")]
+        }
+        return [ModelRecord(role: "detail-model", id: "Likeness detail MAE sha256:\(shipped.student.contentHash)", licence: DetailModel.licence),
+                ModelRecord(role: "detail-teacher", id: "Likeness detail UNet teacher sha256:\(shipped.teacher.contentHash)",
+                            licence: DetailModel.licence)]
+    }
+
     /// The models a bundle is made with, and their licences.
     func models(_ model: MorphableModel, gate: IdentityGate?, adapters: URL? = nil) -> [ModelRecord] {
         let adapterRecord = adapters.flatMap { try? Data(contentsOf: $0) }.map {
@@ -282,6 +332,6 @@ struct ProductionStage: BundleStage {
             albedoRecord(model),
             base.map { ModelRecord(role: "base-model", id: "Likeness base model sha256:\($0.contentHash)", licence: BaseModel.licence) }
                 ?? ModelRecord(role: "base-model", id: "none: classical landmark fitting (this build ships no base model)", licence: "n/a"),
-        ] + (adapterRecord.map { [$0] } ?? [])
+        ] + (adapterRecord.map { [$0] } ?? []) + detailRecords(model)
     }
 }

@@ -1,7 +1,9 @@
+import Assets
 import ArgumentParser
 import FaceDetect
 import FaceModel
 import Foundation
+import Imaging
 import Library
 import Reconstruction
 import Training
@@ -45,6 +47,9 @@ struct Reconstruct: ParsableCommand {
     @Option(help: "Side of the square texture in texels.")
     var textureSize = 1024
 
+    @Flag(help: "Also reconstruct the facial details with the detail MAE: details/ (the photo's displacement, the wrinkle rig), wrinkles.json and the GLB's normal map.")
+    var details = false
+
     func run() throws {
         let logger = global.makeLogger("likeness.reconstruct")
         let model = EmbeddedHead.make()
@@ -60,6 +65,10 @@ struct Reconstruct: ParsableCommand {
         let start = Date()
         let estimates = try base.estimate(located, aligner: frontEnd.aligner, evaluator: projection.evaluator)
         let networkSeconds = Date().timeIntervalSince(start)
+        let detailModels = try details ? DetailModels.load(weights: nil, teacher: nil, model: model) : nil
+        let detailInputs = try detailModels.map {
+            try DetailInputBuilder(model: model, aligner: frontEnd.aligner, base: shipped, uvSize: $0.student.training.network.uvSize)
+        }
         var writer = PersonFit(model: model, settings: fitter.settings)
         writer.textureSize = textureSize
         for (photo, estimate) in zip(located, estimates) {
@@ -74,6 +83,9 @@ struct Reconstruct: ParsableCommand {
                 secondsLocating: 0, secondsSharedFit: fit.seconds, albedoCoverage: 0, photometricRMSBefore: nil,
                 photometricRMSAfter: nil, separateSpread: nil, separateSecondsPerPhoto: nil, splitHalfSpread: nil, files: [])
             summary.files = try writer.writeAssets([photo], shared, evaluator: projection.evaluator, output: folder, summary: &summary)
+            if let detailModels, let detailInputs {
+                try writeDetails(photo, identity: fit.code.identity, models: detailModels, inputs: detailInputs, model: model, into: folder)
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(ReconstructionRecord(baseModel: base.contentHash, baseModelLicence: BaseModel.licence,
@@ -102,6 +114,17 @@ struct Reconstruct: ParsableCommand {
             throw ValidationError("no adapters for \(person): \(url.path) does not exist (is \(library) the Library, and has the daemon adapted this person?)")
         }
         return url
+    }
+
+    /// The photo's details: `details/displacement.png` (the MAE's D at the photo's own tension,
+    /// 16-bit), the rig of this face (`wrinkles.json`, `details/`) and the GLB's normal map.
+    func writeDetails(_ photo: LocatedPhoto, identity: [Float], models: (student: DetailModel, teacher: DetailModel),
+                      inputs: DetailInputBuilder, model: MorphableModel, into folder: URL) throws {
+        let build = try PersonDetails.build(photos: [photo], identity: identity, student: models.student, teacher: models.teacher,
+                                            inputs: inputs, transfer: false)
+        try DetailOutputs.write(build, identity: identity, model: model, into: folder, glb: folder.appendingPathComponent("head.glb"))
+        try PNGEncoder.encode(try DisplacementEncoding.standard.image(build.perFace[0]))
+            .write(to: folder.appendingPathComponent("details/displacement.png"))
     }
 
     /// The base model's estimate as a `PhotoFit`, refined when asked.

@@ -1,7 +1,9 @@
 import ArgumentParser
+import Assets
 import FaceModel
 import Foundation
 import Imaging
+import Reconstruction
 import Render
 
 /// `likeness render`: renders a mesh with a given camera into preview PNGs (shaded grey,
@@ -56,6 +58,8 @@ struct Render: ParsableCommand {
     @Option(help: "Camera translation t_y in pixels.") var ty: Float?
     @Option(help: "Displacement map (grey PNG; 0…255 ↦ −1…+1 cm along the normal, 128 = none).")
     var displacement: String?
+    @Option(help: "A bundle's wrinkle rig (the bundle folder or its wrinkles.json): the displacement blended by the --expression weights, on the bundle's identity unless --identity is given.")
+    var details: String?
     @Flag(help: "Also unwrap the photo (or, without one, the textured render) into UV space.")
     var unwrap = false
     @Option(help: "Output folder.") var output = "render-preview"
@@ -70,7 +74,10 @@ struct Render: ParsableCommand {
         let camera = makeCamera(mesh: mesh, landmarks: embeddings, width: width, height: height)
         let albedo = try texture.map { TextureMap(image: try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: $0)).converted(channels: 3)) }
             ?? ProceduralHead.checkerAlbedo(size: 256)
-        let details = try displacement.map(loadDisplacement)
+        guard displacement == nil || details == nil else { throw ValidationError("choose --displacement or --details") }
+        let details = try displacement.map(loadDisplacement) ?? detailRig().map {
+            $0.blend(weights: try FaceCoefficientOptions.expression(expression, for: EmbeddedHead.make()))
+        }
         let grey = try Preview.textured(mesh: mesh, albedo: try TextureMap(width: 1, height: 1, fill: [0.75, 0.75, 0.75]),
                                         camera: camera, width: width, height: height, displacement: details,
                                         background: background)
@@ -121,8 +128,8 @@ struct Render: ParsableCommand {
     private func posedPositions(_ model: MorphableModel) throws -> [Float] {
         var code = FaceCode.neutral(for: model)
         code.expression = try FaceCoefficientOptions.expression(expression, for: model)
-        let beta = try FaceCoefficientOptions.identity(identity, for: model)
-        code.identity.replaceSubrange(0..<beta.count, with: beta)
+        let beta = try identity == nil ? (bundleIdentity() ?? []) : FaceCoefficientOptions.identity(identity, for: model)
+        code.identity.replaceSubrange(0..<min(beta.count, code.identity.count), with: beta.prefix(code.identity.count))
         for item in pose {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             let angles = parts.count == 2 ? parts[1].split(separator: ",").compactMap { Float($0) } : []
@@ -171,6 +178,24 @@ struct Render: ParsableCommand {
         if let tx { camera.translation.x = tx }
         if let ty { camera.translation.y = ty }
         return camera
+    }
+
+    /// The rig `--details` names (nil without it).
+    private func detailRig() throws -> WrinkleRig? {
+        guard let details else { return nil }
+        guard ict == nil, flame == nil, obj == nil, !procedural else { throw ValidationError("--details needs the embedded head") }
+        let url = URL(fileURLWithPath: details)
+        return try WrinkleRig(contentsOf: url.pathExtension == "json" ? url : url.appendingPathComponent(WrinkleRig.documentName))
+    }
+
+    /// The identity in the `summary.json` beside the `--details` rig, if any.
+    private func bundleIdentity() throws -> [Float]? {
+        guard let details else { return nil }
+        var folder = URL(fileURLWithPath: details)
+        if folder.pathExtension == "json" { folder.deleteLastPathComponent() }
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("summary.json")) else { return nil }
+        if let record = try? JSONDecoder().decode(ReconstructionRecord.self, from: data) { return record.summary.identity }
+        return try? JSONDecoder().decode(PersonFitSummary.self, from: data).identity
     }
 
     /// A grey image as a displacement map in metres: D = (value/255 − ½)·0.02, so D ∈ [−0.01, 0.01].
