@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Converts a train-base run's best.safetensors (F32) to the shipped F16 file, keeping the
+"""Converts a train-base or train-details run's best.safetensors (F32) to the shipped F16 file, keeping the
 metadata (configuration, step) and recording the dtype; prints the sha256 for the model card.
 
     Scripts/ship_base_model.py RUN/best.safetensors Sources/ShippedModels/base/coarse-encoder.safetensors

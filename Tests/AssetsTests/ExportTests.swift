@@ -176,14 +176,17 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertEqual(back.vertexCount, try ExportMesh(model: model, includeTargets: false).vertexCount)
     }
 
-    /// Debian's Blender 3.4 imports the GLB and lists the shape keys (skipped without `blender`).
+    /// Debian's Blender 3.4 imports the GLB, lists the shape keys and wires the details' normal map
+    /// (`normalTexture`) into the material through a Normal Map node (skipped without `blender`).
     func testBlenderListsShapeKeys() throws {
         guard let blender = ["/usr/bin/blender", "/usr/local/bin/blender"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw XCTSkip("blender is not installed (apt-get install blender); skipping the Blender import check")
         }
         let model = SyntheticModel.make(identityCount: 1, expressionCount: 4)
         let url = dir.appendingPathComponent("blender.glb")
-        try GLBExporter.export(model, texture: Self.checkerboard(), to: url)
+        let normals = Image(width: 32, height: 32, channels: 3,
+                            pixels: (0..<(32 * 32)).flatMap { i -> [UInt8] in [UInt8(100 + i % 32 * 2), 128, 230] })
+        try GLBExporter.export(model, texture: Self.checkerboard(), details: GLBMaterialDetails(normalMap: normals), to: url)
         let script = dir.appendingPathComponent("keys.py")
         try """
         import numpy
@@ -195,6 +198,12 @@ final class ExportTests: TemporaryFolderTestCase {
             if ob.type == 'MESH' and ob.data.shape_keys:
                 print("SHAPEKEYS:" + ",".join(k.name for k in ob.data.shape_keys.key_blocks))
         print("IMAGES:%d" % sum(1 for im in bpy.data.images if im.size[0] == 16))
+        for mat in bpy.data.materials:
+            for node in (mat.node_tree.nodes if mat.node_tree else []):
+                if node.type == 'NORMAL_MAP':
+                    for link in node.inputs['Color'].links:
+                        if link.from_node.type == 'TEX_IMAGE' and link.from_node.image:
+                            print("NORMALMAP:%dx%d" % tuple(link.from_node.image.size))
         """.write(to: script, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: blender)
@@ -211,6 +220,7 @@ final class ExportTests: TemporaryFolderTestCase {
         let keys = line.dropFirst("SHAPEKEYS:".count).split(separator: ",").map(String.init)
         XCTAssertEqual(Array(keys.dropFirst()), model.expressionNames, "first key is Blender's Basis")
         XCTAssertTrue(output.contains("IMAGES:1"), "the embedded 16×16 texture did not load")
+        XCTAssertTrue(output.contains("NORMALMAP:32x32"), "Blender did not wire the normal map:\n\(output.suffix(2000))")
     }
 }
 

@@ -36,7 +36,9 @@ enum DetailOutputs {
             for (name, value) in named { if let k = model.expressionNames.firstIndex(of: name) { w[k] = value } }
             return w
         }
-        let sheet = try build.rig.previewSheet(expressions: expressions, mesh: posed, width: 320, height: 320)
+        // Framed on the face (its 68 landmarks), where the wrinkles are.
+        let camera = OrthoCamera.framing(positions: mesh.surfacePoints(model.landmarks), width: 384, height: 384, fill: 0.8)
+        let sheet = try build.rig.previewSheet(expressions: expressions, mesh: posed, camera: camera, width: 384, height: 384)
         let details = folder.appendingPathComponent("details")
         try PNGEncoder.encode(sheet).write(to: details.appendingPathComponent("preview.png"))
         let json = JSONEncoder()

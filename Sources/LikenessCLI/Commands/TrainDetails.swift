@@ -14,7 +14,7 @@ struct TrainDetails: ParsableCommand {
             --stage teacher trains D_UNet with L_UNet (Eq. 4); --stage student trains the MAE with \
             L_animD (Eq. 6) against --teacher (--teacher-weight 0: the ablation without L_Tchr). Writes to \
             the run folder checkpoint.safetensors (every --validation-interval steps, with the optimiser \
-            state), best.safetensors (best validation L_phoD), model.safetensors, log.csv and \
+            state), best.safetensors (the teacher's best validation L_phoD, the student's best L1 to the teacher), model.safetensors, log.csv and \
             configuration.json. Run again with the same folder to resume. Long-running: use nohup.
             """
     )
@@ -93,7 +93,9 @@ struct TrainDetails: ParsableCommand {
                 if let v = try trainer.validate() {
                     line += String(format: ",%.5f,%.5f,%.5f,", v.withDetails, v.withoutDetails, v.meanDisplacement)
                         + (v.teacherL1.map { String(format: "%.5f", $0) } ?? "")
-                    if trainer.record(v.withDetails) {
+                    // The teacher is kept by its held-out L_phoD, the student by its L1 to the teacher
+                    // (L_phoD alone would prefer the student that draws no details at all).
+                    if trainer.record(v.teacherL1 ?? v.withDetails) {
                         try trainer.saveModel(to: runURL.appendingPathComponent("best.safetensors"), extra: ["step": "\(trainer.step)"])
                     }
                     print(String(format: "step %d: validation L_phoD %.5f with details, %.5f without; mean |d| %.4f", trainer.step,
