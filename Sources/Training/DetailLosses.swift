@@ -35,6 +35,11 @@ public struct DetailUV: @unchecked Sendable {
     let pairCount: Float
     /// Texels t in the domain whose mirror m(t) is too: (t, m(t)).
     let mirrorPairs: [(Int, Int)]
+    /// d², M_UV feathered towards its edge: smoothstep(½, 1, the 7×7 box mean of M_UV) ⊙ M_UV, 0 on
+    /// the edge texels and 1 three texels in. The displacements that leave the networks are
+    /// multiplied by it, so that D falls to 0 smoothly at the face's edge instead of stepping there
+    /// (a step is a crease in the bump-mapped shading).
+    public let feather: [Float]
 
     public init(model: MorphableModel, size: Int) throws {
         let mesh = try RenderMesh(model: model)
@@ -51,10 +56,27 @@ public struct DetailUV: @unchecked Sendable {
         pairCount = h.reduce(0, +) + v.reduce(0, +)
         horizontalPairs = Tensor(h, shape: [1, 1, d, d - 1])
         verticalPairs = Tensor(v, shape: [1, 1, d - 1, d])
+        feather = DetailUV.feathered(domain, size: size)
         let mirror = try UVMirror(mesh: mesh, atlas: atlas)
         mirrorPairs = (0..<(d * d)).compactMap { t in
             let m = Int(mirror.texel[t])
             return m >= 0 && m != t && domain[t] > 0 && domain[m] > 0 ? (t, m) : nil
+        }
+    }
+}
+
+extension DetailUV {
+    static func feathered(_ domain: [Float], size d: Int, radius r: Int = 3) -> [Float] {
+        (0..<(d * d)).map { t in
+            guard domain[t] > 0 else { return 0 }
+            let (x, y) = (t % d, t / d)
+            var sum: Float = 0
+            for dy in -r...r { for dx in -r...r {
+                let (u, v) = (x + dx, y + dy)
+                if u >= 0, v >= 0, u < d, v < d { sum += domain[v * d + u] }
+            } }
+            let m = sum / Float((2 * r + 1) * (2 * r + 1)), s = min(max((m - 0.5) * 2, 0), 1)
+            return s * s * (3 - 2 * s)
         }
     }
 }

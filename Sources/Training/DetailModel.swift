@@ -50,12 +50,14 @@ public final class DetailModel: @unchecked Sendable {
 }
 
 extension DetailModel {
-    /// D (d×d×1, metres) of network inputs `[B, 5, d, d]`, one map per item.
+    /// D (d×d×1, metres) of network inputs `[B, 5, d, d]`, one map per item, feathered at the
+    /// face's edge (`DetailUV.feather`).
     public func displacement(_ inputs: Tensor) throws -> [TextureMap] {
         let d = training.network.uvSize, d2 = d * d
         let out = try Autograd.withoutRecording { try network(inputs) }
         return try (0..<inputs.shape[0]).map { b in
-            try TextureMap(width: d, height: d, channels: 1, data: Array(UnsafeBufferPointer(start: out.data + b * d2, count: d2)))
+            let values = (0..<d2).map { out.data[b * d2 + $0] * uv.feather[$0] }
+            return try TextureMap(width: d, height: d, channels: 1, data: values)
         }
     }
 }
