@@ -43,7 +43,8 @@ struct EvalDetails: ParsableCommand {
         for network in networks {
             let uv = network.uv
             let v = try DetailTrainer.evaluate(network.network, teacher: teacherModel?.teacher, rendering: rendering, uv: uv, on: data)
-            let name = "\(network.url.lastPathComponent) (\(network.training.stage.rawValue), L_Tchr weight \(network.training.losses.teacher))"
+            let stage = network.training.stage == .teacher ? "teacher" : "MAE, L_Tchr weight \(network.training.losses.teacher)"
+            let name = "\(network.url.path) (\(stage))"
             print(String(format: "%@\n  L_phoD with details %.5f, without %.5f (%+.1f %%); mean |d| %.4f", name, v.withDetails,
                          v.withoutDetails, 100 * (v.withDetails / v.withoutDetails - 1), v.meanDisplacement)
                   + (v.teacherL1.map { String(format: "; L1 to the teacher %.4f (in d = D/D_max)", $0) } ?? ""))
