@@ -48,7 +48,8 @@ final class ProductionStageTests: XCTestCase {
         XCTAssertEqual(kinds, ["truncated.jpg": .corrupt, "bomb.png": .tooLarge, "notes.jpg": .notAnImage,
                                "empty.jpg": .notAnImage, "anim.gif": .notAnImage])
         XCTAssertTrue(output.rejected.first { $0.name == "bomb.png" }!.reason.detail.contains("100000×100000"))
-        XCTAssertEqual(Set(output.models.map(\.role)), ["face-detector", "landmarks", "face-model", "albedo-model", "base-model", "identity"])
+        XCTAssertEqual(Set(output.models.map(\.role)), ["face-detector", "landmarks", "face-model", "albedo-model", "base-model", "identity",
+                                                           "detail-model", "detail-teacher"])
         let albedo = output.models.first { $0.role == "albedo-model" }!
         XCTAssertTrue(albedo.id.contains("sha256:\(ShippedModels.albedoModelSHA256)"), albedo.id)
         XCTAssertTrue(albedo.licence.contains("non-commercial"))
