@@ -49,12 +49,11 @@ public final class DetailTeacher: Module {
     public let domain: Tensor
 
     public init(_ c: DetailConfiguration, domain: [Float], seed: UInt64 = 1) {
-        precondition(domain.count == c.uvSize * c.uvSize, "UV domain of \(domain.count) texels for a \(c.uvSize)² grid")
         var g = SeededGenerator(seed: seed)
         configuration = c
         unet = UNet(inChannels: DetailConfiguration.teacherInputChannels, outChannels: 1, baseChannels: c.teacherChannels,
                     levels: c.teacherLevels, using: &g)
-        self.domain = Tensor(domain, shape: [1, 1, c.uvSize, c.uvSize])
+        self.domain = domainTensor(domain, c)
         zeroFill(unet.head.weight)
     }
 
@@ -74,11 +73,10 @@ public final class DetailMAE: Module {
     public let domain: Tensor
 
     public init(_ c: DetailConfiguration, domain: [Float], seed: UInt64 = 1) {
-        precondition(domain.count == c.uvSize * c.uvSize, "UV domain of \(domain.count) texels for a \(c.uvSize)² grid")
         var g = SeededGenerator(seed: seed)
         configuration = c
         mae = MaskedAutoencoder(encoder: c.encoder, decoder: c.decoder, maskingRatio: 0, using: &g)
-        self.domain = Tensor(domain, shape: [1, 1, c.uvSize, c.uvSize])
+        self.domain = domainTensor(domain, c)
         zeroFill(mae.decoder.pred.weight)
     }
 
@@ -96,4 +94,10 @@ public final class DetailMAE: Module {
 /// a noise displacement that makes the first renders worse than none.
 func zeroFill(_ t: Tensor) {
     for i in 0..<t.count { t.data[i] = 0 }
+}
+
+/// M_UV `[1, 1, d, d]` for a configuration (a constant).
+func domainTensor(_ domain: [Float], _ c: DetailConfiguration) -> Tensor {
+    precondition(domain.count == c.uvSize * c.uvSize, "UV domain of \(domain.count) texels for a \(c.uvSize)² grid")
+    return Tensor(domain, shape: [1, 1, c.uvSize, c.uvSize])
 }

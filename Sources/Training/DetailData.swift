@@ -345,11 +345,13 @@ public enum DetailDataError: Error, CustomStringConvertible {
     case greyscale
     case noLight
     case tooLittleSkin(Float)
+    case noFaces
     public var description: String {
         switch self {
         case .greyscale: return "the photo has no colour"
         case .noLight: return "the SH light fit to the photo's skin is degenerate"
         case .tooLittleSkin(let share): return String(format: "only %.0f %% of the face's skin is seen", 100 * share)
+        case .noFaces: return "no photo has a face whose skin is seen well enough for details"
         }
     }
 }

@@ -84,7 +84,7 @@ public enum PersonDetails {
     /// stretches the skin. Returns the rig and the mean texture (d²×4 bytes).
     public static func make(_ model: DetailModel, faces: [DetailFace], identity: [Float], inputs: DetailInputBuilder) throws
         -> (rig: WrinkleRig, texture: [UInt8]) {
-        guard !faces.isEmpty else { throw DetailDataError.tooLittleSkin(0) }
+        guard !faces.isEmpty else { throw DetailDataError.noFaces }
         let head = inputs.model, d = inputs.uvSize, d2 = d * d
         var person = faces[0]
         person.uv = meanTexture(faces, texels: d2)

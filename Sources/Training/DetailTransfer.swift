@@ -116,7 +116,7 @@ extension PersonDetails {
         let stride = max(1, photos.count / maximumFaces)
         let chosen = Swift.stride(from: 0, to: photos.count, by: stride).prefix(maximumFaces).map { photos[$0] }
         let faces = chosen.compactMap { p in (try? inputs.face(p.image, landmarks: p.landmarks)).flatMap { $0.visibleSkin >= 0.25 ? $0 : nil } }
-        guard !faces.isEmpty else { throw DetailDataError.tooLittleSkin(0) }
+        guard !faces.isEmpty else { throw DetailDataError.noFaces }
         var (adapted, report): (DetailModel, DetailTransferReport?) = (student, nil)
         if transfer {
             (adapted, report) = try PersonDetailTransfer.adapt(student, teacher: teacher, faces: faces, model: inputs.model,
