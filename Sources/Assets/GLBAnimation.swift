@@ -12,7 +12,10 @@ import Foundation
 ///   the mesh is skinned — a skinned mesh ignores its own node's transform (glTF 2.0 §3.7.3), so
 ///   only a joint turns it; the key is composed with the joint's rest rotation — else on a new
 ///   parent node `head` at `pivot` (model units), whose child — the mesh's node — is shifted by
-///   −pivot, so the head turns about the pivot.
+///   −pivot, so the head turns about the pivot;
+/// - `rotation` of further skin joints by name (`jointRotations`, e.g. `jaw`, `leftEye`,
+///   `rightEye`): one quaternion per key, composed with the joint's rest rotation like the head's,
+///   sharing the weights' key times.
 ///
 /// GLB layout (glTF 2.0 §4.4): a 12-byte header (magic `glTF`, version 2, total length), a JSON
 /// chunk padded with spaces and a BIN chunk padded with zeros, both to 4 bytes.
@@ -29,9 +32,11 @@ public enum GLBAnimation {
     }
 
     /// Rewrites `url` with the animation added. `weights[i]` has one value per morph target;
-    /// `rotations` is empty (no head channel) or has one quaternion per key.
+    /// `rotations` is empty (no head channel) or has one quaternion per key; `jointRotations`
+    /// names joints of the mesh's skin (a name the skin lacks, or a count other than the keys', is
+    /// a `mismatch`), each with one quaternion per key.
     public static func add(to url: URL, name: String, times: [Float], weights: [[Float]], rotations: [SIMD4<Float>],
-                           pivot: SIMD3<Float>) throws {
+                           jointRotations: [(joint: String, rotations: [SIMD4<Float>])] = [], pivot: SIMD3<Float>) throws {
         let data = try Data(contentsOf: url)
         var (json, bin) = try split(data)
         guard !times.isEmpty, weights.count == times.count, rotations.isEmpty || rotations.count == times.count else {
@@ -60,13 +65,25 @@ public enum GLBAnimation {
         let weightOutput = append(weights.flatMap { $0 }, type: "SCALAR", count: times.count * targetCount, bounds: false)
         var samplers: [[String: Any]] = [["input": input, "output": weightOutput, "interpolation": "LINEAR"]]
         var channels: [[String: Any]] = [["sampler": 0, "target": ["node": meshNode, "path": "weights"]]]
-        if !rotations.isEmpty, let joint = rootJoint(of: meshNode, nodes: nodes, skins: json["skins"] as? [[String: Any]] ?? []) {
+        /// A rotation channel on joint node `joint`: the keys composed with its rest rotation.
+        func keyJoint(_ joint: Int, _ rotations: [SIMD4<Float>]) {
             let rest = (nodes[joint]["rotation"] as? [Float]).flatMap { $0.count == 4 ? SIMD4($0[0], $0[1], $0[2], $0[3]) : nil }
                 ?? SIMD4<Float>(0, 0, 0, 1)
             let keys = rotations.map { multiply($0, rest) }
             let rotationOutput = append(keys.flatMap { [$0.x, $0.y, $0.z, $0.w] }, type: "VEC4", count: times.count, bounds: false)
             samplers.append(["input": input, "output": rotationOutput, "interpolation": "LINEAR"])
-            channels.append(["sampler": 1, "target": ["node": joint, "path": "rotation"]])
+            channels.append(["sampler": samplers.count - 1, "target": ["node": joint, "path": "rotation"]])
+        }
+        let skinJoints = joints(of: meshNode, nodes: nodes, skins: json["skins"] as? [[String: Any]] ?? [])
+        let jointNodes = try jointRotations.map { joint, keys -> Int in
+            guard let node = skinJoints.first(where: { nodes[$0]["name"] as? String == joint }) else {
+                throw Error.mismatch("the mesh's skin has no joint '\(joint)'")
+            }
+            guard keys.count == times.count else { throw Error.mismatch("\(times.count) times, \(keys.count) '\(joint)' rotation keys") }
+            return node
+        }
+        if !rotations.isEmpty, let joint = rootJoint(of: meshNode, nodes: nodes, skins: json["skins"] as? [[String: Any]] ?? []) {
+            keyJoint(joint, rotations)
         } else if !rotations.isEmpty {
             let rotationOutput = append(rotations.flatMap { [$0.x, $0.y, $0.z, $0.w] }, type: "VEC4", count: times.count, bounds: false)
             // The pivot node takes the mesh node's place in its parent (or in the scene's roots).
@@ -89,17 +106,32 @@ public enum GLBAnimation {
                 json["scenes"] = scenes
             }
             samplers.append(["input": input, "output": rotationOutput, "interpolation": "LINEAR"])
-            channels.append(["sampler": 1, "target": ["node": head, "path": "rotation"]])
+            channels.append(["sampler": samplers.count - 1, "target": ["node": head, "path": "rotation"]])
         }
+        for (node, joint) in zip(jointNodes, jointRotations) { keyJoint(node, joint.rotations) }
         try finish(&json, bin: &bin, nodes: nodes, meshes: meshes, bufferViews: bufferViews, accessors: accessors,
                    animation: ["name": name, "samplers": samplers, "channels": channels], url: url)
     }
 
     /// The skinned mesh's root joint (named `global`, else the skin's first joint), or nil.
     static func rootJoint(of meshNode: Int, nodes: [[String: Any]], skins: [[String: Any]]) -> Int? {
-        guard let skin = nodes[meshNode]["skin"] as? Int, skin < skins.count,
-              let joints = skins[skin]["joints"] as? [Int], !joints.isEmpty else { return nil }
-        return joints.first { nodes[$0]["name"] as? String == "global" } ?? joints[0]
+        let joints = joints(of: meshNode, nodes: nodes, skins: skins)
+        return joints.first { nodes[$0]["name"] as? String == "global" } ?? joints.first
+    }
+
+    /// The joint nodes of the mesh node's skin (empty when it has none).
+    static func joints(of meshNode: Int, nodes: [[String: Any]], skins: [[String: Any]]) -> [Int] {
+        guard let skin = nodes[meshNode]["skin"] as? Int, skin < skins.count else { return [] }
+        return (skins[skin]["joints"] as? [Int] ?? []).filter { $0 < nodes.count }
+    }
+
+    /// The names of the joints of the skin of the GLB's mesh (empty for an unskinned mesh).
+    public static func skinJointNames(of url: URL) throws -> [String] {
+        let (json, _) = try split(try Data(contentsOf: url))
+        guard let nodes = json["nodes"] as? [[String: Any]], let meshNode = nodes.firstIndex(where: { $0["mesh"] != nil }) else {
+            throw Error.notGLB("no node holds a mesh")
+        }
+        return joints(of: meshNode, nodes: nodes, skins: json["skins"] as? [[String: Any]] ?? []).compactMap { nodes[$0]["name"] as? String }
     }
 
     /// Hamilton product a ⊗ b of quaternions (x, y, z, w): rotate by b, then by a.

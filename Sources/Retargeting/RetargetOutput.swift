@@ -27,6 +27,14 @@ public struct RetargetTarget: Sendable {
         }
     }
 
+    /// The person a bundle folder belongs to: a Library bundle is <person>/vNNNN (or
+    /// <person>/latest, a link to one); any other folder names itself.
+    public static func personName(ofBundle bundle: URL) -> String {
+        let folder = bundle.resolvingSymlinksInPath()
+        let isVersion = folder.lastPathComponent.range(of: "^v[0-9]{4,}$", options: .regularExpression) != nil
+        return (isVersion ? folder.deletingLastPathComponent() : folder).lastPathComponent
+    }
+
     /// A bundle (or `fit`/`reconstruct` output) folder: `summary.json`'s `identity` (top level, or
     /// under `summary` as `reconstruct` writes it), `head.png` when present.
     public init(bundle: URL, name: String? = nil) throws {
@@ -37,10 +45,7 @@ public struct RetargetTarget: Sendable {
         }
         let values = (object["identity"] ?? (object["summary"] as? [String: Any])?["identity"]) as? [NSNumber]
         guard let values, !values.isEmpty else { throw LoadError.noIdentity(summaryURL.path) }
-        // A Library bundle is <person>/vNNNN (or <person>/latest); any other folder names itself.
-        let folder = bundle.resolvingSymlinksInPath()
-        let isVersion = folder.lastPathComponent.range(of: "^v[0-9]{4,}$", options: .regularExpression) != nil
-        self.name = name ?? (isVersion ? folder.deletingLastPathComponent() : folder).lastPathComponent
+        self.name = name ?? Self.personName(ofBundle: bundle)
         identity = values.map(\.floatValue)
         texture = try? ImageDecoder.decode(contentsOf: bundle.appendingPathComponent("head.png"))
     }
@@ -91,13 +96,30 @@ public enum RetargetOutput {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// `retarget.json`: the clip, the target, and every frame (lost ones marked `"state": "lost"`).
+    /// The driver's own person-specific model (`retarget --driver`): who, the adapters file and
+    /// its SHA-256, so a clip records which adapters estimated it.
+    public struct DriverModel: Codable, Equatable, Sendable {
+        public var name: String
+        public var adapters: String
+        public var adaptersSHA256: String
+
+        public init(name: String, adapters: String, adaptersSHA256: String) {
+            self.name = name
+            self.adapters = adapters
+            self.adaptersSHA256 = adaptersSHA256
+        }
+    }
+
+    /// `retarget.json`: the clip, the target, the estimating model (the base network's hash, and
+    /// `driver` when the driver's adapters were used), and every frame (lost ones marked `"state": "lost"`).
     public struct Record: Codable {
         public var source: String
         public var target: String
         public var frameRate: Double
         public var refined: Bool
         public var network: String
+        /// The driver's adapters on top of `network`; nil for the base model alone.
+        public var driver: DriverModel?
         public var expressionNames: [String]
         public var jointNames: [String]
         public var framesWithFace: Int
@@ -105,13 +127,14 @@ public enum RetargetOutput {
         public var processingFPS: Double?
         public var frames: [DriverFrame]
 
-        public init(source: String, target: String, frameRate: Double, refined: Bool, network: String, expressionNames: [String],
-                    jointNames: [String], framesWithFace: Int, processingFPS: Double?, frames: [DriverFrame]) {
+        public init(source: String, target: String, frameRate: Double, refined: Bool, network: String, driver: DriverModel? = nil,
+                    expressionNames: [String], jointNames: [String], framesWithFace: Int, processingFPS: Double?, frames: [DriverFrame]) {
             self.source = source
             self.target = target
             self.frameRate = frameRate
             self.refined = refined
             self.network = network
+            self.driver = driver
             self.expressionNames = expressionNames
             self.jointNames = jointNames
             self.framesWithFace = framesWithFace
@@ -120,11 +143,21 @@ public enum RetargetOutput {
         }
     }
 
-    /// Morph weights of the GLB for a frame: ψ, with the jaw joint's opening (its x rotation, which
-    /// a mesh without a skeleton cannot play) folded into jawOpen as θ_jaw,x / jawOpenAngle.
-    public static func glbWeights(_ f: DriverFrame, expressionNames: [String]) -> [Float] {
+    /// The skin joints whose rotations are keyed besides the head's (on `global`): the jaw and
+    /// the eyes, each keyed with its own θ_j.
+    public static let keyedJoints = ["jaw", "leftEye", "rightEye"]
+
+    /// Morph weights of the GLB for a frame. With the jaw joint keyed (`jawJoint`), ψ as it is:
+    /// the model's face S(β, ψ, θ) = LBS(T + Bψ, θ) applies both the jawOpen morph and the jaw
+    /// joint's rotation θ_jaw, and a skinned glTF plays exactly that (morphs, then skinning), so
+    /// keeping both counts the jaw once — what the estimate put in θ_jaw turns the joint, what it
+    /// put in ψ_jawOpen plays the morph. Folding θ_jaw into jawOpen as well would open the jaw
+    /// twice. Without a jaw joint (a mesh without that skeleton) the joint's opening — its x
+    /// rotation — is folded into jawOpen as θ_jaw,x / jawOpenAngle, the one way such a mesh can
+    /// play it.
+    public static func glbWeights(_ f: DriverFrame, expressionNames: [String], jawJoint: Bool) -> [Float] {
         var w = f.expression
-        if let k = expressionNames.firstIndex(of: "jawOpen"), k < w.count {
+        if !jawJoint, let k = expressionNames.firstIndex(of: "jawOpen"), k < w.count {
             w[k] = min(1, max(0, w[k] + f.rotation(ofJoint: 2).x / EmbeddedHead.jawOpenAngle))
         }
         return w
@@ -155,7 +188,8 @@ public enum RetargetOutput {
     /// named morph target) with the clip as a glTF animation — morph weights keyed at the source
     /// timestamps of the frames with a face, head rotation on the skin's root joint (`global`;
     /// `GLBAnimation` falls back to a `head` node pivoting at the neck joint for an unskinned
-    /// mesh). Returns the number of keys.
+    /// mesh), and the rotations θ_j of the `keyedJoints` the model and the GLB's skin both have
+    /// on those joints at the same times (see `glbWeights` for the jaw). Returns the number of keys.
     @discardableResult
     public static func writeGLB(_ frames: [DriverFrame], target: RetargetTarget, model: MorphableModel, clip: String,
                                 to url: URL) throws -> Int {
@@ -167,9 +201,15 @@ public enum RetargetOutput {
         var neutral = FaceCode.neutral(for: model)
         if !target.identity.isEmpty { neutral.identity = target.identity }
         let pivot = try FaceEvaluator(model: model).evaluate(neutral).skeleton.restJoints[min(1, model.joints.count - 1)]
+        let skin = Set(try GLBAnimation.skinJointNames(of: url))
+        let joints = keyedJoints.compactMap { name in model.joints.firstIndex { $0.name == name && skin.contains(name) } }
+        let jointKeys = joints.map { j in
+            (joint: model.joints[j].name, rotations: keyed.map { quaternion(Rodrigues.matrix($0.rotation(ofJoint: j))) })
+        }
+        let jawJoint = joints.contains { model.joints[$0].name == "jaw" }
         try GLBAnimation.add(to: url, name: clip, times: keyed.map { Float($0.timestamp) },
-                             weights: keyed.map { glbWeights($0, expressionNames: model.expressionNames) },
-                             rotations: keyed.map { quaternion($0.headRotation) }, pivot: pivot)
+                             weights: keyed.map { glbWeights($0, expressionNames: model.expressionNames, jawJoint: jawJoint) },
+                             rotations: keyed.map { quaternion($0.headRotation) }, jointRotations: jointKeys, pivot: pivot)
         return keyed.count
     }
 

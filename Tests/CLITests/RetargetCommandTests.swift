@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Library
 import XCTest
 
 /// `likeness retarget` end to end: a person fitted from two frames of the Obama sequence, driven by
@@ -13,12 +14,10 @@ final class RetargetCommandTests: XCTestCase {
         return url
     }
 
-    func testRetargetVideoAndPhotosOntoAFittedPerson() throws {
-        let video = try Self.shared("data/video/lp_d0.mp4")
-        let sequence = try Self.shared("data/sequences/obama")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-retarget-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+    /// The target person: `likeness fit` on two frames of the Obama sequence, copied to
+    /// `<folder>/photos`, written to `<folder>/person`.
+    static func fittedPerson(in folder: URL) throws -> (photos: URL, person: URL) {
+        let sequence = try shared("data/sequences/obama")
         let photos = folder.appendingPathComponent("photos")
         try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
         for name in ["frame_0001.jpg", "frame_0020.jpg"] {
@@ -27,6 +26,15 @@ final class RetargetCommandTests: XCTestCase {
         let person = folder.appendingPathComponent("person")
         let fit = try LikenessBinary.run(["fit", photos.path, "-o", person.path, "--quiet"])
         XCTAssertEqual(fit.status, 0, fit.stderr)
+        return (photos, person)
+    }
+
+    func testRetargetVideoAndPhotosOntoAFittedPerson() throws {
+        let video = try Self.shared("data/video/lp_d0.mp4")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-retarget-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (photos, person) = try Self.fittedPerson(in: folder)
 
         let out = folder.appendingPathComponent("out")
         let result = try LikenessBinary.run(["retarget", "--person", person.path, video.path, "-o", out.path, "--quiet"])
@@ -64,5 +72,74 @@ final class RetargetCommandTests: XCTestCase {
         XCTAssertTrue(second.stdout.contains("skipped notes.txt: The file is not a video"), second.stdout)
         let record = try JSONSerialization.jsonObject(with: Data(contentsOf: mixed.appendingPathComponent("photos/retarget.json"))) as! [String: Any]
         XCTAssertEqual((record["frames"] as! [[String: Any]]).map { $0["state"] as! String }, ["detected", "lost"])
+    }
+
+    /// `--driver`: the driver's own adapters (made by `likeness adapt` on four photos (its minimum) of George W.
+    /// Bush, no hold-out so they are always written) estimate the frames; retarget.json records
+    /// the driver and the adapters' SHA-256, and the estimates differ from the base model's on the
+    /// same photos. A driver without adapters is a clear usage error (exit 64), nothing written.
+    func testDriverModelDrivesAndIsRecorded() throws {
+        let folder = try DaemonCLISupport.temporaryFolder("retarget-driver")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func copy(_ names: [String], into name: String) throws -> URL {
+            let target = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+            for n in names {
+                try FileManager.default.copyItem(at: try DaemonCLISupport.sharedPhoto("data/people/george-w-bush/\(n)"),
+                                                 to: target.appendingPathComponent(n))
+            }
+            return target
+        }
+        let training = try copy(["George_W_Bush_0001.jpg", "George_W_Bush_0002.jpg", "George_W_Bush_0003.jpg", "George_W_Bush_0004.jpg"],
+                                into: "Inbox/george")
+        let driving = try copy(["George_W_Bush_0005.jpg", "George_W_Bush_0006.jpg"], into: "driving")
+        let (photos, person) = try Self.fittedPerson(in: folder)
+        let driver = folder.appendingPathComponent("george")
+        let adapt = try LikenessBinary.run(["adapt", training.path, "-o", driver.path, "--holdout", "0", "--steps", "12", "--quiet"])
+        XCTAssertEqual(adapt.status, 0, adapt.stderr + adapt.stdout)
+        let adapters = driver.appendingPathComponent("adapters.safetensors")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: adapters.path), adapt.stdout)
+
+        func retarget(_ extra: [String], _ name: String) throws -> (result: CommandResult, out: URL) {
+            let out = folder.appendingPathComponent(name)
+            let result = try LikenessBinary.run(["retarget", "--person", person.path, driving.path, "-o", out.path, "--quiet",
+                                                 "--library", folder.appendingPathComponent("Library").path] + extra)
+            return (result, out)
+        }
+        func record(_ out: URL) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("retarget.json"))) as! [String: Any]
+        }
+        let driven = try retarget(["--driver", driver.path], "driven")
+        XCTAssertEqual(driven.result.status, 0, driven.result.stderr + driven.result.stdout)
+        for file in ["animation.glb", "arkit.csv", "retarget.json", "preview.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: driven.out.appendingPathComponent(file).path), file)
+        }
+        let json = try record(driven.out)
+        let recorded = try XCTUnwrap(json["driver"] as? [String: Any], "retarget.json records the driver's model")
+        XCTAssertEqual(recorded["name"] as? String, "george")
+        XCTAssertEqual(recorded["adapters"] as? String, adapters.path)
+        XCTAssertEqual(recorded["adaptersSHA256"] as? String, SHA256.hex(try Data(contentsOf: adapters)))
+        XCTAssertEqual(json["framesWithFace"] as? Int, 2)
+
+        let base = try retarget([], "base")
+        XCTAssertEqual(base.result.status, 0, base.result.stderr + base.result.stdout)
+        let baseJSON = try record(base.out)
+        XCTAssertNil(baseJSON["driver"], "no driver, no driver record")
+        func raw(_ json: [String: Any]) -> [Double] {
+            (json["frames"] as! [[String: Any]]).flatMap { ($0["rawExpression"] as! [NSNumber]).map(\.doubleValue) }
+        }
+        let (a, b) = (raw(json), raw(baseJSON))
+        XCTAssertEqual(a.count, b.count)
+        XCTAssertGreaterThan(zip(a, b).map { abs($0 - $1) }.max() ?? 0, 1e-4, "the driver's adapters change the estimates")
+
+        let noAdapters = try retarget(["--driver", photos.path], "none")
+        XCTAssertEqual(noAdapters.result.status, 64, noAdapters.result.stdout)
+        XCTAssertTrue(noAdapters.result.stderr.contains("no adapters for driver"), noAdapters.result.stderr)
+        let unknown = try retarget(["--driver", "nobody"], "unknown")
+        XCTAssertEqual(unknown.result.status, 64, unknown.result.stdout)
+        XCTAssertTrue(unknown.result.stderr.contains("no adapters for nobody"), unknown.result.stderr)
+        for name in ["none", "unknown"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "nothing written")
+        }
     }
 }

@@ -26,6 +26,9 @@ final class RetargetOutputTests: XCTestCase {
             let w = (0..<n).map { k in Float(k % 5) * 0.1 * Float(i + 1) / 4 }
             var pose = [Float](repeating: 0, count: p)
             pose[1] = 0.1 * Float(i)
+            pose[6] = 0.05 * Float(i)     // jaw opens about +x
+            pose[10] = 0.02 * Float(i)    // left eye turns about +y
+            pose[13] = -0.02 * Float(i)   // right eye the other way
             return DriverFrame(index: i, timestamp: Double(i) * 0.04, name: "t", state: i == 0 ? .detected : .tracked,
                                expression: w, pose: pose, camera: OrthoCamera(scale: 1000, translation: [256, 256]),
                                rawExpression: w, rawPose: pose, landmarks: [])
@@ -102,9 +105,27 @@ final class RetargetOutputTests: XCTestCase {
         XCTAssertEqual(weights.interpolation, "LINEAR")
         XCTAssertEqual(weights.times, [0, 0.04, 0.12], "keyed at the source timestamps of the frames with a face")
         XCTAssertEqual(weights.values.count, 3 * model.expressionCount)
-        let expected = [0, 1, 3].flatMap { RetargetOutput.glbWeights(frames[$0], expressionNames: model.expressionNames) }
+        // The jaw joint is keyed, so the weights are ψ as estimated (θ_jaw is not folded into jawOpen).
+        let expected = [0, 1, 3].flatMap { frames[$0].expression }
         for (a, b) in zip(weights.values, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
-        let rotation = try XCTUnwrap(channels.first { $0.path == "rotation" })
+        XCTAssertEqual(RetargetOutput.glbWeights(frames[3], expressionNames: model.expressionNames, jawJoint: true), frames[3].expression)
+        let jawOpen = model.expressionNames.firstIndex(of: "jawOpen")!
+        XCTAssertEqual(RetargetOutput.glbWeights(frames[3], expressionNames: model.expressionNames, jawJoint: false)[jawOpen],
+                       min(1, frames[3].expression[jawOpen] + 0.15 / EmbeddedHead.jawOpenAngle), accuracy: 1e-6,
+                       "without a jaw joint the jaw's opening is folded into jawOpen")
+        // Jaw and eyes: a rotation channel each on the skin's joint of that name, at the same times,
+        // the frame's θ_j as a unit quaternion.
+        for (j, name) in [(2, "jaw"), (3, "leftEye"), (4, "rightEye")] {
+            let channel = try XCTUnwrap(channels.first { $0.path == "rotation" && $0.node["name"] as? String == name }, name)
+            XCTAssertEqual(channel.times, weights.times, name)
+            XCTAssertEqual(channel.values.count, 12, name)
+            for (k, f) in [0, 1, 3].enumerated() {
+                let q = RetargetOutput.quaternion(Rodrigues.matrix(frames[f].rotation(ofJoint: j)))
+                for c in 0..<4 { XCTAssertEqual(channel.values[4 * k + c], q[c], accuracy: 1e-6, "\(name) key \(k)") }
+            }
+        }
+        XCTAssertEqual(channels.filter { $0.path == "rotation" }.count, 4, "head, jaw and two eyes")
+        let rotation = try XCTUnwrap(channels.first { $0.path == "rotation" && $0.node["name"] as? String == "global" })
         // The GLB is skinned, and a skinned mesh ignores its node's transform: the head turns by
         // the skin's root joint.
         XCTAssertEqual(rotation.node["name"] as? String, "global")

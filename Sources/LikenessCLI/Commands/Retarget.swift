@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checksum
 import FaceDetect
 import FaceModel
 import Foundation
@@ -25,9 +26,10 @@ struct Retarget: ParsableCommand {
             are marked, never fatal. Driving photos form one clip (frame i at i seconds); each video is \
             its own clip, written to <output>/ (or <output>/<clip>/ when there are several): \
             animation.glb (the person's head, morph-target weights keyed at the source timestamps, \
-            head rotation on a `head` node), arkit.csv (Live Link Face's columns), retarget.json \
-            (every frame, lost ones marked), preview.png (driving frame beside the retargeted head) \
-            and, for video, preview.mp4.
+            head rotation on the skin's root joint, jaw and eye rotations on their joints), arkit.csv \
+            (Live Link Face's columns), retarget.json (every frame, lost ones marked; with --driver, \
+            the driver's adapters and their sha256), preview.png (driving frame beside the retargeted \
+            head) and, for video, preview.mp4.
             """
     )
 
@@ -67,7 +69,9 @@ struct Retarget: ParsableCommand {
         let model = EmbeddedHead.make()
         let shipped = try BaseModel(contentsOf: weights.map { URL(fileURLWithPath: $0) })
         try shipped.check(model)
-        let network = try driver.map { try PersonTransfer.personModel(shipped, adapters: try Reconstruct.adapters(of: $0, library: library)) } ?? shipped
+        let driverModel = try driver.map(driverRecord)
+        let network = try driverModel.map { try PersonTransfer.personModel(shipped, adapters: URL(fileURLWithPath: $0.adapters)) } ?? shipped
+        if let driverModel { print("driver \(driverModel.name): adapters \(driverModel.adapters) (sha256 \(driverModel.adaptersSHA256.prefix(12)))") }
         let target = try RetargetTarget(bundle: try Self.bundle(of: person, library: library))
         let retargeter = try Retargeter(model: model, network: network, frontEnd: try FaceFrontEnd.standard(), refine: refine)
         let (photos, videos) = try clips()
@@ -91,7 +95,7 @@ struct Retarget: ParsableCommand {
             }
             try write(frames, images: { body in for (i, image) in images.enumerated() { try body(i, image) } }, clip: "photos",
                       source: inputs.joined(separator: " "), frameRate: 1, video: false, target: target, model: model,
-                      network: network, to: folder)
+                      network: network, driver: driverModel, to: folder)
             written += 1
         }
         for url in videos {
@@ -127,7 +131,7 @@ struct Retarget: ParsableCommand {
             }
             try write(frames, images: again, clip: clip, source: url.path, frameRate: reader.frameRate, video: !noVideoPreview,
                       fps: Double(frames.count) / max(seconds, 1e-9),
-                      target: target, model: model, network: network, to: folder)
+                      target: target, model: model, network: network, driver: driverModel, to: folder)
             written += 1
         }
         print("retargeted \(written) clip\(written == 1 ? "" : "s") onto \(target.name); wrote \(output)")
@@ -158,6 +162,17 @@ struct Retarget: ParsableCommand {
         return (photos, videos)
     }
 
+    /// The driver's adapters (`--driver`: a name in `library`, a bundle folder or an adapters file)
+    /// and their hash; a driver without adapters is a `ValidationError` (exit 64) saying where it looked.
+    func driverRecord(_ driver: String) throws -> RetargetOutput.DriverModel {
+        let url = try Reconstruct.adapters(of: driver, library: library)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ValidationError("no adapters for driver \(driver): \(url.path) does not exist")
+        }
+        let name = FileManager.default.fileExists(atPath: driver) ? RetargetTarget.personName(ofBundle: url.deletingLastPathComponent()) : driver
+        return RetargetOutput.DriverModel(name: name, adapters: url.path, adaptersSHA256: try SHA256.hex(fileAt: url))
+    }
+
     /// The bundle folder `person` names: a folder as given, or a name's latest bundle in `library`.
     static func bundle(of person: String, library: String) throws -> URL {
         var isFolder: ObjCBool = false
@@ -176,14 +191,14 @@ struct Retarget: ParsableCommand {
     /// `images` calls its body with each frame's index and picture, in order.
     func write(_ frames: [DriverFrame], images: (((Int, Image) throws -> Void) throws -> Void), clip: String, source: String,
                frameRate: Double, video: Bool, fps: Double? = nil, target: RetargetTarget, model: MorphableModel, network: BaseModel,
-               to folder: URL) throws {
+               driver: RetargetOutput.DriverModel?, to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let keys = try RetargetOutput.writeGLB(frames, target: target, model: model, clip: clip,
                                                to: folder.appendingPathComponent("animation.glb"))
         try RetargetOutput.csv(frames, expressionNames: model.expressionNames, frameRate: frameRate)
             .write(to: folder.appendingPathComponent("arkit.csv"), atomically: true, encoding: .utf8)
         let record = RetargetOutput.Record(source: source, target: target.name, frameRate: frameRate, refined: refine,
-                                           network: network.contentHash, expressionNames: model.expressionNames,
+                                           network: network.contentHash, driver: driver, expressionNames: model.expressionNames,
                                            jointNames: model.joints.map(\.name), framesWithFace: keys, processingFPS: fps,
                                            frames: frames)
         let encoder = JSONEncoder()
