@@ -63,6 +63,12 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     public struct ShapeMismatch: Equatable, Sendable {
         public let name: String
         public let expected: [Int], found: [Int]
+
+        public init(name: String, expected: [Int], found: [Int]) {
+            self.name = name
+            self.expected = expected
+            self.found = found
+        }
     }
 
     /// `missing`: parameters of the module absent from the file; `unexpected`: tensors of the file

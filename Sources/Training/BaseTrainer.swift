@@ -29,6 +29,8 @@ public struct BaseTrainingConfiguration: Sendable, Codable, Equatable {
     /// L_pho and L_id render at crop/factor pixels (nil: 2, so 128² for the 256² crop — the
     /// resolution the ViT sees).
     public var photometricRenderFactor: Int?
+    /// SHA-256 of the encoder weights the run started from (`train-base --initialize`); nil: random.
+    public var initializedFrom: String?
 
     public init(encoder: CoarseEncoderConfiguration) { self.encoder = encoder }
 }
@@ -281,6 +283,34 @@ public final class BaseTrainer {
         let metadata = try readTrainingCheckpoint(into: encoder, optimiser: optimiser, from: url)
         step = Int(metadata["step"] ?? "0") ?? 0
         bestNME = Float(metadata["bestNME"] ?? "inf") ?? .infinity
+    }
+
+    /// Starts from a trained encoder's weights (`train-base --initialize`), e.g. the shipped model
+    /// fine-tuned with L_pho: every parameter is copied, except that the head's output layer may
+    /// have more outputs than the file's — the appended α and SH-light rows (`outputCount` puts
+    /// them after the camera) start at zero, so the start decodes the same β, ψ, θ and camera, the
+    /// mean albedo and the mean light. Optimiser state and step start afresh.
+    /// - Throws: `CheckpointError.mismatch` when anything else differs (nothing is loaded then).
+    public func initialize(from url: URL) throws {
+        let file = try SafeTensorsFile.read(contentsOf: url)
+        let outputs = encoder.head.mlp.fc2
+        let grown = [("head.fc2.weight", outputs.weight)] + (outputs.bias.map { [("head.fc2.bias", $0)] } ?? [])
+        var missing: [String] = [], misshaped: [CheckpointError.ShapeMismatch] = []
+        var rows: [(Tensor, [Float])] = []
+        for (name, t) in grown {
+            guard let s = file[name] else { missing.append(name); continue }
+            guard s.shape.count == t.shape.count, s.shape[0] <= t.shape[0], s.shape.dropFirst() == t.shape.dropFirst() else {
+                misshaped.append(.init(name: name, expected: t.shape, found: s.shape))
+                continue
+            }
+            rows.append((t, try s.floats()))
+        }
+        guard missing.isEmpty, misshaped.isEmpty else { throw CheckpointError.mismatch(missing: missing, unexpected: [], misshaped: misshaped) }
+        try Checkpoint.load(into: encoder, from: file, selection: { name in !grown.contains { $0.0 == name } && !name.hasPrefix("adam.") })
+        for (t, v) in rows {
+            t.data.update(repeating: 0, count: t.count)
+            v.withUnsafeBufferPointer { t.data.update(from: $0.baseAddress!, count: v.count) }
+        }
     }
 
     /// Records a validation result; true when it is the best so far.

@@ -311,6 +311,39 @@ final class PhotometricTests: XCTestCase {
         XCTAssertThrowsError(try BaseTrainer(configuration: c, model: Self.model, train: data, validation: nil, albedoModel: Self.albedo))
     }
 
+    /// `initialize(from:)` grows a trained geometry-only encoder into one that regresses α and
+    /// light: β, ψ, θ and camera decode exactly as before, α is zero and the light is the mean;
+    /// a file of another architecture is refused and loads nothing.
+    func testInitializeGrowsAGeometryEncoderWithZeroAppearance() throws {
+        let data = try tinyDataset(4)
+        let geometry = try BaseTrainer(configuration: try tinyConfiguration(data), model: Self.model, train: data, validation: nil)
+        for _ in 0..<3 { try geometry.trainStep() }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-init-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try geometry.saveModel(to: url)
+        let grown = try BaseTrainer(configuration: try photometricConfiguration(data), model: Self.model, train: data,
+                                    validation: nil, albedoModel: Self.albedo)
+        try grown.initialize(from: url)
+        let size = geometry.encoder.configuration.inputSize
+        var g = SeededGenerator(seed: 5)
+        let input = Tensor.uniform([2, 3, size, size], in: -1...1, using: &g)
+        let (before, after) = try Autograd.withoutRecording { (try geometry.encoder(input), try grown.encoder(input)) }
+        XCTAssertEqual(after.identity.values, before.identity.values)
+        XCTAssertEqual(after.expression.values, before.expression.values)
+        XCTAssertEqual(after.pose.values, before.pose.values)
+        XCTAssertEqual(after.camera.values, before.camera.values)
+        XCTAssertEqual(try XCTUnwrap(after.albedo).values, [Float](repeating: 0, count: 2 * 8))
+        let mean = try XCTUnwrap(grown.encoder.configuration.meanLighting)
+        XCTAssertEqual(try XCTUnwrap(after.lighting).values, mean + mean)
+        // Another width: refused, nothing loaded.
+        var other = try tinyConfiguration(data)
+        other.encoder.vit.dim *= 2
+        let wrong = try BaseTrainer(configuration: other, model: Self.model, train: data, validation: nil)
+        let untouched = wrong.encoder.namedParameters.map(\.tensor.values)
+        XCTAssertThrowsError(try wrong.initialize(from: url)) { XCTAssertTrue($0 is CheckpointError, "\($0)") }
+        XCTAssertEqual(wrong.encoder.namedParameters.map(\.tensor.values), untouched)
+    }
+
     // MARK: The shipped model
 
     /// The shipped configuration (written before α and light existed) loads with no extra outputs,

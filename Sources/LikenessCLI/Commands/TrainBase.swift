@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checksum
 import FaceModel
 import Foundation
 import Reconstruction
@@ -51,6 +52,9 @@ struct TrainBase: ParsableCommand {
     var identityLoss: Float = 0
     @Option(help: "Albedo components the encoder regresses when L_pho or L_id is on.") var albedoComponents = 50
     @Option(help: "L_pho and L_id render at crop/factor pixels.") var renderFactor = 2
+    @Option(help: ArgumentHelp("Start from a trained encoder's weights (e.g. the shipped model) instead of at random.",
+                               discussion: "Same architecture; α and SH-light outputs that file lacks start at zero (mean albedo, mean light). Ignored when the run folder has a checkpoint to resume."))
+    var initialize: String?
 
     func run() throws {
         let logger = global.makeLogger("likeness.train-base")
@@ -76,6 +80,7 @@ struct TrainBase: ParsableCommand {
         config.losses.photometric = photometric
         config.losses.identity = identityLoss
         if photometric > 0 || identityLoss > 0 { config.photometricRenderFactor = renderFactor }
+        if let initialize { config.initializedFrom = try SHA256.hex(fileAt: URL(fileURLWithPath: initialize)) }
         config.augmentation.scale *= jitter
         config.augmentation.rotationDegrees *= jitter
         config.augmentation.shift *= jitter
@@ -87,6 +92,10 @@ struct TrainBase: ParsableCommand {
             try trainer.resume(from: checkpoint)
             logger.info("resumed at step \(trainer.step)")
         } else {
+            if let initialize {
+                try trainer.initialize(from: URL(fileURLWithPath: initialize))
+                print("initialised from \(initialize)")
+            }
             try "step,lr,sil,inL,spL,reg,sc,pho,id,total,grad_norm,seconds,val_mean,val_median,val_boundary,val_inner\n"
                 .write(to: logURL, atomically: true, encoding: .utf8)
         }
