@@ -82,8 +82,8 @@ public struct ExportMesh: Sendable {
             guard count > 0, model.skinWeights.count == model.vertexCount * count,
                   model.jointRegressor.count == model.vertexCount * count else { return nil }
             jointNames = model.joints.map(\.name)
-            guard Set(jointNames).count == count, !jointNames.contains(where: { $0.isEmpty || $0 == "root" }) else {
-                throw ExportError.unsuitableModel("its joint names must be unique, not empty and not \"root\": \(jointNames)")
+            guard Set(jointNames).count == count, !jointNames.contains(where: { $0.isEmpty || $0 == "face" }) else {
+                throw ExportError.unsuitableModel("its joint names must be unique, not empty and not \"face\" (the mesh's node): \(jointNames)")
             }
             parents = model.joints.map(\.parent)
             restPositions = model.restJoints(of: restShape).flatMap { [$0.x, $0.y, $0.z] }

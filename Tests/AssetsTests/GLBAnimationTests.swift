@@ -65,6 +65,9 @@ final class GLBAnimationTests: XCTestCase {
         XCTAssertEqual(read.joints, model.joints.map(\.name), "the GLB is skinned")
         let w = try XCTUnwrap(read.channels.first { $0.path == "weights" })
         XCTAssertTrue(w.hasMesh)
+        // three.js binds a track on a node named "root" to the object the mixer plays, never to
+        // the mesh (PropertyBinding.findNode), so the mesh's node must not be called that.
+        XCTAssertEqual(w.node, "face")
         XCTAssertEqual(w.interpolation, "LINEAR")
         XCTAssertEqual(w.times, times)
         XCTAssertEqual(w.values, weights.flatMap { $0 })

@@ -81,7 +81,7 @@ void addBones(aiMesh *mesh, const likeness_mesh_desc &d) {
     }
 }
 
-/// The joints as nodes under `root`, each translated from its parent's rest position to its own.
+/// The joints as nodes under `root` (the scene's root node, `face`), each translated from its parent's rest position to its own.
 void addJointNodes(aiNode *root, const likeness_mesh_desc &d) {
     std::vector<aiNode *> nodes(d.jointCount);
     std::vector<std::vector<aiNode *>> children(d.jointCount + 1); // last: the root's
@@ -193,7 +193,9 @@ extern "C" int likeness_export_mesh(const likeness_mesh_desc *d, const char *for
     try {
         // aiScene's destructor frees meshes, materials, textures and nodes.
         std::unique_ptr<aiScene> scene(new aiScene());
-        scene->mRootNode = new aiNode("root");
+        // Not "root": three.js's PropertyBinding reads a track on a node named "root" as a track
+        // on the object the mixer plays, so an animation's morph-weight track would miss the mesh.
+        scene->mRootNode = new aiNode("face");
         scene->mRootNode->mNumMeshes = 1;
         scene->mRootNode->mMeshes = new unsigned int[1]{0};
         if (d->jointCount > 0) addJointNodes(scene->mRootNode, *d);

@@ -40,7 +40,7 @@ typedef struct likeness_mesh_desc {
     /// translated from its parent's rest position to its own, and a bone whose offset (inverse
     /// bind) matrix is the translation by minus its rest position.
     unsigned int jointCount;
-    const char *const *jointNames;     ///< jointCount unique names (none "root")
+    const char *const *jointNames;     ///< jointCount unique names (none "face", the mesh's node)
     const int *jointParents;           ///< jointCount parent indices, -1 for a root joint
     const float *jointRestPositions;   ///< jointCount×3 rest positions in mesh space
     const unsigned int *vertexJoints;  ///< vertexCount×4 joint indices
