@@ -7,7 +7,7 @@ import Foundation
 public struct JobProgress: Codable, Equatable, Sendable, CustomStringConvertible {
     /// The production stage's stages, in order.
     public enum Stage: String, Codable, CaseIterable, Sendable {
-        case detection, baseModel = "base-model", adaptation, reconstruction, texture, export
+        case detection, baseModel = "base-model", adaptation, reconstruction, texture, export, details
 
         /// The share of the job's percentage this stage spans (its usual share of the time).
         var span: ClosedRange<Int> {
@@ -16,8 +16,9 @@ public struct JobProgress: Codable, Equatable, Sendable, CustomStringConvertible
             case .baseModel: return 10...15
             case .adaptation: return 15...60
             case .reconstruction: return 60...75
-            case .texture: return 75...92
-            case .export: return 92...100
+            case .texture: return 75...88
+            case .export: return 88...92
+            case .details: return 92...100
             }
         }
     }

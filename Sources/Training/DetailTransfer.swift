@@ -42,8 +42,10 @@ public enum PersonDetailTransfer {
         name.contains(".adapter.") || name.contains("norm") || name == "detail_latent"
     }
 
+    /// `progress` is told each finished step (1…`steps`).
     public static func adapt(_ student: DetailModel, teacher: DetailModel, faces: [DetailFace], model: MorphableModel,
-                             configuration c: Configuration = Configuration()) throws -> (DetailModel, DetailTransferReport) {
+                             configuration c: Configuration = Configuration(),
+                             progress: (Int) -> Void = { _ in }) throws -> (DetailModel, DetailTransferReport) {
         let start = Date()
         let adapted = try DetailModel(contentsOf: student.url, model: model)
         guard let mae = adapted.network as? DetailMAE else { throw TensorError.invalidArgument("\(student.url.path) is not a detail MAE") }
@@ -76,6 +78,7 @@ public enum PersonDetailTransfer {
             _ = clipGradientNorm(optimiser.parameters, maxNorm: 1)
             optimiser.step()
             optimiser.zeroGrad()
+            progress(step + 1)
         }
         mae.setTrainable(false)
         let after = try heldOutLoss(mae)
@@ -109,18 +112,25 @@ extension PersonDetails {
     /// The person's detail rig from their located photos: up to `maximumFaces` `DetailFace`s (faces
     /// with less than a quarter of the UV skin seen are left out), the person-specific detail stage
     /// (`PersonDetailTransfer`, when `transfer`), then `make` with the person's identity β.
+    /// `progress(step, total)` counts the faces unwrapped, then the detail stage's steps.
     public static func build(photos: [LocatedPhoto], identity: [Float], student: DetailModel, teacher: DetailModel,
                              inputs: DetailInputBuilder, maximumFaces: Int = 24, transfer: Bool = true,
-                             configuration: PersonDetailTransfer.Configuration = .init()) throws -> Build {
+                             configuration: PersonDetailTransfer.Configuration = .init(),
+                             progress: (Int, Int) -> Void = { _, _ in }) throws -> Build {
         let start = Date()
         let stride = max(1, photos.count / maximumFaces)
         let chosen = Swift.stride(from: 0, to: photos.count, by: stride).prefix(maximumFaces).map { photos[$0] }
-        let faces = chosen.compactMap { p in (try? inputs.face(p.image, landmarks: p.landmarks)).flatMap { $0.visibleSkin >= 0.25 ? $0 : nil } }
+        let total = chosen.count + (transfer ? configuration.steps : 0)
+        let faces = chosen.enumerated().compactMap { i, p in
+            defer { progress(i + 1, total) }
+            return (try? inputs.face(p.image, landmarks: p.landmarks)).flatMap { $0.visibleSkin >= 0.25 ? $0 : nil }
+        }
         guard !faces.isEmpty else { throw DetailDataError.noFaces }
         var (adapted, report): (DetailModel, DetailTransferReport?) = (student, nil)
         if transfer {
             (adapted, report) = try PersonDetailTransfer.adapt(student, teacher: teacher, faces: faces, model: inputs.model,
-                                                               configuration: configuration)
+                                                               configuration: configuration,
+                                                               progress: { progress(chosen.count + $0, total) })
         }
         let rig = try make(adapted, faces: faces, identity: identity, inputs: inputs).rig
         let perFace = try faces.map { try adapted.displacement($0.input())[0] }

@@ -22,11 +22,19 @@ final class ProductionStageTests: XCTestCase {
         return StagePhoto(name: name, path: url.path, sha256: SHA256.hex(data))
     }
 
-    func run(_ photos: [StagePhoto]) throws -> (StageOutput, [String]) {
+    /// The progress a job reported, in order.
+    final class Reports: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [JobProgress] = []
+        func add(_ p: JobProgress) { lock.withLock { list.append(p) } }
+        var all: [JobProgress] { lock.withLock { list } }
+    }
+
+    func run(_ photos: [StagePhoto], reports: Reports = Reports()) throws -> (StageOutput, [String]) {
         let build = folder.appendingPathComponent("build")
         try FileManager.default.createDirectory(at: build, withIntermediateDirectories: true)
         let output = try ProductionStage().build(StageRequest(person: alice, photos: photos, buildDirectory: build,
-                                                             logger: Logger(label: "test")))
+                                                             logger: Logger(label: "test"), reportProgress: reports.add))
         return (output, try FileManager.default.contentsOfDirectory(atPath: build.path).sorted())
     }
 
@@ -88,8 +96,17 @@ final class ProductionStageTests: XCTestCase {
     func testFacePhotoGivesAFittedHead() throws {
         let url = try DaemonCLISupport.sharedPhoto("data/sequences/obama/frame_0001.jpg")
         let data = try Data(contentsOf: url)
-        let (output, files) = try run([try photo("obama.jpg", data), try photo("notes.jpg", Data("x".utf8))])
+        let reports = Reports()
+        let (output, files) = try run([try photo("obama.jpg", data), try photo("notes.jpg", Data("x".utf8))], reports: reports)
         XCTAssertEqual(output.accepted, [SHA256.hex(data)])
+        // Progress goes forward through the stages and ends in the detail stage's last step.
+        let progress = reports.all
+        XCTAssertEqual(progress.map(\.percent), progress.map(\.percent).sorted(), "\(progress)")
+        XCTAssertEqual(progress.first?.stage, .detection)
+        let last = try XCTUnwrap(progress.last)
+        XCTAssertEqual(last.stage, .details, "\(progress)")
+        XCTAssertEqual(last.step, last.total)
+        XCTAssertEqual(last.percent, 100)
         XCTAssertEqual(output.rejected.map(\.name), ["notes.jpg"])
         for name in ["head.glb", "head.obj", "head.png", "parameters", "preview.png", "summary.json"] {
             XCTAssertTrue(files.contains(name), "missing \(name) in \(files)")

@@ -175,7 +175,7 @@ struct ProductionStage: BundleStage {
             summary = try personFit.run(urls, frontEnd: frontEnd, output: build)
             if let base, !located.isEmpty {
                 details(located, identity: summary.identity, model: model, base: base, aligner: frontEnd.aligner, into: build,
-                        logger: logger, statistics: &adaptStatistics)
+                        logger: logger, progress: progress, statistics: &adaptStatistics)
             }
         } catch FitError.noPhotos {
             let skipped = (try? JSONDecoder().decode(PersonFitSummary.self,
@@ -232,8 +232,10 @@ struct ProductionStage: BundleStage {
     /// `details/`, and the normal map on `head.glb`. A bundle without details is still a bundle: a
     /// failure is logged and counted (`details` 0), never fatal.
     func details(_ photos: [LocatedPhoto], identity: [Float], model: MorphableModel, base: BaseModel, aligner: FaceAligner,
-                 into build: URL, logger: Logger, statistics: inout [String: Double]) {
+                 into build: URL, logger: Logger, progress: @escaping @Sendable (JobProgress) -> Void = { _ in },
+                 statistics: inout [String: Double]) {
         statistics["details"] = 0
+        progress(JobProgress(.details))
         guard let shipped = DetailModel.shipped(for: model) else {
             logger.warning("no detail networks pair with this head: the bundle has no wrinkle rig")
             return
@@ -241,7 +243,7 @@ struct ProductionStage: BundleStage {
         do {
             let inputs = try DetailInputBuilder(model: model, aligner: aligner, base: base, uvSize: shipped.student.training.network.uvSize)
             let rig = try PersonDetails.build(photos: photos, identity: identity, student: shipped.student, teacher: shipped.teacher,
-                                              inputs: inputs)
+                                              inputs: inputs, progress: { progress(JobProgress(.details, step: $0, of: $1)) })
             try DetailOutputs.write(rig, identity: identity, model: model, into: build,
                                     glb: build.appendingPathComponent("head.glb"))
             statistics["details"] = 1
