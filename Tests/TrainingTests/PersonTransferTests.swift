@@ -66,6 +66,36 @@ final class PersonTransferTests: XCTestCase {
 
     /// With `trainHead` the MLP head trains too (the ViT's other weights stay bit-identical) and
     /// the head travels in the adapters file.
+    /// L_pho in the transfer's L_C (`adapt --photometric`): on a base that regresses α and light
+    /// the loss falls; on one that does not, a typed refusal before any step.
+    func testPhotometricTransferNeedsAppearanceOutputsAndItsLossFalls() throws {
+        let data = try tinyDataset(6)
+        var config = try tinyConfiguration(data)
+        config.encoder.regressAppearance(albedoComponents: 8)
+        config.losses.photometric = 1
+        config.photometricRenderFactor = 2
+        let trainer = try BaseTrainer(configuration: config, model: TrainingRecipeTests.model, train: data, validation: nil)
+        for _ in 0..<4 { try trainer.trainStep() }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-base-pho-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try trainer.saveModel(to: url)
+        let base = try BaseModel(contentsOf: url)
+        var c = TransferConfiguration()
+        c.maximumSteps = 20
+        c.batchSize = 4
+        c.learningRate = 3e-3
+        c.augmentation = .none
+        c.bottleneck = 4
+        c.losses.photometric = 1
+        let (_, report) = try PersonTransfer.adapt(base, model: TrainingRecipeTests.model, train: data, heldOut: nil, configuration: c)
+        XCTAssertLessThan(report.lastLoss!, report.firstLoss!, "L_C with L_pho must fall")
+        XCTAssertEqual(report.configuration.losses.photometric, 1, "the report records the recipe")
+        XCTAssertThrowsError(try PersonTransfer.adapt(try tinyBase(data), model: TrainingRecipeTests.model, train: data, heldOut: nil,
+                                                      configuration: c)) { error in
+            guard case .noAppearanceOutputs = error as? TrainingSetupError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testTrainHeadTrainsTheHeadAndRoundTrips() throws {
         let data = try tinyDataset(8)
         let base = try tinyBase(data)

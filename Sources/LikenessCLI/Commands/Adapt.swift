@@ -65,12 +65,15 @@ struct TransferOptions: ParsableArguments {
     @Option(help: "Adapter bottleneck width.") var bottleneck = TransferConfiguration().bottleneck
     @Option(help: "Stop after this many held-out measurements without improvement.") var patience = TransferConfiguration().patience
     @Flag(help: "Also train the MLP head (beyond the paper's adapters and layer norms).") var trainHead = false
+    @Option(help: "Weight of L_pho in the transfer's L_C (0: off; needs a base model that regresses α and SH light).")
+    var photometric: Float = TransferConfiguration().losses.photometric
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive") }
         guard bottleneck >= 1 else { throw ValidationError("--bottleneck must be at least 1") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
+        guard photometric >= 0, photometric.isFinite else { throw ValidationError("--photometric must be 0 or more") }
     }
 
     func configuration(seed: UInt64) -> TransferConfiguration {
@@ -80,6 +83,7 @@ struct TransferOptions: ParsableArguments {
         c.bottleneck = bottleneck
         c.patience = patience
         c.trainHead = trainHead
+        c.losses.photometric = photometric
         c.seed = seed
         return c
     }
