@@ -346,19 +346,19 @@ final class PhotometricTests: XCTestCase {
 
     // MARK: The shipped model
 
-    /// The shipped configuration (written before α and light existed) loads with no extra outputs,
-    /// and its predictions are the old decoding of the same raw outputs, to the last bit.
-    func testShippedModelLoadsAndPredictsAsBefore() throws {
+    /// The shipped model (fine-tuned with L_pho from a geometry-only encoder, `train-base
+    /// --initialize`) regresses α and SH light after β, ψ, θ and the camera; its predictions are
+    /// the decoding of its raw outputs, to the last bit.
+    func testShippedModelPredictsItsDecodedRawOutputs() throws {
         let base = try BaseModel()
         let c = base.training.encoder
-        XCTAssertEqual(c.albedoCount, 0)
-        XCTAssertFalse(c.regressesLighting)
-        XCTAssertNil(c.meanLighting)
-        XCTAssertEqual(c.outputCount, 47 + 52 + 15 + 3)
-        XCTAssertEqual(base.training.losses.photometric, 0)
-        XCTAssertEqual(base.training.losses.identity, 0)
-        XCTAssertNil(base.training.photometricRenderFactor)
-        // Its configuration re-encodes without the new encoder keys' absence mattering.
+        XCTAssertEqual(c.albedoCount, 50)
+        XCTAssertTrue(c.regressesLighting)
+        XCTAssertEqual(c.meanLighting?.count, 27)
+        XCTAssertEqual(c.outputCount, 47 + 52 + 15 + 3 + 50 + 27)
+        XCTAssertGreaterThan(base.training.losses.photometric, 0)
+        XCTAssertNotNil(base.training.initializedFrom, "fine-tuned from the geometry-only encoder")
+        // Its configuration re-encodes to itself.
         let again = try JSONDecoder().decode(BaseTrainingConfiguration.self, from: JSONEncoder().encode(base.training))
         XCTAssertEqual(again, base.training)
         // A deterministic crop: raw outputs → the decoding the shipped model was trained with.
@@ -369,7 +369,7 @@ final class PhotometricTests: XCTestCase {
         let input = Tensor(uninitialized: [1, 3, size, size])
         for p in 0..<(size * size) { for k in 0..<3 { input.data[k * size * size + p] = CoarseEncoder.normalise(crop[3 * p + k]) } }
         let raw = try Autograd.withoutRecording { try base.encoder.raw(input) }.values
-        XCTAssertEqual(raw.count, 117)
+        XCTAssertEqual(raw.count, 194)
         XCTAssertEqual(prediction.code.identity, Array(raw[0..<47]))
         assertClose(prediction.code.expression, raw[47..<99].map { 1 / (1 + exp(-($0 - 2))) }, accuracy: 1e-6)
         XCTAssertEqual(prediction.code.pose, raw[99..<114].map { $0 * 0.25 })
@@ -377,8 +377,8 @@ final class PhotometricTests: XCTestCase {
         XCTAssertEqual(prediction.camera.translation.x, raw[115] * 8 + c.meanTranslation[0], accuracy: 1e-4)
         XCTAssertEqual(prediction.camera.translation.y, raw[116] * 8 + c.meanTranslation[1], accuracy: 1e-4)
         let code = try base.encoder(input)
-        XCTAssertNil(code.albedo)
-        XCTAssertNil(code.lighting)
+        XCTAssertEqual(try XCTUnwrap(code.albedo).values, Array(raw[117..<167]))
+        assertClose(try XCTUnwrap(code.lighting).values, zip(c.meanLighting!, raw[167..<194]).map { $0 + 0.5 * $1 }, accuracy: 1e-6)
     }
 }
 
