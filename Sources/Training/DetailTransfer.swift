@@ -14,7 +14,8 @@ public struct DetailTransferReport: Sendable, Codable {
     public var heldOut: Int
     public var steps: Int
     public var seconds: Double
-    /// Mean L_Tchr (Eq. 5) of the held-out faces (all faces when fewer than four), before and after.
+    /// Mean L_Tchr (Eq. 5) of the held-out faces, before and after (with fewer than four faces:
+    /// of all faces, and both the shared MAE's — nothing is trained).
     public var teacherLossBefore: Float
     public var teacherLossAfter: Float
     /// False when the stage did not lower the held-out L_Tchr: the shared MAE is kept.
@@ -25,8 +26,9 @@ public struct DetailTransferReport: Sendable, Codable {
 /// block of the detail MAE (encoder and decoder, after the feed-forward layer, before the next
 /// layer norm), the layer norms and the detail latent x_d are trained on one person's faces with
 /// L_Tchr (Eq. 5) against the teacher D_UNet, the MAE's weights frozen. A quarter of the faces
-/// (when there are four or more) are held out; the adapted MAE is kept only when it lowers their
-/// L_Tchr.
+/// are held out; the adapted MAE is kept only when it lowers their L_Tchr. With fewer than four
+/// faces there is nothing to hold out, so nothing is trained (as the coarse transfer's
+/// `minimumPhotos`): the shared MAE is used and the report says `steps: 0, improved: false`.
 public enum PersonDetailTransfer {
     public struct Configuration: Sendable, Codable, Equatable {
         public var steps = 60
@@ -69,6 +71,11 @@ public enum PersonDetailTransfer {
             }
         }
         let before = try heldOutLoss(student.network)
+        guard faces.count >= 4 else {
+            return (student, DetailTransferReport(studentModel: student.contentHash, teacherModel: teacher.contentHash, faces: faces.count,
+                                                  heldOut: 0, steps: 0, seconds: Date().timeIntervalSince(start),
+                                                  teacherLossBefore: before, teacherLossAfter: before, improved: false))
+        }
         let optimiser = Adam(parameters: mae.trainableParameters, learningRate: c.learningRate)
         for step in 0..<c.steps {
             let picks = (0..<min(c.batchSize, train.count)).map { train[(step * c.batchSize + $0) % train.count] }
@@ -131,6 +138,7 @@ extension PersonDetails {
             (adapted, report) = try PersonDetailTransfer.adapt(student, teacher: teacher, faces: faces, model: inputs.model,
                                                                configuration: configuration,
                                                                progress: { progress(chosen.count + $0, total) })
+            progress(total, total)   // also when too few faces to train on
         }
         let rig = try make(adapted, faces: faces, identity: identity, inputs: inputs).rig
         let perFace = try faces.map { try adapted.displacement($0.input())[0] }
