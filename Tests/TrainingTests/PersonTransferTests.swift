@@ -8,10 +8,12 @@ import XCTest
 /// Person-specific transfer on a tiny base model: only adapters and layer norms change (the base
 /// weights stay bit-identical), the loss falls, and the adapters round-trip through their file.
 final class PersonTransferTests: XCTestCase {
-    /// A tiny base model trained for a few steps and saved as `train-base` saves it.
-    func tinyBase(_ data: FaceDataset) throws -> BaseModel {
+    /// A tiny base model trained for a few steps and saved as `train-base` saves it; `configure`
+    /// changes the tiny recipe first.
+    func tinyBase(_ data: FaceDataset, configure: (inout BaseTrainingConfiguration) -> Void = { _ in }) throws -> BaseModel {
         var config = try tinyConfiguration(data)
         config.steps = 4
+        configure(&config)
         let trainer = try BaseTrainer(configuration: config, model: TrainingRecipeTests.model, train: data, validation: nil)
         for _ in 0..<4 { try trainer.trainStep() }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-base-\(UUID().uuidString).safetensors")
@@ -64,22 +66,15 @@ final class PersonTransferTests: XCTestCase {
         try assertRoundTrip(adapted, base: base, report: report)
     }
 
-    /// With `trainHead` the MLP head trains too (the ViT's other weights stay bit-identical) and
-    /// the head travels in the adapters file.
     /// L_pho in the transfer's L_C (`adapt --photometric`): on a base that regresses α and light
     /// the loss falls; on one that does not, a typed refusal before any step.
     func testPhotometricTransferNeedsAppearanceOutputsAndItsLossFalls() throws {
         let data = try tinyDataset(6)
-        var config = try tinyConfiguration(data)
-        config.encoder.regressAppearance(albedoComponents: 8)
-        config.losses.photometric = 1
-        config.photometricRenderFactor = 2
-        let trainer = try BaseTrainer(configuration: config, model: TrainingRecipeTests.model, train: data, validation: nil)
-        for _ in 0..<4 { try trainer.trainStep() }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-base-pho-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try trainer.saveModel(to: url)
-        let base = try BaseModel(contentsOf: url)
+        let base = try tinyBase(data) { config in
+            config.encoder.regressAppearance(albedoComponents: 8)
+            config.losses.photometric = 1
+            config.photometricRenderFactor = 2
+        }
         var c = TransferConfiguration()
         c.maximumSteps = 20
         c.batchSize = 4
@@ -96,6 +91,8 @@ final class PersonTransferTests: XCTestCase {
         }
     }
 
+    /// With `trainHead` the MLP head trains too (the ViT's other weights stay bit-identical) and
+    /// the head travels in the adapters file.
     func testTrainHeadTrainsTheHeadAndRoundTrips() throws {
         let data = try tinyDataset(8)
         let base = try tinyBase(data)
