@@ -39,12 +39,7 @@ final class PersonTransferTests: XCTestCase {
         let data = try tinyDataset(10)
         let base = try tinyBase(data)
         let before = Dictionary(uniqueKeysWithValues: base.encoder.namedParameters.map { ($0.name, $0.tensor.values) })
-        var c = TransferConfiguration()
-        c.maximumSteps = 30
-        c.batchSize = 4
-        c.learningRate = 3e-3
-        c.augmentation = .none
-        c.bottleneck = 4
+        let c = tinyTransfer(steps: 30)
         let (adapted, report) = try PersonTransfer.adapt(base, model: TrainingRecipeTests.model, train: data, heldOut: nil,
                                                          configuration: c)
         XCTAssertFalse(adapted === base)
@@ -75,12 +70,7 @@ final class PersonTransferTests: XCTestCase {
             config.losses.photometric = 1
             config.photometricRenderFactor = 2
         }
-        var c = TransferConfiguration()
-        c.maximumSteps = 20
-        c.batchSize = 4
-        c.learningRate = 3e-3
-        c.augmentation = .none
-        c.bottleneck = 4
+        var c = tinyTransfer(steps: 20)
         c.losses.photometric = 1
         let (_, report) = try PersonTransfer.adapt(base, model: TrainingRecipeTests.model, train: data, heldOut: nil, configuration: c)
         XCTAssertLessThan(report.lastLoss!, report.firstLoss!, "L_C with L_pho must fall")
@@ -97,8 +87,8 @@ final class PersonTransferTests: XCTestCase {
         let data = try tinyDataset(8)
         let base = try tinyBase(data)
         let before = Dictionary(uniqueKeysWithValues: base.encoder.namedParameters.map { ($0.name, $0.tensor.values) })
-        var c = TransferConfiguration()
-        (c.maximumSteps, c.batchSize, c.learningRate, c.augmentation, c.bottleneck, c.trainHead) = (10, 4, 3e-3, .none, 4, true)
+        var c = tinyTransfer(steps: 10)
+        c.trainHead = true
         let (adapted, report) = try PersonTransfer.adapt(base, model: TrainingRecipeTests.model, train: data, heldOut: nil,
                                                          configuration: c)
         for (name, tensor) in adapted.encoder.namedParameters where !PersonTransfer.isTransferred(name, head: true) {

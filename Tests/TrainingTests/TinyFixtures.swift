@@ -45,4 +45,12 @@ extension XCTestCase {
         return c
     }
 
+    /// A transfer recipe for the tiny base: `steps` steps, batch 4, lr 3e-3, no augmentation,
+    /// bottleneck 4.
+    func tinyTransfer(steps: Int) -> TransferConfiguration {
+        var c = TransferConfiguration()
+        (c.maximumSteps, c.batchSize, c.learningRate, c.augmentation, c.bottleneck) = (steps, 4, 3e-3, .none, 4)
+        return c
+    }
+
 }
