@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Logging
+import Tensor
 
 /// The `likeness` command: one small struct per subcommand, each in `Commands/`.
 @main
@@ -18,6 +20,18 @@ struct Likeness: ParsableCommand {
             BuildJob.self,
         ]
     )
+
+    /// Runs the command, first re-executing with `OPENBLAS_CORETYPE` when OpenBLAS fell back to
+    /// pre-AVX2 kernels on a CPU that has AVX2 (see `BLASCore`). Set `OPENBLAS_CORETYPE` yourself to
+    /// choose the kernels; a failed exec carries on with the ones loaded.
+    static func main() {
+        if getenv("OPENBLAS_CORETYPE") == nil, let core = BLASCore.correction(core: BLASCore.name, cpuFlags: BLASCore.cpuFlags()) {
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            var arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+            execv("/proc/self/exe", &arguments)
+        }
+        main(nil)
+    }
 }
 
 enum LikenessVersion {

@@ -76,6 +76,8 @@ public final class BaseTrainer {
     public let configuration: BaseTrainingConfiguration
     public let encoder: CoarseEncoder
     public let projection: LandmarkProjection
+    /// The mesh op of L_par (synthetic faces).
+    let geometry: FaceGeometry
     /// The renderer chain of L_pho and L_id (nil when their weights are 0).
     public let rendering: FaceRendering?
     public let identityLoss: IdentityLoss?
@@ -101,6 +103,7 @@ public final class BaseTrainer {
         let projection = try LandmarkProjection(model: model, boundary: configuration.boundary)
         self.encoder = encoder
         self.projection = projection
+        geometry = FaceGeometry(evaluator: projection.evaluator)
         if configuration.losses.rendersFace {
             let c = encoder.configuration
             guard c.albedoCount > 0, c.regressesLighting else { throw TrainingSetupError.noAppearanceOutputs }
@@ -138,10 +141,13 @@ public final class BaseTrainer {
             }
     }
 
-    /// The encoder configuration for `model` with the mean camera fitted to `dataset`'s mean landmarks.
+    /// The encoder configuration for `model` with the mean camera fitted to the mean landmarks of
+    /// `dataset`'s photos (synthetic faces left out: adding them must not move a model's start).
     public static func encoderConfiguration(for model: MorphableModel, dataset: FaceDataset) throws -> CoarseEncoderConfiguration {
         var mean = [SIMD2<Float>](repeating: .zero, count: 68)
-        for i in 0..<dataset.count { for (k, p) in dataset.landmarks(i).enumerated() { mean[k] += p / Float(dataset.count) } }
+        let photos = dataset.manifest.samples.indices.filter { dataset.manifest.samples[$0].parameters == nil }
+        let counted = photos.isEmpty ? Array(0..<dataset.count) : photos
+        for i in counted { for (k, p) in dataset.landmarks(i).enumerated() { mean[k] += p / Float(counted.count) } }
         let rest = try model.evaluate(.neutral(for: model))
         // Least-squares s, t with s·Π(x_k) + t ≈ mean_k over the inner landmarks.
         let p = (17..<68).map { SIMD2(rest.landmarks[$0].x, -rest.landmarks[$0].y) }, q = (17..<68).map { mean[$0] }
@@ -165,6 +171,7 @@ public final class BaseTrainer {
         var images: Tensor
         var targets: LandmarkTargets
         var partner: [Int]
+        var synthetic: SyntheticTargets?
     }
 
     /// Batch of `step`: B/2 random samples, each with a random other photo of the same person
@@ -184,10 +191,12 @@ public final class BaseTrainer {
         let seeds = picks.map { _ in g.next() }
         let (images, targets) = load(picks, augmentation: configuration.augmentation, seeds: seeds, from: train)
         return Batch(images: images, targets: LandmarkTargets(targets),
-                     partner: (0..<picks.count).map { $0 ^ 1 })
+                     partner: (0..<picks.count).map { $0 ^ 1 },
+                     synthetic: SyntheticTargets(picks.map { train.manifest.samples[$0].parameters }))
     }
 
-    /// Augmented crops and their landmarks (items in parallel).
+    /// Augmented crops and their landmarks (items in parallel). Synthetic faces are never mirrored:
+    /// their exact β and ψ belong to the unmirrored face.
     func load(_ indices: [Int], augmentation: Augmentation, seeds: [UInt64], from data: FaceDataset) -> (Tensor, [[SIMD2<Float>]]) {
         let size = data.cropSize, plane = 3 * size * size
         let images = Tensor(uninitialized: [indices.count, 3, size, size])
@@ -197,6 +206,8 @@ public final class BaseTrainer {
             Compute.parallelFor(indices.count, costPerItem: 1 << 20) { range in
                 for i in range {
                     var g = SeededGenerator(seed: seeds[i])
+                    var augmentation = augmentation
+                    if data.manifest.samples[indices[i]].parameters != nil { augmentation.mirrorProbability = 0 }
                     base[i] = data.withCrop(indices[i]) { crop in
                         augmentation.apply(crop: crop, size: size, landmarks: data.landmarks(indices[i]),
                                            into: images.data + i * plane, using: &g)
@@ -215,7 +226,8 @@ public final class BaseTrainer {
         let code = try encoder(b.images)
         let terms = coarseLoss(code, targets: b.targets, projection: projection, weights: configuration.losses,
                                partner: b.partner,
-                               photometric: rendering.map { PhotometricContext(rendering: $0, images: b.images, identity: identityLoss) })
+                               photometric: rendering.map { PhotometricContext(rendering: $0, images: b.images, identity: identityLoss) },
+                               synthetic: b.synthetic.map { ($0, geometry) })
         let values = terms.values
         guard terms.total.item.isFinite else {
             optimiser.zeroGrad()

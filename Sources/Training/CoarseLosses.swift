@@ -30,6 +30,8 @@ public struct CoarseLossWeights: Sendable, Codable, Equatable {
     public var identity: Float = 0
     /// λ_α of L_reg (only where the encoder regresses α).
     public var albedoPrior: Float = 2e-3
+    /// L_par, the exact-parameter supervision of synthetic faces (only on batch items that have it).
+    public var syntheticParameters: Float = 1
 
     public enum PhotometricNorm: String, Sendable, Codable { case l1, l2 }
 
@@ -37,7 +39,7 @@ public struct CoarseLossWeights: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case silhouette, innerLandmarks, landmarkPairs, identityPrior, expressionPrior, posePrior, shapeConsistency,
-             photometric, photometricNorm, identity, albedoPrior
+             photometric, photometricNorm, identity, albedoPrior, syntheticParameters
     }
 
     /// Decodes weights; the photometric terms may be absent (recipes written before them, such as
@@ -55,6 +57,7 @@ public struct CoarseLossWeights: Sendable, Codable, Equatable {
         photometricNorm = try c.decodeIfPresent(PhotometricNorm.self, forKey: .photometricNorm) ?? .l1
         identity = try c.decodeIfPresent(Float.self, forKey: .identity) ?? 0
         albedoPrior = try c.decodeIfPresent(Float.self, forKey: .albedoPrior) ?? 2e-3
+        syntheticParameters = try c.decodeIfPresent(Float.self, forKey: .syntheticParameters) ?? 1
     }
 
     /// Whether a term needs the rendered face (and so an encoder that regresses α and light).
@@ -70,6 +73,7 @@ public struct CoarseLossTerms {
     public var shapeConsistency: Tensor?
     public var photometric: Tensor?
     public var identity: Tensor?
+    public var synthetic: Tensor?
     public var total: Tensor
 
     /// (name, value) for logs.
@@ -77,7 +81,7 @@ public struct CoarseLossTerms {
         [("sil", silhouette.item), ("inL", innerLandmarks.item), ("spL", landmarkPairs.item),
          ("reg", regularisation.item)] + (shapeConsistency.map { [("sc", $0.item)] } ?? [])
             + (photometric.map { [("pho", $0.item)] } ?? []) + (identity.map { [("id", $0.item)] } ?? [])
-            + [("total", total.item)]
+            + (synthetic.map { [("par", $0.item)] } ?? []) + [("total", total.item)]
     }
 }
 
@@ -240,6 +244,45 @@ public final class IdentityLoss: @unchecked Sendable {
 
 /// What the photometric terms need besides the code: the renderer chain, the batch's crops
 /// (`[B, 3, S, S]`, the encoder's input) and, for L_id, the network.
+/// The synthetic items of a batch (`SyntheticFaceGenerator`): their batch rows and exact β, ψ, θ
+/// (`[S, Kβ]`, `[S, Kψ]`, `[S, 3J]`); nil when the batch has none.
+public struct SyntheticTargets {
+    public let rows: [Int]
+    public let identity: Tensor
+    public let expression: Tensor
+    public let pose: Tensor
+
+    public init?(_ items: [SyntheticFaceParameters?]) {
+        let rows = items.indices.filter { items[$0] != nil }
+        guard !rows.isEmpty else { return nil }
+        let truth = SyntheticFaceGenerator.coarseCode(rows.map { items[$0]! })
+        self.rows = rows
+        identity = truth.identity
+        expression = truth.expression
+        pose = truth.pose
+    }
+}
+
+/// L_par, the supervision of synthetic faces by their exact parameters (issue 13's synthetic data;
+/// not a term of the paper's Eq. 2), over the synthetic items b:
+///
+///     L_par = mean_{b,v} ‖S(β̂_b, ψ̂_b, θ̂⁻_b)_v − S(β_b, ψ_b, θ⁻_b)_v‖₁ / σ₃ + λ_β mean|β̂ − β| + λ_ψ mean|ψ̂ − ψ|
+///
+/// S the mesh (`FaceGeometry`, metres), θ⁻ the pose without the global rotation (the
+/// augmentation's rotation jitter moves that, and the landmark terms already see it), σ₃ = 9 cm —
+/// about the outer-eye-corner distance, so the vertex term is in the landmark terms' units — and
+/// λ_β = 0.05, λ_ψ = 0.5 to separate identity from expression where two codes make one shape.
+/// The vertex term is what landmarks cannot give: depth and the face's whole surface.
+public func syntheticParameterLoss(_ code: CoarseCode, truth: SyntheticTargets, geometry: FaceGeometry) -> Tensor {
+    let kp = code.pose.shape[1]
+    let local = Tensor((0..<kp).map { $0 < 3 ? Float(0) : 1 }, shape: [1, kp])
+    let beta = gatherRows(code.identity, truth.rows), psi = gatherRows(code.expression, truth.rows)
+    let predicted = geometry(identity: beta, expression: psi, pose: gatherRows(code.pose, truth.rows) * local)
+    let target = Autograd.withoutRecording { geometry(identity: truth.identity, expression: truth.expression, pose: truth.pose * local) }
+    return mean(abs(predicted - target)) * (3 / 0.09) + mean(abs(beta - truth.identity)) * 0.05
+        + mean(abs(psi - truth.expression)) * 0.5
+}
+
 public struct PhotometricContext {
     public var rendering: FaceRendering
     public var images: Tensor
@@ -253,10 +296,12 @@ public struct PhotometricContext {
 }
 
 /// Eq. 2, the coarse loss L_C = L_sil + L_inL + L_spL + L_pho + L_id + L_reg + L_sc (weighted;
-/// L_pho and L_id only with a `photometric` context and a non-zero weight; L_emo, L_lr absent).
+/// L_pho and L_id only with a `photometric` context and a non-zero weight; L_emo, L_lr absent),
+/// plus L_par on a batch's synthetic items.
 public func coarseLoss(_ code: CoarseCode, targets: LandmarkTargets, projection: LandmarkProjection,
                        weights: CoarseLossWeights, partner: [Int]? = nil,
-                       photometric: PhotometricContext? = nil) -> CoarseLossTerms {
+                       photometric: PhotometricContext? = nil,
+                       synthetic: (targets: SyntheticTargets, geometry: FaceGeometry)? = nil) -> CoarseLossTerms {
     let projected = projection(code, targets: targets.points)
     let sil = silhouetteLoss(projected, targets)
     let inner = innerLandmarkLoss(projected, targets)
@@ -285,6 +330,12 @@ public func coarseLoss(_ code: CoarseCode, targets: LandmarkTargets, projection:
             id = term
         }
     }
+    var par: Tensor? = nil
+    if let synthetic, weights.syntheticParameters > 0 {
+        let term = syntheticParameterLoss(code, truth: synthetic.targets, geometry: synthetic.geometry)
+        total = total + term * weights.syntheticParameters
+        par = term
+    }
     return CoarseLossTerms(silhouette: sil, innerLandmarks: inner, landmarkPairs: pairs, regularisation: reg,
-                           shapeConsistency: sc, photometric: pho, identity: id, total: total)
+                           shapeConsistency: sc, photometric: pho, identity: id, synthetic: par, total: total)
 }

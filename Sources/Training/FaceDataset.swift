@@ -25,6 +25,8 @@ public struct FaceDatasetManifest: Codable, Sendable {
         /// outer-eye-corner distance: how far the face is from a frontal mean face (the reliability
         /// measure the builder rejects on).
         public var templateResidual: Float
+        /// The exact parameters of a synthetic face (`SyntheticFaceGenerator`); nil for photos.
+        public var parameters: SyntheticFaceParameters? = nil
     }
 
     public struct Rejected: Codable, Sendable, Equatable {
@@ -56,11 +58,13 @@ public final class FaceDataset: @unchecked Sendable {
         case missing(String)
         case unsupportedVersion(Int)
         case truncated(expected: Int, found: Int)
+        case mixedCropSizes(Int, Int)
         public var description: String {
             switch self {
             case .missing(let path): return "not a Likeness dataset: \(path) is missing (make one with `likeness dataset build`)"
             case .unsupportedVersion(let v): return "dataset version \(v) is not supported (this build reads \(FaceDatasetManifest.currentVersion))"
             case let .truncated(expected, found): return "crops.u8 holds \(found) bytes, the manifest needs \(expected)"
+            case let .mixedCropSizes(a, b): return "datasets of \(a)² and \(b)² crops cannot be trained on together"
             }
         }
     }
@@ -83,6 +87,31 @@ public final class FaceDataset: @unchecked Sendable {
         guard crops.count >= needed else { throw LoadError.truncated(expected: needed, found: crops.count) }
         self.manifest = manifest
         self.crops = crops
+    }
+
+    /// Several datasets of one crop size as one (their samples in order, indices renumbered).
+    public convenience init(merging parts: [FaceDataset]) throws {
+        guard let first = parts.first else { throw LoadError.missing("no dataset given") }
+        if parts.count == 1 { self.init(manifest: first.manifest, crops: first.crops); return }
+        guard let odd = parts.first(where: { $0.cropSize != first.cropSize }) else {
+            var samples: [FaceDatasetManifest.Sample] = []
+            var crops = Data(capacity: parts.reduce(0) { $0 + $1.count } * first.bytesPerCrop)
+            for part in parts {
+                for i in 0..<part.count {
+                    var sample = part.manifest.samples[i]
+                    sample.index = samples.count
+                    samples.append(sample)
+                    part.withCrop(i) { crops.append($0, count: part.bytesPerCrop) }
+                }
+            }
+            var manifest = first.manifest
+            manifest.sources = parts.flatMap(\.manifest.sources)
+            manifest.samples = samples
+            manifest.rejected = parts.flatMap(\.manifest.rejected)
+            self.init(manifest: manifest, crops: crops)
+            return
+        }
+        throw LoadError.mixedCropSizes(first.cropSize, odd.cropSize)
     }
 
     /// The crop bytes of sample `i` (position in `manifest.samples`).

@@ -88,3 +88,16 @@ private final class Counter: @unchecked Sendable {
     func max(_ v: Int) { lock.lock(); highest = Swift.max(highest, v); lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return Swift.max(highest, current) }
 }
+
+final class BLASCoreTests: XCTestCase {
+    /// OpenBLAS's fallback to pre-AVX2 kernels is corrected from the CPU's flags, and only that.
+    func testBLASCoreCorrectionOnlyReplacesAFallback() {
+        let avx512: Set<String> = ["sse3", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl"]
+        XCTAssertEqual(BLASCore.correction(core: "Prescott", cpuFlags: avx512), "SkylakeX")
+        XCTAssertEqual(BLASCore.correction(core: "Prescott", cpuFlags: ["avx", "avx2", "fma"]), "Haswell")
+        XCTAssertNil(BLASCore.correction(core: "Prescott", cpuFlags: ["sse3"]), "an old CPU keeps the old kernels")
+        XCTAssertNil(BLASCore.correction(core: "Haswell", cpuFlags: avx512), "a real detection stands")
+        XCTAssertNil(BLASCore.correction(core: "Zen", cpuFlags: avx512))
+        XCTAssertFalse(BLASCore.name.isEmpty)
+    }
+}

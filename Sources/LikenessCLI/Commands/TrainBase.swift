@@ -22,8 +22,8 @@ struct TrainBase: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Training dataset folder (from `likeness dataset build`).")
-    var dataset: String
+    @Option(help: "Training dataset folder (from `likeness dataset build` or `dataset synthesize`; repeatable: the sets train as one).")
+    var dataset: [String]
 
     @Option(help: "Validation dataset folder (e.g. built from faces-300w/afw); never trained on.")
     var validation: String?
@@ -50,6 +50,8 @@ struct TrainBase: ParsableCommand {
     var photometric: Float = 0
     @Option(help: "Weight of L_id, the identity loss with dlib's face-recognition network (0: off).")
     var identityLoss: Float = 0
+    @Option(help: "Weight of L_par, the exact-parameter loss of synthetic faces (0: off).")
+    var syntheticWeight: Float = 1
     @Option(help: "Albedo components the encoder regresses when L_pho or L_id is on.") var albedoComponents = 50
     @Option(help: "L_pho and L_id render at crop/factor pixels.") var renderFactor = 2
     @Option(help: ArgumentHelp("Start from a trained encoder's weights (e.g. the shipped model) instead of at random.",
@@ -59,7 +61,7 @@ struct TrainBase: ParsableCommand {
     func run() throws {
         let logger = global.makeLogger("likeness.train-base")
         let model = EmbeddedHead.make()
-        let train = try FaceDataset(directory: URL(fileURLWithPath: dataset))
+        let train = try FaceDataset(merging: try dataset.map { try FaceDataset(directory: URL(fileURLWithPath: $0)) })
         let val = try validation.map { try FaceDataset(directory: URL(fileURLWithPath: $0)) }
         let runURL = URL(fileURLWithPath: output)
         try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
@@ -79,6 +81,7 @@ struct TrainBase: ParsableCommand {
         config.warmupSteps = warmup
         config.losses.photometric = photometric
         config.losses.identity = identityLoss
+        config.losses.syntheticParameters = syntheticWeight
         if photometric > 0 || identityLoss > 0 { config.photometricRenderFactor = renderFactor }
         if let initialize { config.initializedFrom = try SHA256.hex(fileAt: URL(fileURLWithPath: initialize)) }
         config.augmentation.scale *= jitter
@@ -96,7 +99,7 @@ struct TrainBase: ParsableCommand {
                 try trainer.initialize(from: URL(fileURLWithPath: initialize))
                 print("initialised from \(initialize)")
             }
-            try "step,lr,sil,inL,spL,reg,sc,pho,id,total,grad_norm,seconds,val_mean,val_median,val_boundary,val_inner\n"
+            try "step,lr,sil,inL,spL,reg,sc,pho,id,par,total,grad_norm,seconds,val_mean,val_median,val_boundary,val_inner\n"
                 .write(to: logURL, atomically: true, encoding: .utf8)
         }
         let json = JSONEncoder()
@@ -114,7 +117,7 @@ struct TrainBase: ParsableCommand {
             let (terms, norm) = try trainer.trainStep()
             let seconds = Date().timeIntervalSince(t0)
             let value = Dictionary(terms, uniquingKeysWith: { a, _ in a })
-            var line = "\(trainer.step),\(rate)," + ["sil", "inL", "spL", "reg", "sc", "pho", "id", "total"]
+            var line = "\(trainer.step),\(rate)," + ["sil", "inL", "spL", "reg", "sc", "pho", "id", "par", "total"]
                 .map { value[$0].map { String(format: "%.5f", $0) } ?? "" }.joined(separator: ",")
                 + String(format: ",%.4f,%.3f", norm, seconds)
             if trainer.step % validationInterval == 0 || trainer.step == steps {
@@ -135,6 +138,7 @@ struct TrainBase: ParsableCommand {
                 let eta = rate * Double(steps - trainer.step)
                 let appearance = (value["pho"].map { String(format: " pho %.4f", $0) } ?? "")
                     + (value["id"].map { String(format: " id %.4f", $0) } ?? "")
+                    + (value["par"].map { String(format: " par %.4f", $0) } ?? "")
                 print(String(format: "step %d/%d  loss %.4f (sil %.4f inL %.4f spL %.4f", trainer.step, steps,
                              value["total"] ?? 0, value["sil"] ?? 0, value["inL"] ?? 0, value["spL"] ?? 0)
                       + appearance + String(format: ")  %.2f s/step  ETA %dm%02ds", rate, Int(eta) / 60, Int(eta) % 60))
