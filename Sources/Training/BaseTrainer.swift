@@ -150,16 +150,8 @@ public final class BaseTrainer {
         for i in counted { for (k, p) in dataset.landmarks(i).enumerated() { mean[k] += p / Float(counted.count) } }
         let rest = try model.evaluate(.neutral(for: model))
         // Least-squares s, t with s·Π(x_k) + t ≈ mean_k over the inner landmarks.
-        let p = (17..<68).map { SIMD2(rest.landmarks[$0].x, -rest.landmarks[$0].y) }, q = (17..<68).map { mean[$0] }
-        let pm = p.reduce(.zero, +) / Float(p.count), qm = q.reduce(.zero, +) / Float(q.count)
-        var cross: Float = 0, spread: Float = 0
-        for (a, b) in zip(p, q) {
-            let (da, db) = (a - pm, b - qm)
-            cross += (da * db).sum()
-            spread += (da * da).sum()
-        }
-        let s = cross / spread
-        let t = qm - s * pm
+        let (s, t) = scaleAndShift(from: (17..<68).map { SIMD2(rest.landmarks[$0].x, -rest.landmarks[$0].y) },
+                                   to: (17..<68).map { mean[$0] })
         return CoarseEncoderConfiguration(
             identityCount: model.identityCount, expressionCount: model.expressionCount, jointCount: model.joints.count,
             meanScale: s, meanTranslation: [t.x, t.y], faceModel: "\(model.info.name) \(model.info.version)",
@@ -359,6 +351,15 @@ func readTrainingCheckpoint(into module: Module, optimiser: Adam, from url: URL)
     try Checkpoint.load(into: module, from: file, selection: { !$0.hasPrefix("adam.") })
     try optimiser.loadState(from: file)
     return file.metadata ?? [:]
+}
+
+/// The least-squares s, t (no rotation) with s·p_k + t ≈ q_k.
+func scaleAndShift(from p: [SIMD2<Float>], to q: [SIMD2<Float>]) -> (scale: Float, shift: SIMD2<Float>) {
+    let pm = p.reduce(.zero, +) / Float(p.count), qm = q.reduce(.zero, +) / Float(q.count)
+    var cross: Float = 0, spread: Float = 0
+    for (a, b) in zip(p, q) { cross += ((a - pm) * (b - qm)).sum(); spread += ((a - pm) * (a - pm)).sum() }
+    let s = cross / spread
+    return (s, qm - s * pm)
 }
 
 func distance(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> Float { ((a - b) * (a - b)).sum().squareRoot() }

@@ -132,9 +132,10 @@ public struct DatasetBuilder {
         return .sample(sample, DatasetBuilder.rgb(crop.image))
     }
 
+    func templateResidual(_ points: [Point2]) -> Float { Self.templateResidual(points, template: aligner.template) }
+
     /// Mean |p − template| / |template₃₆ − template₄₅|.
-    func templateResidual(_ points: [Point2]) -> Float {
-        let tpl = aligner.template
+    static func templateResidual(_ points: [Point2], template tpl: [Point2]) -> Float {
         let d = { (a: Point2, b: Point2) in ((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)).squareRoot() }
         return zip(points, tpl).map(d).reduce(0, +) / Float(points.count) / d(tpl[36], tpl[45])
     }

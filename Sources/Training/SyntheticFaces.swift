@@ -98,12 +98,8 @@ public struct SyntheticFaceGenerator {
     /// The s, t (no rotation) that carry the face's 68 projected landmarks onto the template, least squares.
     func framingCamera(_ code: FaceCode) throws -> OrthoCamera {
         let output = try projection.evaluator.evaluate(code)
-        let p = output.landmarks.map { SIMD2($0.x, -$0.y) }, q = template.map { SIMD2($0.x, $0.y) }
-        let pm = p.reduce(.zero, +) / Float(p.count), qm = q.reduce(.zero, +) / Float(q.count)
-        var cross: Float = 0, spread: Float = 0
-        for (a, b) in zip(p, q) { cross += ((a - pm) * (b - qm)).sum(); spread += ((a - pm) * (a - pm)).sum() }
-        let s = cross / spread
-        return OrthoCamera(scale: s, translation: qm - s * pm)
+        let (s, t) = scaleAndShift(from: output.landmarks.map { SIMD2($0.x, -$0.y) }, to: template.map { SIMD2($0.x, $0.y) })
+        return OrthoCamera(scale: s, translation: t)
     }
 
     /// The 68 labels of `parameters` in crop pixels: inner landmarks projected, the jaw line as Eq. 1 pairs it.
@@ -204,13 +200,12 @@ public struct SyntheticFaceGenerator {
         var g = SeededGenerator(seed: seed &* 0x9E37_79B9 &+ UInt64(k))
         let identity = randomIdentity(using: &g)
         var alpha: [Float]? = nil
-        let tpl = template.map { SIMD2($0.x, $0.y) }
         return try (0..<views).map { v in
             var p = try randomParameters(identity: identity, using: &g)
             if let alpha { p.albedo = alpha } else { alpha = p.albedo }
             let points = try landmarks(p)
             let bytes = try render(p, background: background(from: photos, using: &g))
-            let residual = zip(points, tpl).map { distance($0, $1) }.reduce(0, +) / 68 / distance(tpl[36], tpl[45])
+            let residual = DatasetBuilder.templateResidual(points.map { Point2($0.x, $0.y) }, template: template)
             let sample = FaceDatasetManifest.Sample(
                 index: 0, source: "synthetic", name: String(format: "%06d-%d", k, v), person: "synthetic/\(k)",
                 landmarks: points.flatMap { [$0.x, $0.y] }, labels: "synthetic", alignedBy: "synthetic",
