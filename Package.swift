@@ -68,7 +68,7 @@ let package = Package(
         // datasets, trainers and the trained base model in use.
         .target(name: "Training", dependencies: [
             "Tensor", "FaceModel", "FaceDetect", "FaceRecognition", "Networks", "Imaging", "Render", "Reconstruction",
-            "ShippedModels", "Checksum", "Assets",
+            "ShippedModels", "Checksum", "Assets", "Video",
         ]),
         // Driving photos and video → ARKit weights, jaw, eyes and head pose on a person's head.
         .target(name: "Retargeting", dependencies: [

@@ -92,22 +92,31 @@ public struct AlbedoModel: Sendable {
         return try TextureMap(width: side, height: side, channels: 3, data: data)
     }
 
-    /// The MAP α for a partial texture: min Σₜ mₜ |Tₜ − A(α)ₜ|² + λ |α|², λ = `noiseVariance` by
-    /// default (the Gaussian prior of α against the model's residual noise). `texture` is any
-    /// side ≥ d (box-averaged to the model grid over its masked texels, a grid texel counting when at
-    /// least half its footprint is masked); `mask` its side² weights in [0, 1].
-    public func fit(_ texture: TextureMap, mask: [Float], components: Int? = nil, regularisation: Float? = nil) throws -> [Float] {
+    /// The MAP α for a partial texture: min Σₜ mₜ |Tₜ − A(α)ₜ|² + λ |α − α₀|², λ = `noiseVariance`
+    /// by default (the Gaussian prior of α against the model's residual noise). α₀ is `prior` (a
+    /// network's regressed α, in standard deviations; missing components 0), or 0, the model's mean.
+    /// `texture` is any side ≥ d (box-averaged to the model grid over its masked texels, a grid texel
+    /// counting when at least half its footprint is masked); `mask` its side² weights in [0, 1].
+    /// With nothing masked the answer is α₀.
+    public func fit(_ texture: TextureMap, mask: [Float], components: Int? = nil, regularisation: Float? = nil,
+                    prior: [Float]? = nil) throws -> [Float] {
         let (values, weights) = try downsample(texture, mask: mask)
         let k = min(components ?? componentCount, componentCount)
+        let alpha0 = (0..<componentCount).map { $0 < (prior?.count ?? 0) ? prior![$0] : 0 }
         var rows: [Int] = []
         for t in 0..<(size * size) where weights[t] > 0 { for c in 0..<3 { rows.append(3 * t + c) } }
-        guard !rows.isEmpty, k > 0 else { return [Float](repeating: 0, count: componentCount) }
-        // Gathered design matrix G (M×k) with √w rows, and the residual r = √w (T − μ).
+        guard !rows.isEmpty, k > 0 else { return alpha0 }
+        // Gathered design matrix G (M×k) with √w rows, and the residual r = √w (T − μ − Bα₀):
+        // solving for δ = α − α₀ makes the prior's centre α₀ and leaves components beyond k at α₀.
+        var priorTexture = [Float](repeating: 0, count: entryCount)
+        for c in 0..<componentCount where alpha0[c] != 0 {
+            for entry in 0..<entryCount { priorTexture[entry] += alpha0[c] * basis[c * entryCount + entry] }
+        }
         let m = rows.count
         var g = [Float](repeating: 0, count: m * k), r = [Float](repeating: 0, count: m)
         for (e, entry) in rows.enumerated() {
             let w = weights[entry / 3].squareRoot()
-            r[e] = w * (values[entry] - mean[entry])
+            r[e] = w * (values[entry] - mean[entry] - priorTexture[entry])
             for a in 0..<k { g[e * k + a] = w * basis[a * entryCount + entry] }
         }
         var normal = [Float](repeating: 0, count: k * k), rhs = [Float](repeating: 0, count: k)
@@ -116,8 +125,8 @@ public struct AlbedoModel: Sendable {
         var h = SymmetricMatrix(size: k)
         let lambda = Double(regularisation ?? noiseVariance)
         for a in 0..<k { for b in 0..<k { h[a, b] = Double(normal[a * k + b]) }; h[a, a] += lambda }
-        let solution = h.solve(rhs.map(Double.init)) ?? [Double](repeating: 0, count: k)
-        return solution.map(Float.init) + [Float](repeating: 0, count: componentCount - k)
+        let delta = h.solve(rhs.map(Double.init)) ?? [Double](repeating: 0, count: k)
+        return (0..<componentCount).map { a in alpha0[a] + (a < k ? Float(delta[a]) : 0) }
     }
 
     /// Box average of a masked texture onto the model grid: (values d·d·3, weights d·d).
@@ -231,5 +240,58 @@ public enum AlbedoModelError: Error, Equatable, CustomStringConvertible {
         case let .invalidFile(why): return "invalid albedo model: \(why)"
         case let .invalidTexture(why): return "albedo fit: \(why)"
         }
+    }
+}
+
+/// Which 8×8 texel blocks of a photo's skin the held-out evaluation fits α on; it tests on the rest.
+public enum AlbedoBlockSplit: String, Sendable, CaseIterable {
+    /// Every other block (half the skin seen).
+    case checkerboard
+    /// One block in four (a quarter seen: the photo shows little, the prior matters more).
+    case quarter
+
+    func fits(x: Int, y: Int) -> Bool {
+        switch self {
+        case .checkerboard: return (x / 8 + y / 8) % 2 == 0
+        case .quarter: return (x / 8) % 2 == 0 && (y / 8) % 2 == 0
+        }
+    }
+}
+
+extension AlbedoModel {
+    /// Held-out error of the model on photos it was not built from: each photo de-lit against the
+    /// mean (`AlbedoObservation.light(against:)`), α fitted on the `split`'s texel blocks about
+    /// `priors[i]` (nil: the mean), RMS (albedo units, 0…1) over the other blocks, per component
+    /// count (0: no fit, the prior or the mean itself). Photos with fewer than 50 fitted texels or
+    /// none to test are left out.
+    public func heldOutRMS(_ photos: [AlbedoObservation], components counts: [Int], priors: [[Float]?]? = nil,
+                           split: AlbedoBlockSplit = .checkerboard) throws -> [Float] {
+        var sums = [Double](repeating: 0, count: counts.count), entries = 0
+        let d = size
+        for (p, photo) in photos.enumerated() {
+            guard let light = photo.light(against: mean) else { continue }
+            let a = photo.albedo(under: light)
+            var data = mean, fitMask = [Float](repeating: 0, count: d * d), testTexels: [(Int, SIMD3<Float>)] = []
+            for (i, t32) in a.texels.enumerated() where domain[Int(t32)] > 0 {
+                let t = Int(t32)
+                let v = SIMD3(a.values[3 * i], a.values[3 * i + 1], a.values[3 * i + 2])
+                if split.fits(x: t % d, y: t / d) {
+                    fitMask[t] = 1
+                    for c in 0..<3 { data[3 * t + c] = v[c] }
+                } else {
+                    testTexels.append((t, v))
+                }
+            }
+            guard fitMask.reduce(0, +) >= 50, !testTexels.isEmpty else { continue }
+            let texture = try TextureMap(width: d, height: d, channels: 3, data: data)
+            let prior = priors?[p] ?? nil
+            for (n, count) in counts.enumerated() {
+                let alpha = count == 0 ? (prior ?? []) : try fit(texture, mask: fitMask, components: count, prior: prior)
+                let fitted = try evaluate(alpha)
+                for (t, v) in testTexels { for c in 0..<3 { let e = Double(fitted.data[3 * t + c] - v[c]); sums[n] += e * e } }
+            }
+            entries += 3 * testTexels.count
+        }
+        return sums.map { Float(($0 / Double(max(entries, 1))).squareRoot()) }
     }
 }

@@ -181,33 +181,8 @@ public struct AlbedoModelBuilder {
     /// (checkerboard of 8×8 blocks), RMS on the other half for several component counts (0 = mean).
     func evaluate(_ albedo: AlbedoModel, _ photos: [AlbedoObservation]) throws -> [AlbedoBuildReport.Figure] {
         let counts = [0, 10, 20, 50, albedo.componentCount].filter { $0 < albedo.componentCount } + [albedo.componentCount]
-        var sums = [Double](repeating: 0, count: counts.count), entries = 0
-        let d = albedo.size
-        for photo in photos {
-            guard let light = photo.light(against: albedo.mean) else { continue }
-            let a = photo.albedo(under: light)
-            var data = albedo.mean, fitMask = [Float](repeating: 0, count: d * d), testTexels: [(Int, SIMD3<Float>)] = []
-            for (i, t32) in a.texels.enumerated() where albedo.domain[Int(t32)] > 0 {
-                let t = Int(t32), x = t % d, y = t / d
-                let v = SIMD3(a.values[3 * i], a.values[3 * i + 1], a.values[3 * i + 2])
-                if (x / 8 + y / 8) % 2 == 0 {
-                    fitMask[t] = 1
-                    for c in 0..<3 { data[3 * t + c] = v[c] }
-                } else {
-                    testTexels.append((t, v))
-                }
-            }
-            guard fitMask.reduce(0, +) >= 50, !testTexels.isEmpty else { continue }
-            let texture = try TextureMap(width: d, height: d, channels: 3, data: data)
-            for (n, count) in counts.enumerated() {
-                let alpha = count == 0 ? [Float](repeating: 0, count: albedo.componentCount)
-                    : try albedo.fit(texture, mask: fitMask, components: count)
-                let fitted = try albedo.evaluate(alpha)
-                for (t, v) in testTexels { for c in 0..<3 { let e = Double(fitted.data[3 * t + c] - v[c]); sums[n] += e * e } }
-            }
-            entries += 3 * testTexels.count
-        }
-        return counts.enumerated().map { AlbedoBuildReport.Figure(components: $1, value: Float((sums[$0] / Double(max(entries, 1))).squareRoot())) }
+        let rms = try albedo.heldOutRMS(photos, components: counts)
+        return zip(counts, rms).map { AlbedoBuildReport.Figure(components: $0, value: $1) }
     }
 
     /// One photo's observation, or the code of why it is left out.

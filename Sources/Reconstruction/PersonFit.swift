@@ -102,8 +102,9 @@ public struct PersonFit {
     /// Draw the preview over white instead of the photos.
     public var previewWithoutPhotos = false
     /// Where each photo's fit starts: nil for the classical rigid initialisation, or a network's
-    /// estimate (the base model), which the landmark fit then refines.
-    public var initialEstimate: (([LocatedPhoto]) throws -> [(code: FaceCode, camera: OrthoCamera)])? = nil
+    /// estimate (the base model), which the landmark fit then refines; the estimates' mean α, when the
+    /// network regresses α, centres the albedo fill of what no photo saw (`TextureCompletion`).
+    public var initialEstimate: (([LocatedPhoto]) throws -> [FaceEstimate])? = nil
     /// When set, located photos that are not the folder's person are skipped as
     /// `different-person` before anything is fitted (see `IdentityVerdict`).
     public var identityGate: IdentityGate? = nil
@@ -154,14 +155,15 @@ public struct PersonFit {
         let estimate = try initialEstimate?(photos)
         log("fitting \(photos.count) photos with one identity")
         progress(.reconstruction, nil, nil)
-        let shared = try fitter.fitShared(targets, from: estimate)
+        let shared = try fitter.fitShared(targets, from: estimate?.map { ($0.code, $0.camera) })
         summary.fitted = photos.map(\.name)
         summary.identity = shared.identity
         summary.energy = shared.energy
         summary.iterations = shared.iterations
         summary.secondsSharedFit = shared.seconds
         if compareSeparate { try compare(fitter, targets, into: &summary, log: log) }
-        summary.files = try writeAssets(photos, shared, evaluator: fitter.evaluator, output: output, summary: &summary)
+        summary.files = try writeAssets(photos, shared, evaluator: fitter.evaluator, output: output, summary: &summary,
+                                        albedoPrior: estimate.flatMap(FaceEstimate.meanAlbedo))
         try write(summary, to: output.appendingPathComponent("summary.json"))
         return summary
     }
@@ -211,10 +213,10 @@ public struct PersonFit {
     /// the photos' visible skin blended at 256² fixes each photo's SH light (`PhotometricFit` on the
     /// blended skin only); at `textureSize` the photos' visible skin is blended again, de-lit by those
     /// lights (`AlbedoBlend`), and what no photo saw is filled from the mirror and the albedo model
-    /// (`TextureCompletion`). head.png is that albedo; photo-texture.png the same blend and fill of
-    /// the photo colours before de-lighting.
+    /// (`TextureCompletion`, about the base network's α when `albedoPrior` is given). head.png is that
+    /// albedo; photo-texture.png the same blend and fill of the photo colours before de-lighting.
     public func writeAssets(_ photos: [LocatedPhoto], _ shared: SharedIdentityFit, evaluator: FaceEvaluator,
-                             output: URL, summary: inout PersonFitSummary) throws -> [String] {
+                             output: URL, summary: inout PersonFitSummary, albedoPrior: [Float]? = nil) throws -> [String] {
         progress(.texture, nil, nil)
         let views = try zip(photos, shared.photos).map { photo, fit in
             AlbedoBlend.View(photo: TextureMap(image: photo.image),
@@ -230,7 +232,7 @@ public struct PersonFit {
         let atlas = try UVAtlas(mesh: template, size: textureSize)
         let blend = try AlbedoBlend.blend(views, atlas: atlas, model: model, lights: photometric.lights)
         summary.albedoCoverage = blend.coverage
-        let completion = TextureCompletion(albedoModel: albedoModel)
+        let completion = TextureCompletion(albedoModel: albedoModel, albedoPrior: albedoModel == nil ? nil : albedoPrior)
         let mirror = try UVMirror(mesh: template, atlas: atlas)
         let (albedo, fill) = try completion.complete(blend, atlas: atlas, model: model, mirror: mirror)
         var photoBlend = blend

@@ -4,8 +4,9 @@ import Render
 /// Fills what no photo saw in a blended texture (`AlbedoBlend`), in three layers composited with
 /// feathered masks so no seam shows:
 ///
-/// 1. the base: the albedo model fitted to the seen skin texels (`AlbedoModel.fit`, MAP α), upsampled
-///    to the texture — on the scalp and neck (outside the model's domain) a smooth continuation of
+/// 1. the base: the albedo model fitted to the seen skin texels (`AlbedoModel.fit`, MAP α, its prior
+///    centred on the base network's regressed α when `albedoPrior` is set, so what no photo saw takes
+///    the network's reading of the face rather than the model's mean), upsampled to the texture — on the scalp and neck (outside the model's domain) a smooth continuation of
 ///    the face, i.e. plain skin; without a model that pairs with the head, a skin-tone fill (the
 ///    seen skin pull-push extended). Eyeballs, teeth, tongue and mouth interior that no photo saw
 ///    get fixed neutral colours instead of skin;
@@ -15,10 +16,13 @@ import Render
 /// into the one beneath instead of ending at a hard edge.
 public struct TextureCompletion {
     public var albedoModel: AlbedoModel?
+    /// The base network's α (standard deviations of `albedoModel`), the prior's centre; nil: the mean.
+    public var albedoPrior: [Float]?
     public var featherRadius: Int?
 
-    public init(albedoModel: AlbedoModel?, featherRadius: Int? = nil) {
+    public init(albedoModel: AlbedoModel?, albedoPrior: [Float]? = nil, featherRadius: Int? = nil) {
         self.albedoModel = albedoModel
+        self.albedoPrior = albedoPrior
         self.featherRadius = featherRadius
     }
 
@@ -27,7 +31,8 @@ public struct TextureCompletion {
         public var seen: Float
         public var mirrored: Float
         public var filled: Float
-        /// "albedo-model" or "skin-tone".
+        /// "albedo-model" (MAP α about the mean), "albedo-model+network-prior" (MAP α about the base
+        /// network's α), "network-albedo" (no skin seen: the network's α alone) or "skin-tone".
         public var fill: String
     }
 
@@ -60,9 +65,13 @@ public struct TextureCompletion {
         var base: [Float]
         var fill = "skin-tone"
         if let albedo = albedoModel, d >= albedo.size, skinKnown.reduce(0, +) > 0 {
-            let alpha = try albedo.fit(try TextureMap(width: d, height: d, channels: 3, data: known), mask: skinKnown)
+            let alpha = try albedo.fit(try TextureMap(width: d, height: d, channels: 3, data: known), mask: skinKnown,
+                                       prior: albedoPrior)
             base = try albedo.evaluate(alpha, side: d).data
-            fill = "albedo-model"
+            fill = albedoPrior == nil ? "albedo-model" : "albedo-model+network-prior"
+        } else if let albedo = albedoModel, let prior = albedoPrior {
+            base = try albedo.evaluate(prior, side: d).data
+            fill = "network-albedo"
         } else if skinKnown.reduce(0, +) > 0 {
             base = TextureFill.pullPush(known, weights: skinKnown, width: d, height: d, channels: 3)
         } else {

@@ -57,6 +57,9 @@ public final class BaseModel: @unchecked Sendable {
     public struct CropPrediction: Sendable {
         public var code: FaceCode
         public var camera: OrthoCamera
+        /// α (standard deviations of the albedo model) and SH light (27), when the encoder regresses them.
+        public var albedo: [Float]? = nil
+        public var light: [Float]? = nil
     }
 
     /// Predictions for aligned RGB crops (`inputSize`², 3 channels), batched.
@@ -81,7 +84,8 @@ public final class BaseModel: @unchecked Sendable {
             return CropPrediction(code: FaceCode(identity: row(code.identity, c.identityCount),
                                                  expression: row(code.expression, c.expressionCount),
                                                  pose: row(code.pose, 3 * c.jointCount)),
-                                  camera: OrthoCamera(scale: cam[0], translation: SIMD2(cam[1], cam[2])))
+                                  camera: OrthoCamera(scale: cam[0], translation: SIMD2(cam[1], cam[2])),
+                                  albedo: code.albedo.map { row($0, c.albedoCount) }, light: code.lighting.map { row($0, 27) })
         }
     }
 
@@ -99,23 +103,23 @@ public final class BaseModel: @unchecked Sendable {
         let scale = m.scale * p.camera.scale
         let t = m.apply(Point2(p.camera.translation.x, p.camera.translation.y))
         let camera = OrthoCamera(scale: scale, translation: SIMD2(t.x + scale * shift.x, t.y - scale * shift.y))
-        return CropPrediction(code: code, camera: camera)
+        return CropPrediction(code: code, camera: camera, albedo: p.albedo, light: p.light)
     }
 }
 
 extension BaseModel {
     /// The base model's estimate for located photos, in photo pixels: each face cut to the aligned
     /// 256² crop by its detected landmarks, predicted in one batch, carried back to the photo.
-    public func estimate(_ photos: [LocatedPhoto], aligner: FaceAligner, evaluator: FaceEvaluator) throws
-        -> [(code: FaceCode, camera: OrthoCamera)] {
+    /// α and the light are the crop's as regressed (the light stays in the upright crop's frame).
+    public func estimate(_ photos: [LocatedPhoto], aligner: FaceAligner, evaluator: FaceEvaluator) throws -> [FaceEstimate] {
         let crops = try photos.map { try aligner.crop($0.image, landmarks: $0.landmarks) }
-        var out: [(code: FaceCode, camera: OrthoCamera)] = []
+        var out: [FaceEstimate] = []
         for start in stride(from: 0, to: crops.count, by: 16) {
             let part = Array(crops[start..<min(start + 16, crops.count)])
             let predictions = try predict(part.map(\.image))
             for (p, crop) in zip(predictions, part) {
                 let photo = try BaseModel.toPhoto(p, cropToPhoto: crop.cropToPhoto, evaluator: evaluator)
-                out.append((photo.code, photo.camera))
+                out.append(FaceEstimate(code: photo.code, camera: photo.camera, albedo: photo.albedo, light: photo.light))
             }
         }
         return out

@@ -35,6 +35,14 @@ public struct VideoLimits: Sendable, Equatable {
 /// before the frames its container declares, frames over `limits.maxPixels`, a duration over
 /// `limits.maxSeconds`, a missing decoder.
 public final class VideoReader {
+    /// File extensions read as video (by `likeness dataset build`, `adapt`, `eval transfer`).
+    public static let fileExtensions: Set<String> = ["mp4", "mov", "mkv", "avi", "webm", "m4v"]
+
+    /// True when `path`'s extension is one of `fileExtensions`.
+    public static func isVideo(_ path: String) -> Bool {
+        fileExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())
+    }
+
     public let url: URL
     public private(set) var width = 0
     public private(set) var height = 0

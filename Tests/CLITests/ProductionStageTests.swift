@@ -115,5 +115,8 @@ final class ProductionStageTests: XCTestCase {
         let glb = try Data(contentsOf: folder.appendingPathComponent("build/head.glb"))
         XCTAssertEqual(Array(glb.prefix(4)), Array("glTF".utf8))
         XCTAssertGreaterThan(output.statistics["secondsSharedFit"] ?? -1, 0)
+        // Unseen skin is filled about the base network's α (the photos' mean).
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("build/summary.json"))) as! [String: Any]
+        XCTAssertEqual((summary["textureFill"] as? [String: Any])?["fill"] as? String, "albedo-model+network-prior", "\(summary.keys)")
     }
 }

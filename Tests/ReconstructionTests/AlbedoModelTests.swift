@@ -121,6 +121,46 @@ final class AlbedoModelTests: XCTestCase {
         XCTAssertLessThan(e, 0.05 * e0)
     }
 
+    /// The fit about a prior α₀ is the MAP estimate of Σ w|T − A(α)|² + λ|α − α₀|²: with nothing
+    /// seen it is α₀; otherwise no step along a component lowers that objective; and a heavy prior
+    /// holds it at α₀ while a light one follows the texture as the unprimed fit does.
+    func testFitAboutAPriorMinimisesTheMAPObjective() throws {
+        let albedo = try AlbedoModel.load(contentsOf: try XCTUnwrap(ShippedModels.albedoModelURL))
+        var g = SeededGenerator(seed: 11)
+        let truth = try albedo.evaluate((0..<albedo.componentCount).map { _ in g.normal() })
+        let prior = (0..<50).map { _ in g.normal() }
+        let d = albedo.size
+        let none = [Float](repeating: 0, count: d * d)
+        XCTAssertEqual(try albedo.fit(truth, mask: none, prior: prior), prior + [Float](repeating: 0, count: albedo.componentCount - 50))
+
+        let half = (0..<(d * d)).map { t -> Float in albedo.domain[t] > 0 && (t % d) < d / 2 ? 1 : 0 }
+        let lambda: Float = 0.05
+        let fitted = try albedo.fit(truth, mask: half, regularisation: lambda, prior: prior)
+        let (values, weights) = try albedo.downsample(truth, mask: half)
+        let alpha0 = prior + [Float](repeating: 0, count: albedo.componentCount - 50)
+        func objective(_ a: [Float]) throws -> Double {
+            let t = try albedo.evaluate(a).data
+            var e = 0.0
+            for p in 0..<(d * d) where weights[p] > 0 { for c in 0..<3 { e += Double(weights[p]) * Double(pow(t[3 * p + c] - values[3 * p + c], 2)) } }
+            return e + Double(lambda) * zip(a, alpha0).map { Double(($0 - $1) * ($0 - $1)) }.reduce(0, +)
+        }
+        let best = try objective(fitted)
+        for k in [0, 7, 49, albedo.componentCount - 1] {
+            for step: Float in [-0.05, 0.05] {
+                var a = fitted
+                a[k] += step
+                XCTAssertGreaterThan(try objective(a), best, "component \(k), step \(step)")
+            }
+        }
+        let heavy = try albedo.fit(truth, mask: half, regularisation: 1e9, prior: prior)
+        XCTAssertEqual(Double(zip(heavy, alpha0).map { abs($0 - $1) }.max()!), 0, accuracy: 1e-3)
+        let light = try albedo.fit(truth, mask: half, regularisation: 1e-6, prior: prior)
+        let plain = try albedo.fit(truth, mask: half, regularisation: 1e-6)
+        let lightTexture = try albedo.evaluate(light).data, plainTexture = try albedo.evaluate(plain).data
+        let gap = zip(lightTexture, plainTexture).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(gap, 0.01, "a vanishing prior leaves the fitted texture as the unprimed fit")
+    }
+
     /// Real held-out photos (UTKFace files the shipped build did not take: it took every 9.78th):
     /// α fitted to half of a photo's de-lit skin predicts the other half better than the mean.
     func testFittingHeldOutPhotoBeatsTheMean() throws {

@@ -1,6 +1,7 @@
 import XCTest
 import FaceModel
 import Render
+import Tensor
 @testable import Reconstruction
 
 final class TextureHygieneTests: XCTestCase {
@@ -97,5 +98,35 @@ final class TextureHygieneTests: XCTestCase {
         distances.sort()
         XCTAssertLessThan(distances[distances.count / 2], 0.002, "median mirror error in metres")
         XCTAssertLessThan(distances[distances.count * 95 / 100], 0.006)
+    }
+    /// A photo that shows no skin (the head turned away from the camera) leaves the whole base to
+    /// the albedo model: about the network's α when one is given ("network-albedo"), else the mean.
+    func testNothingSeenFillsFromTheNetworksAlbedo() throws {
+        let head = EmbeddedHead.make()
+        guard let shipped = AlbedoModel.shipped(for: head).model else { throw XCTSkip("no shipped albedo model") }
+        let d = shipped.size
+        let atlas = try UVAtlas(mesh: RenderMesh(model: head), size: d)
+        let blend = AlbedoBlend.Blend(texture: try TextureMap(width: d, height: d, fill: [0, 0, 0]),
+                                      weight: [Float](repeating: 0, count: d * d), photoTexture: nil, coverage: 0)
+        var g = SeededGenerator(seed: 5)
+        let alpha = (0..<50).map { _ in 1.5 * g.normal() }
+        let (texture, stats) = try TextureCompletion(albedoModel: shipped, albedoPrior: alpha).complete(blend, atlas: atlas, model: head)
+        XCTAssertEqual(stats.fill, "network-albedo")
+        XCTAssertEqual(stats.seen, 0)
+        let expected = try shipped.evaluate(alpha), mean = try shipped.evaluate([])
+        let regions = atlas.regions(of: head)
+        var error: Float = 0, distance: Float = 0, n: Float = 0
+        for t in 0..<(d * d) where regions[t] == FaceRegion.face.rawValue && shipped.domain[t] > 0 {
+            for c in 0..<3 {
+                error += abs(texture.data[3 * t + c] - min(max(expected.data[3 * t + c], 0), 1))
+                distance += abs(mean.data[3 * t + c] - expected.data[3 * t + c])
+            }
+            n += 3
+        }
+        XCTAssertGreaterThan(n, 1000)
+        XCTAssertLessThan(error / n, 0.002, "the face is the network's albedo")
+        XCTAssertGreaterThan(distance / n, 0.02, "which is not the mean")
+        let (_, meanStats) = try TextureCompletion(albedoModel: shipped).complete(blend, atlas: atlas, model: head)
+        XCTAssertEqual(meanStats.fill, "skin-tone")
     }
 }

@@ -99,12 +99,7 @@ final class DetailTests: XCTestCase {
 
     /// A small detail dataset of `../shared/data/sequences/obama` frames (skips without the data).
     static func obamaDetails(_ count: Int) throws -> DetailDataset {
-        let root = ProcessInfo.processInfo.environment["LIKENESS_SHARED"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared").standardized
-        let folder = root.appendingPathComponent("data/sequences/obama")
-        guard FileManager.default.fileExists(atPath: folder.path) else {
-            throw XCTSkip("data/sequences/obama not found under \(root.path) (set LIKENESS_SHARED); skipping")
-        }
+        let folder = try sharedData("data/sequences/obama")
         let frontEnd = try FaceFrontEnd.standard()
         let (albedo, why) = AlbedoModel.shipped(for: model)
         guard let albedo else { throw XCTSkip("no albedo model: \(why ?? "")") }

@@ -54,3 +54,14 @@ extension XCTestCase {
     }
 
 }
+
+/// A file or folder under `../shared` (or `LIKENESS_SHARED`); skips the test when it is absent.
+func sharedData(_ path: String) throws -> URL {
+    let root = ProcessInfo.processInfo.environment["LIKENESS_SHARED"].map { URL(fileURLWithPath: $0) }
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared").standardized
+    let url = root.appendingPathComponent(path)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        throw XCTSkip("\(path) not found under \(root.path) (set LIKENESS_SHARED); skipping")
+    }
+    return url
+}

@@ -220,9 +220,7 @@ struct EvalTransfer: ParsableCommand {
 /// The frames of a single-person video as located photos (named `<clip>-frame-00001`, … so that
 /// `--interleaved` splits them by frame), for `eval transfer`.
 enum VideoFrames {
-    static let extensions: Set<String> = ["mp4", "mov", "mkv", "avi", "webm", "m4v"]
-
-    static func isVideo(_ path: String) -> Bool { extensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) }
+    static func isVideo(_ path: String) -> Bool { VideoReader.isVideo(path) }
 
     /// Every `stride`-th frame with a usable face, at most `limit` (frames without one are left out).
     static func locate(_ url: URL, frontEnd: FaceFrontEnd, stride: Int = 1, limit: Int = .max) throws -> [LocatedPhoto] {

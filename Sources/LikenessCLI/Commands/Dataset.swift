@@ -20,8 +20,9 @@ struct DatasetBuild: ParsableCommand {
         commandName: "build",
         abstract: "Build a training set of aligned 256×256 face crops with 68 landmarks.",
         discussion: """
-            Each positional folder holds photos of ONE person (george-w-bush, a frame sequence); each \
-            --faces folder holds photos of different people (300-W, UTKFace). Landmarks come from a \
+            Each positional folder holds photos of ONE person (george-w-bush, a frame sequence), and \
+            each positional video (.mp4, .mov, .mkv, …) is one person too: every --video-stride-th frame \
+            is used. Each --faces folder holds photos of different people (300-W, UTKFace). Landmarks come from a \
             photo's .pts where present, else from the built-in detector (pseudo-labels). Writes \
             dataset.json (samples, rejected photos with reasons) and crops.u8 to --output. Never build \
             a training set from faces-300w/afw: it is the validation set.
@@ -30,8 +31,11 @@ struct DatasetBuild: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Folders of photos of one person each.")
+    @Argument(help: "Folders of photos, or videos, of one person each.")
     var persons: [String] = []
+
+    @Option(help: "Take every this-many-th frame of a video.")
+    var videoStride = 5
 
     @Option(help: "A folder of photos of different people (repeatable).")
     var faces: [String] = []
@@ -46,7 +50,8 @@ struct DatasetBuild: ParsableCommand {
     var maximumResidual: Float = 0.45
 
     func validate() throws {
-        if persons.isEmpty && faces.isEmpty { throw ValidationError("give at least one folder of photos") }
+        if persons.isEmpty && faces.isEmpty { throw ValidationError("give at least one folder of photos or a video") }
+        if videoStride < 1 { throw ValidationError("--video-stride must be at least 1") }
     }
 
     func run() throws {
@@ -54,6 +59,7 @@ struct DatasetBuild: ParsableCommand {
             + faces.map { DatasetBuilder.Source(path: $0, eachPhotoItsOwnPerson: true) }
         var builder = DatasetBuilder(sources: sources, frontEnd: try FaceFrontEnd.standard())
         builder.limitPerSource = limit
+        builder.videoFrameStride = videoStride
         builder.maximumTemplateResidual = maximumResidual
         let start = Date()
         var bar: Progress? = nil
@@ -62,8 +68,9 @@ struct DatasetBuild: ParsableCommand {
             bar?.update(done)
         }
         let byCode = Dictionary(grouping: manifest.rejected, by: \.code).mapValues(\.count)
-        print("\(manifest.samples.count) faces kept, \(manifest.rejected.count) rejected "
-              + "(\(byCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
+        let reasons = byCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("\(manifest.samples.count) faces kept, \(manifest.rejected.count) rejected"
+              + (reasons.isEmpty ? "" : " (\(reasons))")
               + String(format: " in %.0f s", Date().timeIntervalSince(start)))
         for source in Set(manifest.samples.map(\.source)).sorted() {
             let kept = manifest.samples.filter { $0.source == source }

@@ -10,7 +10,7 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate Likeness against annotated data.",
-        subcommands: [EvalLandmarks.self, EvalDetect.self, EvalFrontEnd.self, EvalTransfer.self, EvalIdentity.self, EvalRetarget.self, EvalDetails.self]
+        subcommands: [EvalLandmarks.self, EvalDetect.self, EvalFrontEnd.self, EvalTransfer.self, EvalIdentity.self, EvalRetarget.self, EvalDetails.self, EvalAlbedo.self]
     )
 }
 

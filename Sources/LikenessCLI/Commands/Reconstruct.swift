@@ -17,7 +17,8 @@ struct Reconstruct: ParsableCommand {
         discussion: """
             For every photo, writes <output>/<photo>/: parameters/<photo>.json (identity, ARKit \
             expression weights, pose, camera, landmarks), head.glb (named morph targets) and head.obj \
-            (+ head.png, head.mtl) textured from the photo's visible skin, photo-texture.png, \
+            (+ head.png, head.mtl) textured from the photo's visible skin (the rest from the albedo \
+            model, about the α the network regresses), photo-texture.png, \
             preview.png (photo, overlay, landmarks) and summary.json. Photos without a usable face are \
             listed with their reasons and skipped, never fatal. --refine runs a few iterations of the \
             classical landmark fit from the network's estimate.
@@ -82,7 +83,8 @@ struct Reconstruct: ParsableCommand {
                 skippedCount: 0, identity: fit.code.identity, energy: fit.energy, iterations: fit.iterations,
                 secondsLocating: 0, secondsSharedFit: fit.seconds, albedoCoverage: 0, photometricRMSBefore: nil,
                 photometricRMSAfter: nil, separateSpread: nil, separateSecondsPerPhoto: nil, splitHalfSpread: nil, files: [])
-            summary.files = try writer.writeAssets([photo], shared, evaluator: projection.evaluator, output: folder, summary: &summary)
+            summary.files = try writer.writeAssets([photo], shared, evaluator: projection.evaluator, output: folder, summary: &summary,
+                                                   albedoPrior: estimate.albedo)
             if let detailModels, let detailInputs {
                 try writeDetails(photo, identity: fit.code.identity, models: detailModels, inputs: detailInputs, model: model, into: folder)
             }
@@ -128,7 +130,7 @@ struct Reconstruct: ParsableCommand {
     }
 
     /// The base model's estimate as a `PhotoFit`, refined when asked.
-    func photoFit(_ photo: LocatedPhoto, _ estimate: (code: FaceCode, camera: OrthoCamera), projection: LandmarkProjection,
+    func photoFit(_ photo: LocatedPhoto, _ estimate: FaceEstimate, projection: LandmarkProjection,
                   fitter: LandmarkFitter) throws -> PhotoFit {
         let targets = try FitTargets(photo.landmarks)
         if refine { return try fitter.refine(targets, code: estimate.code, camera: estimate.camera) }
