@@ -16,7 +16,7 @@ struct Likeness: ParsableCommand {
         version: LikenessVersion.string,
         subcommands: [
             Watch.self, Build.self, Fit.self, Reconstruct.self, Adapt.self, Retarget.self, Export.self, Eval.self,
-            TrainBase.self, TrainDetails.self, Dataset.self, Albedo.self, Render.self, Status.self, Retry.self, Verify.self, Bench.self, Head.self,
+            TrainBase.self, PretrainMAE.self, TrainDetails.self, Dataset.self, Albedo.self, Render.self, Status.self, Retry.self, Verify.self, Bench.self, Head.self,
             BuildJob.self,
         ]
     )

@@ -12,7 +12,9 @@ public struct CoarseEncoderConfiguration: Sendable, Equatable, Codable {
     public var inputSize = 256
     /// Average-pooling factor applied before the ViT (1 = none).
     public var inputPooling = 2
-    public var vit = ViTConfiguration(imageSize: 128, patchSize: 16, dim: 192, depth: 8, heads: 3, mlpRatio: 4)
+    public var vit = CoarseEncoderConfiguration.standardViT
+    /// The shipped recipe's ViT (also MAE pre-training's default, so its weights load here).
+    public static let standardViT = ViTConfiguration(imageSize: 128, patchSize: 16, dim: 192, depth: 8, heads: 3, mlpRatio: 4)
     /// Width of the MLP head's hidden layer.
     public var headHidden = 384
     /// Kβ, Kψ and the joint count J of the face model the encoder regresses.

@@ -96,6 +96,14 @@ public final class MaskedAutoencoder: Module {
 
     /// Reconstructs `images` `[B, C, H, W]` → `[B, outChannels, H, W]`; `g` draws the masks.
     public func forward(_ images: Tensor, using g: inout SeededGenerator) throws -> MAEOutput {
+        let (perPatch, visible) = try forwardPatches(images, using: &g)
+        let c = encoder.configuration
+        return MAEOutput(prediction: unpatchify(perPatch, patch: c.patchSize, gridH: c.gridSize, gridW: c.gridSize), visible: visible)
+    }
+
+    /// The per-patch predictions `[B, N, p·p·outChannels]` (`patchify`'s layout) and the visible
+    /// patches of each sample: what MAE pre-training scores, on the masked patches only.
+    public func forwardPatches(_ images: Tensor, using g: inout SeededGenerator) throws -> (patches: Tensor, visible: [[Int]]) {
         try encoder.validate(images)
         guard maskingRatio >= 0 && maskingRatio < 1 else {
             throw TensorError.invalidArgument("masking ratio \(maskingRatio) is outside [0, 1)")
@@ -109,8 +117,6 @@ public final class MaskedAutoencoder: Module {
             visible = (0..<b).map { _ in Array(Array(0..<n).shuffled(using: &g).prefix(keep)).sorted() }
             tokens = gatherTokens(tokens, indices: visible)
         }
-        let perPatch = decoder(encoder.encode(tokens), visible: visible)
-        let prediction = unpatchify(perPatch, patch: c.patchSize, gridH: c.gridSize, gridW: c.gridSize)
-        return MAEOutput(prediction: prediction, visible: visible)
+        return (decoder(encoder.encode(tokens), visible: visible), visible)
     }
 }

@@ -50,9 +50,11 @@ public enum TrainingSetupError: Error, CustomStringConvertible {
     case noAppearanceOutputs
     case noAlbedoModel(String)
     case noFaceRecognitionModel(String)
+    case emptyDataset
 
     public var description: String {
         switch self {
+        case .emptyDataset: return "the training set has no faces"
         case .noAppearanceOutputs:
             return "L_pho and L_id need an encoder that regresses albedo and SH light (albedoCount > 0, regressesLighting)"
         case .noAlbedoModel(let why): return "L_pho and L_id need the albedo model: \(why)"
@@ -181,7 +183,7 @@ public final class BaseTrainer {
             picks += [a, others[Int.random(in: 0..<others.count, using: &g)]]
         }
         let seeds = picks.map { _ in g.next() }
-        let (images, targets) = load(picks, augmentation: configuration.augmentation, seeds: seeds, from: train)
+        let (images, targets) = Self.load(picks, augmentation: configuration.augmentation, seeds: seeds, from: train)
         return Batch(images: images, targets: LandmarkTargets(targets),
                      partner: (0..<picks.count).map { $0 ^ 1 },
                      synthetic: SyntheticTargets(picks.map { train.manifest.samples[$0].parameters }))
@@ -189,7 +191,7 @@ public final class BaseTrainer {
 
     /// Augmented crops and their landmarks (items in parallel). Synthetic faces are never mirrored:
     /// their exact β and ψ belong to the unmirrored face.
-    func load(_ indices: [Int], augmentation: Augmentation, seeds: [UInt64], from data: FaceDataset) -> (Tensor, [[SIMD2<Float>]]) {
+    static func load(_ indices: [Int], augmentation: Augmentation, seeds: [UInt64], from data: FaceDataset) -> (Tensor, [[SIMD2<Float>]]) {
         let size = data.cropSize, plane = 3 * size * size
         let images = Tensor(uninitialized: [indices.count, 3, size, size])
         var targets = [[SIMD2<Float>]](repeating: [], count: indices.count)
@@ -294,9 +296,15 @@ public final class BaseTrainer {
     /// have more outputs than the file's — the appended α and SH-light rows (`outputCount` puts
     /// them after the camera) start at zero, so the start decodes the same β, ψ, θ and camera, the
     /// mean albedo and the mean light. Optimiser state and step start afresh.
+    /// A file of MAE pre-trained encoder weights (`MAEPretrainer.saveEncoder`, metadata `content:
+    /// mae-encoder`) fills the ViT only; the head keeps its fresh initialisation (mean face).
     /// - Throws: `CheckpointError.mismatch` when anything else differs (nothing is loaded then).
     public func initialize(from url: URL) throws {
         let file = try SafeTensorsFile.read(contentsOf: url)
+        if file.metadata?["content"] == MAEPretrainer.encoderContent {
+            try Checkpoint.load(into: encoder.vit, from: file)
+            return
+        }
         let outputs = encoder.head.mlp.fc2
         let grown = [("head.fc2.weight", outputs.weight)] + (outputs.bias.map { [("head.fc2.bias", $0)] } ?? [])
         var missing: [String] = [], misshaped: [CheckpointError.ShapeMismatch] = []
