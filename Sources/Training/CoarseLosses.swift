@@ -32,6 +32,9 @@ public struct CoarseLossWeights: Sendable, Codable, Equatable {
     public var albedoPrior: Float = 2e-3
     /// L_par, the exact-parameter supervision of synthetic faces (only on batch items that have it).
     public var syntheticParameters: Float = 1
+    /// L_agr, identity agreement of same-person pairs in β (ours, not the paper's; 0: off, as in the
+    /// base recipe; person-specific transfer turns it on).
+    public var identityAgreement: Float = 0
 
     public enum PhotometricNorm: String, Sendable, Codable { case l1, l2 }
 
@@ -39,7 +42,7 @@ public struct CoarseLossWeights: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case silhouette, innerLandmarks, landmarkPairs, identityPrior, expressionPrior, posePrior, shapeConsistency,
-             photometric, photometricNorm, identity, albedoPrior, syntheticParameters
+             photometric, photometricNorm, identity, albedoPrior, syntheticParameters, identityAgreement
     }
 
     /// Decodes weights; the photometric terms may be absent (recipes written before them, such as
@@ -58,6 +61,7 @@ public struct CoarseLossWeights: Sendable, Codable, Equatable {
         identity = try c.decodeIfPresent(Float.self, forKey: .identity) ?? 0
         albedoPrior = try c.decodeIfPresent(Float.self, forKey: .albedoPrior) ?? 2e-3
         syntheticParameters = try c.decodeIfPresent(Float.self, forKey: .syntheticParameters) ?? 1
+        identityAgreement = try c.decodeIfPresent(Float.self, forKey: .identityAgreement) ?? 0
     }
 
     /// Whether a term needs the rendered face (and so an encoder that regresses α and light).
@@ -74,6 +78,7 @@ public struct CoarseLossTerms {
     public var photometric: Tensor?
     public var identity: Tensor?
     public var synthetic: Tensor?
+    public var identityAgreement: Tensor? = nil
     public var total: Tensor
 
     /// (name, value) for logs.
@@ -81,7 +86,8 @@ public struct CoarseLossTerms {
         [("sil", silhouette.item), ("inL", innerLandmarks.item), ("spL", landmarkPairs.item),
          ("reg", regularisation.item)] + (shapeConsistency.map { [("sc", $0.item)] } ?? [])
             + (photometric.map { [("pho", $0.item)] } ?? []) + (identity.map { [("id", $0.item)] } ?? [])
-            + (synthetic.map { [("par", $0.item)] } ?? []) + [("total", total.item)]
+            + (synthetic.map { [("par", $0.item)] } ?? []) + (identityAgreement.map { [("agr", $0.item)] } ?? [])
+            + [("total", total.item)]
     }
 }
 
@@ -167,6 +173,18 @@ public func shapeConsistencyLoss(_ code: CoarseCode, partner: [Int], targets: La
     swapped.identity = gatherRows(code.identity, partner)
     let projected = projection(swapped, targets: targets.points)
     return silhouetteLoss(projected, targets) + innerLandmarkLoss(projected, targets)
+}
+
+/// L_agr, identity agreement (ours, beyond the paper): the identities of two photos of the same
+/// person should be one, in β itself and not only through the landmarks (L_sc leaves β free along
+/// what 68 landmarks cannot see, and the spread of β over a person's photos along with it),
+///
+///     L_agr = (1/B) Σ_b (1/K_β) ‖β_b − β_{π(b)}‖²
+///
+/// with π the partner permutation of L_sc. Backward: `dβ_b = 2 (β_b − β_{π(b)}) · 2/(B K_β)` (each
+/// pair counted from both ends). β is in the model's standard deviations.
+public func identityAgreementLoss(_ code: CoarseCode, partner: [Int]) -> Tensor {
+    mean(square(code.identity - gatherRows(code.identity, partner)))
 }
 
 /// L_pho, the photometric loss between the crop I and the render I_r over the skin mask M
@@ -314,6 +332,12 @@ public func coarseLoss(_ code: CoarseCode, targets: LandmarkTargets, projection:
         total = total + term * weights.shapeConsistency
         sc = term
     }
+    var agreement: Tensor? = nil
+    if let partner, weights.identityAgreement > 0 {
+        let term = identityAgreementLoss(code, partner: partner)
+        total = total + term * weights.identityAgreement
+        agreement = term
+    }
     var pho: Tensor? = nil, id: Tensor? = nil
     if let context = photometric, weights.rendersFace {
         let frame = context.rendering(code)
@@ -337,5 +361,6 @@ public func coarseLoss(_ code: CoarseCode, targets: LandmarkTargets, projection:
         par = term
     }
     return CoarseLossTerms(silhouette: sil, innerLandmarks: inner, landmarkPairs: pairs, regularisation: reg,
-                           shapeConsistency: sc, photometric: pho, identity: id, synthetic: par, total: total)
+                           shapeConsistency: sc, photometric: pho, identity: id, synthetic: par,
+                           identityAgreement: agreement, total: total)
 }

@@ -1,5 +1,6 @@
 import FaceModel
 import Foundation
+import Imaging
 import Networks
 import Tensor
 import XCTest
@@ -59,6 +60,56 @@ final class PersonTransferTests: XCTestCase {
         XCTAssertTrue(base.encoder.vit.blocks.allSatisfy { $0.adapter == nil })
 
         try assertRoundTrip(adapted, base: base, report: report)
+    }
+
+    /// L_agr: its value is the mean squared β difference of partners, its gradient matches finite
+    /// differences, and in a tiny transfer it draws the person's identities together.
+    func testIdentityAgreementValueGradientAndEffect() throws {
+        var g = SeededGenerator(seed: 3)
+        let beta = Tensor.uniform([4, 5], in: -1...1, using: &g)
+        beta.requiresGrad = true
+        func code() -> CoarseCode {
+            CoarseCode(identity: beta, expression: Tensor(zeros: [4, 2]), pose: Tensor(zeros: [4, 3]), camera: Tensor(zeros: [4, 3]))
+        }
+        let partner = [1, 0, 3, 2]
+        var expected: Float = 0
+        let v = beta.values
+        for b in 0..<4 { for k in 0..<5 { expected += pow(v[b * 5 + k] - v[partner[b] * 5 + k], 2) / 20 } }
+        XCTAssertEqual(identityAgreementLoss(code(), partner: partner).item, expected, accuracy: 1e-6)
+        let (mismatches, compared) = GradientCheck().run([beta]) { identityAgreementLoss(code(), partner: partner) }
+        XCTAssertEqual(compared, 16)
+        XCTAssertTrue(mismatches.isEmpty, "\(mismatches)")
+
+        // One person (as a transfer's photos are), on a base trained long enough for β to vary.
+        let tiny = try tinyDataset(10)
+        var manifest = tiny.manifest
+        for i in manifest.samples.indices { manifest.samples[i].person = "person" }
+        let data = FaceDataset(manifest: manifest, crops: tiny.crops)
+        var recipe = try tinyConfiguration(tiny)
+        recipe.steps = 40
+        let trainer = try BaseTrainer(configuration: recipe, model: TrainingRecipeTests.model, train: tiny, validation: nil)
+        for _ in 0..<40 { try trainer.trainStep() }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("likeness-base-\(UUID().uuidString).safetensors")
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        try trainer.saveModel(to: url)
+        let base = try BaseModel(contentsOf: url)
+        func spread(_ m: BaseModel) throws -> Float {
+            let crops = (0..<data.count).map { i in
+                Image(width: 64, height: 64, channels: 3, pixels: data.withCrop(i) { Array(UnsafeBufferPointer(start: $0, count: 64 * 64 * 3)) })
+            }
+            let ids = try m.predict(crops).map(\.code.identity)
+            let mean = (0..<ids[0].count).map { k in ids.map { $0[k] }.reduce(0, +) / Float(ids.count) }
+            return (ids.map { zip($0, mean).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) }.reduce(0, +) / Float(ids.count)).squareRoot()
+        }
+        var c = tinyTransfer(steps: 30)
+        let (plain, _) = try PersonTransfer.adapt(base, model: TrainingRecipeTests.model, train: data, heldOut: nil, configuration: c)
+        c.losses.identityAgreement = 10
+        let (agreed, report) = try PersonTransfer.adapt(base, model: TrainingRecipeTests.model, train: data, heldOut: nil, configuration: c)
+        XCTAssertEqual(report.configuration.losses.identityAgreement, 10)
+        let (before, without, with) = (try spread(base), try spread(plain), try spread(agreed))
+        XCTAssertGreaterThan(before, 0.01, "the tiny base's identities vary")
+        XCTAssertLessThan(with, 0.7 * before, "L_agr draws the identities together (base \(before), with \(with))")
+        XCTAssertLessThan(with, 0.6 * without, "L_agr draws the identities together (base \(before), without \(without), with \(with))")
     }
 
     /// L_pho in the transfer's L_C (`adapt --photometric`): on a base that regresses α and light

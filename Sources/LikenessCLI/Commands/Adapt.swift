@@ -67,6 +67,10 @@ struct TransferOptions: ParsableArguments {
     @Flag(help: "Also train the MLP head (beyond the paper's adapters and layer norms).") var trainHead = false
     @Option(help: "Weight of L_pho in the transfer's L_C (0: off; needs a base model that regresses α and SH light).")
     var photometric: Float = TransferConfiguration().losses.photometric
+    @Option(help: "Share of the photos held out for early stopping (0: none; train --steps steps and keep the result).")
+    var holdoutFraction: Float = TransferConfiguration().holdoutFraction
+    @Option(help: "Weight of L_agr, β agreement of photo pairs (ours; 0: the paper's L_C alone).")
+    var identityAgreement: Float = TransferConfiguration().losses.identityAgreement
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -74,6 +78,8 @@ struct TransferOptions: ParsableArguments {
         guard bottleneck >= 1 else { throw ValidationError("--bottleneck must be at least 1") }
         guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
         guard photometric >= 0, photometric.isFinite else { throw ValidationError("--photometric must be 0 or more") }
+        guard holdoutFraction >= 0, holdoutFraction < 1 else { throw ValidationError("--holdout-fraction must be in [0, 1)") }
+        guard identityAgreement >= 0, identityAgreement.isFinite else { throw ValidationError("--identity-agreement must be 0 or more") }
     }
 
     func configuration(seed: UInt64) -> TransferConfiguration {
@@ -84,6 +90,8 @@ struct TransferOptions: ParsableArguments {
         c.patience = patience
         c.trainHead = trainHead
         c.losses.photometric = photometric
+        c.losses.identityAgreement = identityAgreement
+        c.holdoutFraction = holdoutFraction
         c.seed = seed
         return c
     }
