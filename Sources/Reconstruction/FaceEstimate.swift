@@ -2,19 +2,17 @@ import FaceModel
 import Render
 
 /// A network's reading of one photo, in photo pixels: the face and camera (where the landmark fit
-/// starts) and, when the network regresses them, the albedo α (standard deviations of the shipped
-/// albedo model) and the SH light (27, `SphericalHarmonics` layout).
+/// starts) and, when the network regresses it, the albedo α (standard deviations of the shipped
+/// albedo model).
 public struct FaceEstimate: Sendable {
     public var code: FaceCode
     public var camera: OrthoCamera
     public var albedo: [Float]?
-    public var light: [Float]?
 
-    public init(code: FaceCode, camera: OrthoCamera, albedo: [Float]? = nil, light: [Float]? = nil) {
+    public init(code: FaceCode, camera: OrthoCamera, albedo: [Float]? = nil) {
         self.code = code
         self.camera = camera
         self.albedo = albedo
-        self.light = light
     }
 
     /// The mean α over estimates that all carry one (a person's albedo is one, as the identity is);

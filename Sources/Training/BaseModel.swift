@@ -57,9 +57,8 @@ public final class BaseModel: @unchecked Sendable {
     public struct CropPrediction: Sendable {
         public var code: FaceCode
         public var camera: OrthoCamera
-        /// α (standard deviations of the albedo model) and SH light (27), when the encoder regresses them.
+        /// α (standard deviations of the albedo model), when the encoder regresses it.
         public var albedo: [Float]? = nil
-        public var light: [Float]? = nil
     }
 
     /// Predictions for aligned RGB crops (`inputSize`², 3 channels), batched.
@@ -85,7 +84,7 @@ public final class BaseModel: @unchecked Sendable {
                                                  expression: row(code.expression, c.expressionCount),
                                                  pose: row(code.pose, 3 * c.jointCount)),
                                   camera: OrthoCamera(scale: cam[0], translation: SIMD2(cam[1], cam[2])),
-                                  albedo: code.albedo.map { row($0, c.albedoCount) }, light: code.lighting.map { row($0, 27) })
+                                  albedo: code.albedo.map { row($0, c.albedoCount) })
         }
     }
 
@@ -103,14 +102,14 @@ public final class BaseModel: @unchecked Sendable {
         let scale = m.scale * p.camera.scale
         let t = m.apply(Point2(p.camera.translation.x, p.camera.translation.y))
         let camera = OrthoCamera(scale: scale, translation: SIMD2(t.x + scale * shift.x, t.y - scale * shift.y))
-        return CropPrediction(code: code, camera: camera, albedo: p.albedo, light: p.light)
+        return CropPrediction(code: code, camera: camera, albedo: p.albedo)
     }
 }
 
 extension BaseModel {
     /// The base model's estimate for located photos, in photo pixels: each face cut to the aligned
     /// 256² crop by its detected landmarks, predicted in one batch, carried back to the photo.
-    /// α and the light are the crop's as regressed (the light stays in the upright crop's frame).
+    /// α is the crop's as regressed.
     public func estimate(_ photos: [LocatedPhoto], aligner: FaceAligner, evaluator: FaceEvaluator) throws -> [FaceEstimate] {
         let crops = try photos.map { try aligner.crop($0.image, landmarks: $0.landmarks) }
         var out: [FaceEstimate] = []
@@ -119,7 +118,7 @@ extension BaseModel {
             let predictions = try predict(part.map(\.image))
             for (p, crop) in zip(predictions, part) {
                 let photo = try BaseModel.toPhoto(p, cropToPhoto: crop.cropToPhoto, evaluator: evaluator)
-                out.append(FaceEstimate(code: photo.code, camera: photo.camera, albedo: photo.albedo, light: photo.light))
+                out.append(FaceEstimate(code: photo.code, camera: photo.camera, albedo: photo.albedo))
             }
         }
         return out

@@ -126,7 +126,7 @@ public struct DatasetBuilder {
                     guard frame.index % videoFrameStride == 0 else { continue }
                     taken += 1
                     let image = frame.image
-                    try add(Item(name: String(format: "%@-frame-%05d", clip, frame.index + 1), folder: clip,
+                    try add(Item(name: frame.name(inClip: clip), folder: clip,
                                  source: source, pts: nil, decode: { image }))
                 }
             } else {

@@ -11,6 +11,9 @@ public struct VideoFrame: Sendable {
     public var timestamp: Double
     /// width × height × 3, top row first.
     public var image: Image
+
+    /// The frame as a photo of `clip`: `<clip>-frame-00001` for index 0 (sorts in frame order).
+    public func name(inClip clip: String) -> String { String(format: "%@-frame-%05d", clip, index + 1) }
 }
 
 /// Limits checked from the container's header before any frame is decoded (a decompression-bomb

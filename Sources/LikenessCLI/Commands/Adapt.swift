@@ -237,7 +237,7 @@ enum VideoFrames {
         var located: [LocatedPhoto] = []
         while located.count < limit, let frame = try reader.next() {
             guard frame.index % stride == 0, let face = try? frontEnd.locate(in: frame.image) else { continue }
-            located.append(LocatedPhoto(name: String(format: "%@-frame-%05d", stem, frame.index + 1), url: url,
+            located.append(LocatedPhoto(name: frame.name(inClip: stem), url: url,
                                         image: frame.image, landmarks: face.landmarks))
         }
         return located
